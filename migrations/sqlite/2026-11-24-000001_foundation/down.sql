@@ -1,0 +1,7 @@
+DROP TABLE audit_chain;
+DROP TABLE audit_pending;
+DROP TABLE audit_events;
+DROP TABLE refresh_tokens;
+DROP TABLE users;
+DROP TABLE units;
+DROP TABLE organizations;

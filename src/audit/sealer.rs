@@ -1,0 +1,146 @@
+//! The single sealer: places committed, pending events in the chain in the order it sees them.
+//! On PostgreSQL a transaction-scoped advisory lock makes one sealer run at a time across every
+//! kvar instance; on SQLite the write transaction itself is exclusive.
+
+use std::time::Duration;
+
+use chrono::NaiveDateTime;
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+
+use super::chain::{self, EventFields, GENESIS};
+use crate::db::schema::{audit_chain, audit_events, audit_pending};
+use crate::db::{AnyConnection, Pool, types, write_tx};
+
+/// Events sealed per transaction.
+pub const BATCH: i64 = 500;
+/// How often the background sealer looks for pending events.
+pub const INTERVAL: Duration = Duration::from_millis(200);
+/// The bound within which every committed event is sealed (verify reports older unsealed ones).
+pub const BOUND: Duration = Duration::from_secs(5);
+
+const ADVISORY_LOCK_KEY: i64 = 0x6b76_6172_0001; // "kvar" 1
+
+#[derive(Queryable)]
+pub struct EventRow {
+    pub id: i64,
+    pub at: NaiveDateTime,
+    pub actor_type: String,
+    pub actor_id: Option<String>,
+    pub actor_role: Option<String>,
+    pub actor_unit_id: Option<String>,
+    pub action: String,
+    pub entity_type: String,
+    pub entity_id: Option<String>,
+    pub case_id: Option<String>,
+    pub request_id: Option<String>,
+    pub changed_fields: String,
+    pub before_json: Option<String>,
+    pub after_json: Option<String>,
+}
+
+impl EventRow {
+    pub fn fields(&self) -> EventFields {
+        EventFields {
+            id: self.id,
+            at: self.at.format("%Y-%m-%d %H:%M:%S%.6f").to_string(),
+            actor_type: self.actor_type.clone(),
+            actor_id: self.actor_id.clone(),
+            actor_role: self.actor_role.clone(),
+            actor_unit_id: self.actor_unit_id.clone(),
+            action: self.action.clone(),
+            entity_type: self.entity_type.clone(),
+            entity_id: self.entity_id.clone(),
+            case_id: self.case_id.clone(),
+            request_id: self.request_id.clone(),
+            changed_fields: self.changed_fields.clone(),
+            before_json: self.before_json.clone(),
+            after_json: self.after_json.clone(),
+        }
+    }
+}
+
+/// Seal up to [`BATCH`] pending events; returns how many were sealed.
+pub fn seal_pending(conn: &mut AnyConnection, key: &[u8]) -> QueryResult<usize> {
+    write_tx(conn, |tx| {
+        if let AnyConnection::Postgresql(c) = &mut **tx {
+            c.batch_execute(&format!(
+                "SELECT pg_advisory_xact_lock({ADVISORY_LOCK_KEY})"
+            ))?;
+        }
+        let pending: Vec<i64> = audit_pending::table
+            .select(audit_pending::event_id)
+            .order(audit_pending::event_id)
+            .limit(BATCH)
+            .load(&mut **tx)?;
+        if pending.is_empty() {
+            return Ok(0);
+        }
+        let head: Option<(i64, String)> = audit_chain::table
+            .select((audit_chain::seq, audit_chain::hash))
+            .order(audit_chain::seq.desc())
+            .first(&mut **tx)
+            .optional()?;
+        let (mut seq, mut prev) = head.unwrap_or((0, GENESIS.to_owned()));
+        let events: Vec<EventRow> = audit_events::table
+            .filter(audit_events::id.eq_any(&pending))
+            .order(audit_events::id)
+            .load(&mut **tx)?;
+        let now = types::now();
+        for e in &events {
+            seq += 1;
+            let hash = chain::hash(key, seq, &prev, &e.fields());
+            diesel::insert_into(audit_chain::table)
+                .values((
+                    audit_chain::seq.eq(seq),
+                    audit_chain::event_id.eq(e.id),
+                    audit_chain::prev_hash.eq(&prev),
+                    audit_chain::hash.eq(&hash),
+                    audit_chain::sealed_at.eq(now),
+                ))
+                .execute(&mut **tx)?;
+            prev = hash;
+        }
+        diesel::delete(audit_pending::table.filter(audit_pending::event_id.eq_any(&pending)))
+            .execute(&mut **tx)?;
+        Ok(events.len())
+    })
+}
+
+/// Seal until nothing is pending (used before verify and at shutdown).
+pub fn seal_all(conn: &mut AnyConnection, key: &[u8]) -> QueryResult<usize> {
+    let mut total = 0;
+    loop {
+        let n = seal_pending(conn, key)?;
+        total += n;
+        if n < BATCH as usize {
+            return Ok(total);
+        }
+    }
+}
+
+/// Start the background sealer thread; it stops when `stop` is set.
+pub fn spawn(
+    pool: Pool,
+    key: Vec<u8>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        use std::sync::atomic::Ordering;
+        while !stop.load(Ordering::Relaxed) {
+            let sealed = pool
+                .get()
+                .map_err(|e| e.to_string())
+                .and_then(|mut c| seal_pending(&mut c, &key).map_err(|e| e.to_string()));
+            match sealed {
+                Ok(n) if n == BATCH as usize => continue,
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "audit sealer could not run; retrying"),
+            }
+            std::thread::sleep(INTERVAL);
+        }
+        if let Ok(mut c) = pool.get() {
+            let _ = seal_all(&mut c, &key);
+        }
+    })
+}

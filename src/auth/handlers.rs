@@ -1,0 +1,67 @@
+//! `/auth/*` and `/me`.
+
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+
+use super::Principal;
+use super::policy::{self, Operation};
+use super::service::{self, LoginRequest, RefreshRequest, TokenResponse};
+use crate::error::{ApiError, Problem};
+use crate::http::context;
+use crate::state::AppState;
+use crate::users::dto::MeResponse;
+
+fn ip(req: &HttpRequest) -> Option<std::net::IpAddr> {
+    req.peer_addr().map(|a| a.ip())
+}
+
+/// Sign in with username and password.
+#[utoipa::path(tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = TokenResponse), (status = "4XX", body = Problem)))]
+#[post("/auth/login")]
+pub async fn login(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Json<LoginRequest>,
+) -> Result<web::Json<TokenResponse>, ApiError> {
+    let pair = service::login(&state, ip(&req), body.into_inner(), context::request_id()).await?;
+    Ok(web::Json(pair))
+}
+
+/// Exchange a refresh token for a new pair (the old one stops working).
+#[utoipa::path(tag = "auth", request_body = RefreshRequest,
+    responses((status = 200, body = TokenResponse), (status = "4XX", body = Problem)))]
+#[post("/auth/refresh")]
+pub async fn refresh_token(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Json<RefreshRequest>,
+) -> Result<web::Json<TokenResponse>, ApiError> {
+    let pair = service::refresh(&state, ip(&req), body.into_inner(), context::request_id()).await?;
+    Ok(web::Json(pair))
+}
+
+/// Sign out: the refresh token and every token rotated from it stop working.
+#[utoipa::path(tag = "auth", request_body = RefreshRequest,
+    responses((status = 204), (status = "4XX", body = Problem)))]
+#[post("/auth/logout")]
+pub async fn logout(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Json<RefreshRequest>,
+) -> Result<HttpResponse, ApiError> {
+    service::logout(&state, ip(&req), body.into_inner(), context::request_id()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The signed-in user, with role, organization and unit.
+#[utoipa::path(tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = MeResponse), (status = "4XX", body = Problem)))]
+#[get("/me")]
+pub async fn get_me(
+    who: Principal,
+    state: web::Data<AppState>,
+) -> Result<web::Json<MeResponse>, ApiError> {
+    policy::ensure(&who, Operation::GetMe)?;
+    let me = crate::users::service::me(&state.db, who).await?;
+    Ok(web::Json(me))
+}

@@ -1,0 +1,111 @@
+//! argon2id password hashing at the OWASP floor (m = 19 MiB, t = 2, p = 1), run on the blocking
+//! pool behind a semaphore: at most one hash per core at a time, so logins cannot starve reads.
+
+use std::sync::{Arc, OnceLock};
+
+use argon2::password_hash::phc::PasswordHash;
+use argon2::{Algorithm, Argon2, Params, PasswordHasher, PasswordVerifier, Version};
+use tokio::sync::Semaphore;
+
+use crate::error::ApiError;
+
+/// Shortest password accepted for staff accounts.
+pub const MIN_PASSWORD_LEN: usize = 12;
+
+fn argon2() -> Argon2<'static> {
+    // 19456 KiB, 2 passes, 1 lane: the OWASP minimum for argon2id.
+    let params = Params::new(19 * 1024, 2, 1, None).unwrap_or_default();
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+/// Hash a password into a PHC string.
+pub fn hash(password: &str) -> Result<String, ApiError> {
+    argon2()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| ApiError::Internal(format!("argon2 hash failed: {e}")))
+}
+
+/// Verify a password against a PHC string; malformed hashes never verify.
+pub fn verify(password: &str, phc: &str) -> bool {
+    match PasswordHash::new(phc) {
+        Ok(parsed) => argon2()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// A hash of a random password, verified against when the user does not exist so that the
+/// response takes as long as for a real user.
+pub fn dummy_hash() -> &'static str {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    DUMMY.get_or_init(|| hash(&crate::crypto::random::token()).unwrap_or_default())
+}
+
+/// Password checks for new or changed passwords (never echoes the password).
+pub fn check_strength(password: &str) -> Result<(), &'static str> {
+    if password.chars().count() < MIN_PASSWORD_LEN {
+        return Err("must be at least 12 characters");
+    }
+    if password.len() > 1024 {
+        return Err("must be at most 1024 bytes");
+    }
+    Ok(())
+}
+
+/// Runs hashes off the async threads, at most `permits` at a time.
+#[derive(Clone)]
+pub struct Hasher {
+    permits: Arc<Semaphore>,
+}
+
+impl Hasher {
+    pub fn new(permits: usize) -> Self {
+        Hasher {
+            permits: Arc::new(Semaphore::new(permits.max(1))),
+        }
+    }
+
+    pub async fn verify(&self, password: String, phc: String) -> Result<bool, ApiError> {
+        self.run(move || Ok(verify(&password, &phc))).await
+    }
+
+    pub async fn hash(&self, password: String) -> Result<String, ApiError> {
+        self.run(move || hash(&password)).await
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| ApiError::Internal("hasher closed".into()))?;
+        actix_web::web::block(f)
+            .await
+            .map_err(|_| ApiError::Internal("hash task failed".into()))?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hash_is_argon2id_at_the_owasp_floor_and_verifies() {
+        let h = hash("correct horse battery").expect("hash");
+        assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
+        assert!(verify("correct horse battery", &h));
+        assert!(!verify("wrong horse battery", &h));
+        assert!(!verify("x", "not a phc string"));
+    }
+
+    #[test]
+    fn short_passwords_are_refused() {
+        assert!(check_strength("short").is_err());
+        assert!(check_strength("long enough pass").is_ok());
+    }
+}

@@ -1,0 +1,179 @@
+//! The role × operation policy (SPEC §5): one table, used by every service. A role without a row
+//! for an operation gets 403; a row names the scope the repository must filter by, so an object
+//! outside it is a 404 identical to a missing id.
+
+use super::{Principal, Role};
+use crate::error::ApiError;
+
+/// Every operation of the API; the name is the OpenAPI operation id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Operation {
+    Login,
+    RefreshToken,
+    Logout,
+    GetMe,
+    CreateOrganization,
+    ListOrganizations,
+    GetOrganization,
+    CreateUnit,
+    ListUnits,
+    CreateUser,
+    ListUsers,
+    GetUser,
+    UpdateUser,
+    VerifyAudit,
+}
+
+/// What part of the data a permitted caller reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Anyone, signed in or not.
+    Public,
+    /// Only platform administrators (the operator of the kvar installation).
+    Platform,
+    /// Objects of the caller's own organization; a platform administrator reaches all.
+    Organization,
+    /// The caller's own account.
+    OwnAccount,
+    /// The whole installation (read-only checks such as audit verification).
+    Installation,
+}
+
+use Operation as O;
+use Role as R;
+use Scope as S;
+
+/// The table. Rows with `Scope::Public` apply to every caller, signed in or not.
+const POLICY: &[(Operation, &[(Role, Scope)])] = &[
+    (O::Login, &[]),
+    (O::RefreshToken, &[]),
+    (O::Logout, &[]),
+    (
+        O::GetMe,
+        &[
+            (R::Admin, S::OwnAccount),
+            (R::Supervisor, S::OwnAccount),
+            (R::Caseworker, S::OwnAccount),
+            (R::Auditor, S::OwnAccount),
+            (R::Analyst, S::OwnAccount),
+            (R::Landlord, S::OwnAccount),
+        ],
+    ),
+    (O::CreateOrganization, &[(R::Admin, S::Platform)]),
+    (O::ListOrganizations, &[(R::Admin, S::Organization)]),
+    (O::GetOrganization, &[(R::Admin, S::Organization)]),
+    (O::CreateUnit, &[(R::Admin, S::Organization)]),
+    (O::ListUnits, &[(R::Admin, S::Organization)]),
+    (O::CreateUser, &[(R::Admin, S::Organization)]),
+    (O::ListUsers, &[(R::Admin, S::Organization)]),
+    (O::GetUser, &[(R::Admin, S::Organization)]),
+    (O::UpdateUser, &[(R::Admin, S::Organization)]),
+    (
+        O::VerifyAudit,
+        &[(R::Admin, S::Installation), (R::Auditor, S::Installation)],
+    ),
+];
+
+/// Operations anyone may call without a token.
+const PUBLIC: &[Operation] = &[O::Login, O::RefreshToken, O::Logout];
+
+impl Operation {
+    pub const ALL: [Operation; 14] = [
+        O::Login,
+        O::RefreshToken,
+        O::Logout,
+        O::GetMe,
+        O::CreateOrganization,
+        O::ListOrganizations,
+        O::GetOrganization,
+        O::CreateUnit,
+        O::ListUnits,
+        O::CreateUser,
+        O::ListUsers,
+        O::GetUser,
+        O::UpdateUser,
+        O::VerifyAudit,
+    ];
+
+    /// The OpenAPI operation id (= handler name).
+    pub fn operation_id(self) -> &'static str {
+        match self {
+            O::Login => "login",
+            O::RefreshToken => "refresh_token",
+            O::Logout => "logout",
+            O::GetMe => "get_me",
+            O::CreateOrganization => "create_organization",
+            O::ListOrganizations => "list_organizations",
+            O::GetOrganization => "get_organization",
+            O::CreateUnit => "create_unit",
+            O::ListUnits => "list_units",
+            O::CreateUser => "create_user",
+            O::ListUsers => "list_users",
+            O::GetUser => "get_user",
+            O::UpdateUser => "update_user",
+            O::VerifyAudit => "verify_audit",
+        }
+    }
+
+    pub fn from_operation_id(id: &str) -> Option<Operation> {
+        Operation::ALL.into_iter().find(|o| o.operation_id() == id)
+    }
+
+    pub fn is_public(self) -> bool {
+        PUBLIC.contains(&self)
+    }
+}
+
+/// The scope `role` has for `op`, or None when the role may not call it.
+pub fn scope_for(role: Role, op: Operation) -> Option<Scope> {
+    if op.is_public() {
+        return Some(Scope::Public);
+    }
+    POLICY
+        .iter()
+        .find(|(o, _)| *o == op)
+        .and_then(|(_, rows)| rows.iter().find(|(r, _)| *r == role).map(|(_, s)| *s))
+}
+
+/// Whether `op` has a row in the table at all (a test fails for any operation without one).
+pub fn has_row(op: Operation) -> bool {
+    POLICY.iter().any(|(o, _)| *o == op)
+}
+
+/// Check that `who` may perform `op`; returns the scope to filter by. 403 otherwise.
+pub fn ensure(who: &Principal, op: Operation) -> Result<Scope, ApiError> {
+    match scope_for(who.role, op) {
+        Some(Scope::Platform) if !who.is_platform_admin() => Err(ApiError::Forbidden),
+        Some(scope) => Ok(scope),
+        None => Err(ApiError::Forbidden),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_operation_has_exactly_one_row_and_a_unique_id() {
+        for op in Operation::ALL {
+            assert_eq!(POLICY.iter().filter(|(o, _)| *o == op).count(), 1, "{op:?}");
+            assert_eq!(Operation::from_operation_id(op.operation_id()), Some(op));
+        }
+        assert_eq!(POLICY.len(), Operation::ALL.len());
+    }
+
+    #[test]
+    fn administrators_get_no_case_content_and_landlords_no_administration() {
+        assert_eq!(scope_for(Role::Landlord, O::CreateUser), None);
+        assert_eq!(scope_for(Role::Caseworker, O::CreateOrganization), None);
+        assert_eq!(
+            scope_for(Role::Auditor, O::VerifyAudit),
+            Some(Scope::Installation)
+        );
+        assert_eq!(scope_for(Role::Analyst, O::VerifyAudit), None);
+        assert_eq!(
+            scope_for(Role::Admin, O::CreateOrganization),
+            Some(Scope::Platform)
+        );
+    }
+}

@@ -1,0 +1,334 @@
+//! Sign-in, token refresh and sign-out: the rules, the transactions, the audit events.
+
+use std::net::IpAddr;
+
+use chrono::{Duration, NaiveDateTime};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{password, repo as tokens_repo};
+use crate::audit::{self, Actor, Changes, NewEvent};
+use crate::crypto::random;
+use crate::db::{AnyConnection, Tx, types, write_tx};
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::users::repo::{self as users, UserRow};
+
+/// Failures allowed before the per-account backoff starts.
+const FREE_FAILURES: i32 = 5;
+/// The longest an account waits between attempts (the backoff is never permanent).
+const MAX_BACKOFF_SECS: i64 = 900;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub refresh_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+}
+
+/// How long an account waits after `failures` consecutive failures.
+pub fn backoff_secs(failures: i32) -> Option<i64> {
+    (failures >= FREE_FAILURES).then(|| {
+        let exp = (failures - FREE_FAILURES).min(20) as u32;
+        2_i64.saturating_pow(exp).min(MAX_BACKOFF_SECS)
+    })
+}
+
+fn user_actor(u: &UserRow, request_id: &str) -> Actor {
+    Actor {
+        kind: "user",
+        id: Some(u.id.clone()),
+        role: Some(u.role.clone()),
+        unit_id: u.unit_id.clone(),
+        request_id: Some(request_id.to_owned()),
+    }
+}
+
+/// Issue a refresh token in `family` and an access token; both stored/returned in `tx`.
+fn issue_pair(
+    tx: &mut Tx<'_>,
+    state: &AppState,
+    user: &UserRow,
+    family: &str,
+    now: NaiveDateTime,
+) -> Result<TokenResponse, ApiError> {
+    let refresh = random::token();
+    let ttl = Duration::from_std(state.settings.refresh_token_ttl).unwrap_or(Duration::hours(8));
+    tokens_repo::insert(
+        tx,
+        &user.id,
+        family,
+        &random::token_hash(&refresh),
+        now + ttl,
+        now,
+    )?;
+    let access = state
+        .tokens
+        .issue(&user.id, user.token_version)
+        .map_err(|e| ApiError::Internal(format!("jwt: {e}")))?;
+    Ok(TokenResponse {
+        access_token: access,
+        refresh_token: refresh,
+        token_type: "Bearer",
+        expires_in: state.tokens.ttl().as_secs(),
+    })
+}
+
+enum LoginOutcome {
+    Success(TokenResponse),
+    Refused,
+}
+
+/// `POST /auth/login`.
+pub async fn login(
+    state: &AppState,
+    ip: Option<IpAddr>,
+    req: LoginRequest,
+    request_id: String,
+) -> Result<TokenResponse, ApiError> {
+    state.auth_limit.check(ip)?;
+    let username = req.username.trim().to_lowercase();
+    let lookup = username.clone();
+    let found = state
+        .db
+        .run(move |c| Ok(users::find_by_username(c, &lookup)?))
+        .await?;
+    let now = types::now();
+    if let Some(until) = found
+        .as_ref()
+        .and_then(|u| u.locked_until)
+        .filter(|t| *t > now)
+    {
+        // Checked before hashing: a locked account costs the server nothing.
+        return Err(ApiError::TooManyRequests {
+            retry_after_secs: (until - now).num_seconds().max(1) as u64,
+        });
+    }
+    let phc = found.as_ref().map_or_else(
+        || password::dummy_hash().to_owned(),
+        |u| u.password_hash.clone(),
+    );
+    let password_ok = state.hasher.verify(req.password, phc).await?;
+
+    let st = state.clone();
+    let outcome = state
+        .db
+        .run(move |conn| {
+            write_tx(conn, |tx| {
+                let user = match &found {
+                    Some(u) => Some(users::find(tx, &u.id)?),
+                    None => None,
+                };
+                let now = types::now();
+                match user {
+                    Some(u) if password_ok && u.status == "active" => {
+                        users::record_login_success(tx, &u.id, now)?;
+                        let pair = issue_pair(tx, &st, &u, &types::new_id(), now)?;
+                        audit_login(
+                            tx,
+                            &user_actor(&u, &request_id),
+                            "auth.login",
+                            Some(&u.id),
+                            None,
+                        )?;
+                        Ok(LoginOutcome::Success(pair))
+                    }
+                    Some(u) => {
+                        let reason = if password_ok {
+                            "disabled"
+                        } else {
+                            "bad_password"
+                        };
+                        let failures = if password_ok {
+                            u.failed_logins
+                        } else {
+                            u.failed_logins + 1
+                        };
+                        let until = backoff_secs(failures).map(|s| now + Duration::seconds(s));
+                        users::record_login_failure(tx, &u.id, failures, until)?;
+                        let actor = Actor::anonymous(request_id.clone());
+                        audit_login(tx, &actor, "auth.login_failed", Some(&u.id), Some(reason))?;
+                        Ok(LoginOutcome::Refused)
+                    }
+                    None => {
+                        let actor = Actor::anonymous(request_id.clone());
+                        audit_login(tx, &actor, "auth.login_failed", None, Some("unknown_user"))?;
+                        Ok(LoginOutcome::Refused)
+                    }
+                }
+            })
+        })
+        .await?;
+    match outcome {
+        LoginOutcome::Success(pair) => Ok(pair),
+        LoginOutcome::Refused => Err(ApiError::Unauthorized),
+    }
+}
+
+fn audit_login(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    action: &str,
+    user_id: Option<&str>,
+    reason: Option<&str>,
+) -> Result<(), ApiError> {
+    let changes = match reason {
+        Some(r) => Changes::new().created("reason", r),
+        None => Changes::new(),
+    };
+    audit::record(
+        tx,
+        NewEvent {
+            actor,
+            action,
+            entity_type: "user",
+            entity_id: user_id,
+            case_id: None,
+            changes,
+        },
+    )?;
+    Ok(())
+}
+
+enum RefreshOutcome {
+    Success(TokenResponse),
+    Refused,
+}
+
+/// `POST /auth/refresh`: rotate a refresh token; a reused one revokes its family.
+pub async fn refresh(
+    state: &AppState,
+    ip: Option<IpAddr>,
+    req: RefreshRequest,
+    request_id: String,
+) -> Result<TokenResponse, ApiError> {
+    state.auth_limit.check(ip)?;
+    let hash = random::token_hash(&req.refresh_token);
+    let st = state.clone();
+    let outcome = state
+        .db
+        .run(move |conn| write_tx(conn, |tx| refresh_in_tx(tx, &st, &hash, &request_id)))
+        .await?;
+    match outcome {
+        RefreshOutcome::Success(pair) => Ok(pair),
+        RefreshOutcome::Refused => Err(ApiError::Unauthorized),
+    }
+}
+
+fn refresh_in_tx(
+    tx: &mut Tx<'_>,
+    state: &AppState,
+    hash: &str,
+    request_id: &str,
+) -> Result<RefreshOutcome, ApiError> {
+    let now = types::now();
+    let Some(token) = tokens_repo::find_by_hash(tx, hash)? else {
+        return Ok(RefreshOutcome::Refused);
+    };
+    if token.revoked_at.is_some() || token.expires_at <= now {
+        return Ok(RefreshOutcome::Refused);
+    }
+    let user = users::find(tx, &token.user_id)?;
+    if token.used_at.is_some() || !tokens_repo::mark_used(tx, &token.id, now)? {
+        // Reuse: someone holds a copy of a rotated token. Revoke the whole family.
+        tokens_repo::revoke_family(tx, &token.family_id, now)?;
+        let actor = Actor::anonymous(request_id.to_owned());
+        audit::record(
+            tx,
+            NewEvent {
+                actor: &actor,
+                action: "auth.refresh_reuse",
+                entity_type: "user",
+                entity_id: Some(&user.id),
+                case_id: None,
+                changes: Changes::new().created("family_revoked", true),
+            },
+        )?;
+        return Ok(RefreshOutcome::Refused);
+    }
+    if user.status != "active" {
+        return Ok(RefreshOutcome::Refused);
+    }
+    let pair = issue_pair(tx, state, &user, &token.family_id, now)?;
+    audit::record(
+        tx,
+        NewEvent {
+            actor: &user_actor(&user, request_id),
+            action: "auth.refresh",
+            entity_type: "user",
+            entity_id: Some(&user.id),
+            case_id: None,
+            changes: Changes::new(),
+        },
+    )?;
+    Ok(RefreshOutcome::Success(pair))
+}
+
+/// `POST /auth/logout`: revoke the refresh token's family. Always succeeds (no oracle).
+pub async fn logout(
+    state: &AppState,
+    ip: Option<IpAddr>,
+    req: RefreshRequest,
+    request_id: String,
+) -> Result<(), ApiError> {
+    state.auth_limit.check(ip)?;
+    let hash = random::token_hash(&req.refresh_token);
+    state
+        .db
+        .run(move |conn| logout_in(conn, &hash, &request_id))
+        .await
+}
+
+fn logout_in(conn: &mut AnyConnection, hash: &str, request_id: &str) -> Result<(), ApiError> {
+    write_tx(conn, |tx| {
+        let Some(token) = tokens_repo::find_by_hash(tx, hash)? else {
+            return Ok(());
+        };
+        if tokens_repo::revoke_family(tx, &token.family_id, types::now())? > 0 {
+            let user = users::find(tx, &token.user_id)?;
+            audit::record(
+                tx,
+                NewEvent {
+                    actor: &user_actor(&user, request_id),
+                    action: "auth.logout",
+                    entity_type: "user",
+                    entity_id: Some(&user.id),
+                    case_id: None,
+                    changes: Changes::new(),
+                },
+            )?;
+        }
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_starts_after_free_failures_doubles_and_is_capped() {
+        assert_eq!(backoff_secs(4), None);
+        assert_eq!(backoff_secs(5), Some(1));
+        assert_eq!(backoff_secs(6), Some(2));
+        assert_eq!(backoff_secs(9), Some(16));
+        assert_eq!(backoff_secs(40), Some(MAX_BACKOFF_SECS));
+        assert_eq!(backoff_secs(i32::MAX), Some(MAX_BACKOFF_SECS));
+    }
+}

@@ -1,0 +1,160 @@
+//! What each subcommand does. Returns the process exit status.
+
+use std::io::BufRead;
+
+use crate::audit::sealer;
+use crate::auth::{Role, password};
+use crate::cli::{AdminCommand, AuditCommand, Command};
+use crate::config::Settings;
+use crate::crypto::Keys;
+use crate::db::{self, AnyConnection, write_tx};
+use crate::error::ApiError;
+
+/// Run a subcommand: 0 ok, 1 failed, 2 bad configuration.
+pub fn run(command: Command) -> i32 {
+    let settings = match Settings::from_env() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("kvar: configuration error: {e}");
+            return 2;
+        }
+    };
+    crate::telemetry::init(settings.log_format);
+    if let Command::Openapi = command {
+        print!("{}", crate::openapi::spec_json());
+        return 0;
+    }
+    let keys = match Keys::load(&settings) {
+        Ok(k) => k,
+        Err(e) => {
+            eprintln!("kvar: configuration error: {e}");
+            return 2;
+        }
+    };
+    let result = match command {
+        Command::Serve => serve(settings, keys),
+        Command::Migrate => with_conn(&settings, |conn| {
+            let applied = db::run_migrations(conn)?;
+            println!(
+                "migrations applied: {}",
+                if applied.is_empty() {
+                    "none pending".into()
+                } else {
+                    applied.join(", ")
+                }
+            );
+            Ok(true)
+        }),
+        Command::Admin { command } => with_conn(&settings, |conn| admin(conn, command)),
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => with_conn(&settings, |conn| {
+            sealer::seal_all(conn, &keys.audit).map_err(|e| e.to_string())?;
+            let report =
+                crate::audit::verify::verify(conn, &keys.audit).map_err(|e| e.to_string())?;
+            println!("{report}");
+            Ok(report.ok)
+        }),
+        Command::Openapi => Ok(true),
+    };
+    match result {
+        Ok(true) => 0,
+        Ok(false) => 1,
+        Err(e) => {
+            eprintln!("kvar: {e}");
+            1
+        }
+    }
+}
+
+fn serve(settings: Settings, keys: Keys) -> Result<bool, String> {
+    actix_web::rt::System::new()
+        .block_on(crate::app::serve(settings, keys))
+        .map(|()| true)
+}
+
+fn with_conn(
+    settings: &Settings,
+    f: impl FnOnce(&mut AnyConnection) -> Result<bool, String>,
+) -> Result<bool, String> {
+    let pool = db::build_pool(&settings.database_url, 1, settings.db_timeout)?;
+    let mut conn = pool
+        .get()
+        .map_err(|e| format!("DATABASE_URL: cannot connect: {e}"))?;
+    if settings.migrate_on_start {
+        db::run_migrations(&mut conn)?;
+    }
+    f(&mut conn)
+}
+
+fn admin(conn: &mut AnyConnection, command: AdminCommand) -> Result<bool, String> {
+    let AdminCommand::CreateUser {
+        username,
+        display_name,
+        role,
+        organization,
+        unit,
+        password_stdin,
+    } = command;
+    let role = Role::parse(&role)
+        .ok_or("--role must be admin, supervisor, caseworker, auditor, analyst or landlord")?;
+    let (pw, generated) = if password_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(|e| e.to_string())?;
+        (line.trim_end_matches(['\r', '\n']).to_owned(), false)
+    } else {
+        (crate::crypto::random::token(), true)
+    };
+    password::check_strength(&pw).map_err(|m| format!("password {m}"))?;
+    let hash = password::hash(&pw).map_err(|e| e.to_string())?;
+    let username = username.trim().to_lowercase();
+    let user = write_tx(conn, |tx| {
+        let org_id = match organization {
+            Some(id) => id,
+            None => crate::organizations::repo::find_by_kind(tx, "platform")?
+                .ok_or_else(|| {
+                    ApiError::BadRequest(
+                        "no platform organization; run `kvar serve` once or pass --organization"
+                            .into(),
+                    )
+                })?
+                .id,
+        };
+        let user = crate::users::service::insert_user(
+            tx,
+            &username,
+            &display_name,
+            &hash,
+            role,
+            &org_id,
+            unit.as_deref(),
+        )?;
+        crate::audit::record(
+            tx,
+            crate::audit::NewEvent {
+                actor: &crate::audit::Actor::system(),
+                action: "user.create",
+                entity_type: "user",
+                entity_id: Some(&user.id),
+                case_id: None,
+                changes: crate::users::service::created_changes(&user),
+            },
+        )?;
+        Ok::<_, ApiError>(user)
+    })
+    .map_err(|e| match e {
+        ApiError::Conflict { detail, .. } => detail,
+        other => other.to_string(),
+    })?;
+    println!(
+        "created user {} ({}) id={}",
+        user.username, user.role, user.id
+    );
+    if generated {
+        println!("password (shown once): {pw}");
+    }
+    Ok(true)
+}

@@ -1,0 +1,231 @@
+//! Settings from environment variables, validated at start-up. A bad value stops start-up with
+//! one line naming the variable. Every variable is documented in the README.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// A configuration error: which variable, and what is wrong with it (never its value).
+#[derive(Debug, thiserror::Error)]
+#[error("{var}: {message}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub message: String,
+}
+
+fn err(var: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        var,
+        message: message.into(),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Where the four secret keys come from.
+#[derive(Clone)]
+pub struct KeySettings {
+    /// Base64 values from `KVAR_JWT_KEY`, `KVAR_AUDIT_KEY`, `KVAR_FIELD_KEY`,
+    /// `KVAR_BLIND_INDEX_KEY`, in that order (None: not set).
+    pub from_env: [Option<String>; 4],
+}
+
+impl std::fmt::Debug for KeySettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("KeySettings(<redacted>)")
+    }
+}
+
+#[derive(Clone)]
+pub struct Settings {
+    pub env: Environment,
+    pub database_url: String,
+    pub bind: SocketAddr,
+    pub data_dir: PathBuf,
+    pub bootstrap_admin_password: Option<String>,
+    pub log_format: LogFormat,
+    pub pool_size: u32,
+    pub db_timeout: Duration,
+    pub workers: usize,
+    pub migrate_on_start: bool,
+    pub auth_rate_per_minute: u32,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    pub keys: KeySettings,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("env", &self.env)
+            .field("backend", &crate::db::backend_of(&self.database_url).ok())
+            .field("bind", &self.bind)
+            .field("data_dir", &self.data_dir)
+            .field("pool_size", &self.pool_size)
+            .field("workers", &self.workers)
+            .finish_non_exhaustive()
+    }
+}
+
+pub const KEY_VARS: [&str; 4] = [
+    "KVAR_JWT_KEY",
+    "KVAR_AUDIT_KEY",
+    "KVAR_FIELD_KEY",
+    "KVAR_BLIND_INDEX_KEY",
+];
+
+impl Settings {
+    /// Read the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Read settings through `get` (the environment, or a map in tests).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |k: &str| get(k).filter(|v| !v.trim().is_empty());
+        let env = match get("KVAR_ENV").as_deref() {
+            None | Some("development") => Environment::Development,
+            Some("production") => Environment::Production,
+            Some(_) => return Err(err("KVAR_ENV", "must be development or production")),
+        };
+        let data_dir = PathBuf::from(get("KVAR_DATA_DIR").unwrap_or_else(|| "./data".into()));
+        let database_url = get("DATABASE_URL")
+            .unwrap_or_else(|| format!("sqlite://{}/kvar.db", data_dir.display()));
+        crate::db::backend_of(&database_url).map_err(|m| err("DATABASE_URL", m))?;
+        let bind = get("KVAR_BIND")
+            .unwrap_or_else(|| "127.0.0.1:8080".into())
+            .parse()
+            .map_err(|_| err("KVAR_BIND", "must be an address such as 127.0.0.1:8080"))?;
+        let log_format = match get("LOG_FORMAT").as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(_) => return Err(err("LOG_FORMAT", "must be text or json")),
+        };
+        let keys = KeySettings {
+            from_env: KEY_VARS.map(get),
+        };
+        if env == Environment::Production {
+            for (var, value) in KEY_VARS.iter().zip(&keys.from_env) {
+                if value.is_none() {
+                    return Err(err(var, "is required when KVAR_ENV=production"));
+                }
+            }
+        }
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Ok(Settings {
+            env,
+            database_url,
+            bind,
+            data_dir,
+            bootstrap_admin_password: get("KVAR_BOOTSTRAP_ADMIN_PASSWORD"),
+            log_format,
+            pool_size: number(&get, "KVAR_DB_POOL_SIZE", 16, 1, 512)?,
+            db_timeout: Duration::from_millis(
+                number(&get, "KVAR_DB_TIMEOUT_MS", 2000, 50, 60_000)?.into(),
+            ),
+            workers: number(&get, "KVAR_WORKERS", cores as u32, 1, 256)? as usize,
+            migrate_on_start: match get("KVAR_MIGRATE_ON_START").as_deref() {
+                None | Some("true") => true,
+                Some("false") => false,
+                Some(_) => return Err(err("KVAR_MIGRATE_ON_START", "must be true or false")),
+            },
+            auth_rate_per_minute: number(&get, "KVAR_AUTH_RATE_PER_MINUTE", 60, 1, 1_000_000)?,
+            access_token_ttl: Duration::from_secs(
+                number(&get, "KVAR_ACCESS_TOKEN_TTL_SECS", 600, 30, 600)?.into(),
+            ),
+            refresh_token_ttl: Duration::from_secs(
+                number(
+                    &get,
+                    "KVAR_REFRESH_TOKEN_TTL_SECS",
+                    8 * 3600,
+                    60,
+                    30 * 24 * 3600,
+                )?
+                .into(),
+            ),
+            keys,
+        })
+    }
+
+    pub fn backend(&self) -> crate::db::Backend {
+        crate::db::backend_of(&self.database_url).unwrap_or(crate::db::Backend::Sqlite)
+    }
+}
+
+fn number(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    default: u32,
+    min: u32,
+    max: u32,
+) -> Result<u32, ConfigError> {
+    match get(var) {
+        None => Ok(default),
+        Some(v) => v
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (min..=max).contains(n))
+            .ok_or_else(|| err(var, format!("must be a whole number from {min} to {max}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_are_sqlite_in_data_on_loopback() {
+        let s = settings(&[]).expect("defaults");
+        assert_eq!(s.database_url, "sqlite://./data/kvar.db");
+        assert_eq!(s.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.access_token_ttl, Duration::from_secs(600));
+        assert_eq!(s.env, Environment::Development);
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let e = settings(&[("KVAR_BIND", "nonsense")]).err().expect("error");
+        assert_eq!(e.var, "KVAR_BIND");
+        let e = settings(&[("DATABASE_URL", "host=x dbname=y")])
+            .err()
+            .expect("error");
+        assert_eq!(e.var, "DATABASE_URL");
+        let e = settings(&[("KVAR_DB_POOL_SIZE", "0")])
+            .err()
+            .expect("error");
+        assert_eq!(e.var, "KVAR_DB_POOL_SIZE");
+        let e = settings(&[("KVAR_ACCESS_TOKEN_TTL_SECS", "3600")])
+            .err()
+            .expect("error");
+        assert_eq!(e.var, "KVAR_ACCESS_TOKEN_TTL_SECS");
+    }
+
+    #[test]
+    fn production_refuses_missing_keys() {
+        let e = settings(&[("KVAR_ENV", "production")])
+            .err()
+            .expect("error");
+        assert_eq!(e.var, "KVAR_JWT_KEY");
+        assert!(e.to_string().starts_with("KVAR_JWT_KEY: "));
+    }
+}

@@ -1,0 +1,117 @@
+//! The four secret keys: JWT signing, audit-chain HMAC, field encryption, blind index. Each
+//! comes from its environment variable (base64, at least 32 bytes); in development a missing
+//! key is generated once into `<data dir>/keys/` and the log says so. Production refuses to
+//! start without them (checked in config).
+
+use std::path::Path;
+
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+
+use crate::config::{ConfigError, Environment, KEY_VARS, Settings};
+
+/// Secret keys; Debug never prints them.
+#[derive(Clone)]
+pub struct Keys {
+    pub jwt: Vec<u8>,
+    pub audit: Vec<u8>,
+    pub field: Vec<u8>,
+    pub blind_index: Vec<u8>,
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Keys(<redacted>)")
+    }
+}
+
+const FILE_NAMES: [&str; 4] = ["jwt.key", "audit.key", "field.key", "blind_index.key"];
+
+impl Keys {
+    pub fn load(settings: &Settings) -> Result<Keys, ConfigError> {
+        let mut out: Vec<Vec<u8>> = Vec::with_capacity(4);
+        for i in 0..4 {
+            let var = KEY_VARS[i];
+            let key = match &settings.keys.from_env[i] {
+                Some(v) => decode(v).ok_or_else(|| ConfigError {
+                    var,
+                    message: "must be base64 of at least 32 bytes".into(),
+                })?,
+                None if settings.env == Environment::Development => {
+                    dev_key(&settings.data_dir, FILE_NAMES[i], var)?
+                }
+                None => {
+                    return Err(ConfigError {
+                        var,
+                        message: "is required when KVAR_ENV=production".into(),
+                    });
+                }
+            };
+            out.push(key);
+        }
+        let [jwt, audit, field, blind_index]: [Vec<u8>; 4] =
+            out.try_into().map_err(|_| ConfigError {
+                var: "KVAR_JWT_KEY",
+                message: "internal".into(),
+            })?;
+        Ok(Keys {
+            jwt,
+            audit,
+            field,
+            blind_index,
+        })
+    }
+
+    /// Fixed keys for tests.
+    pub fn for_tests() -> Keys {
+        Keys {
+            jwt: vec![1; 32],
+            audit: vec![2; 32],
+            field: vec![3; 32],
+            blind_index: vec![4; 32],
+        }
+    }
+}
+
+fn decode(v: &str) -> Option<Vec<u8>> {
+    let v = v.trim();
+    STANDARD
+        .decode(v)
+        .or_else(|_| URL_SAFE_NO_PAD.decode(v))
+        .ok()
+        .filter(|k| k.len() >= 32)
+}
+
+/// Read `<data>/keys/<name>`, creating it with a fresh random key when missing.
+fn dev_key(data_dir: &Path, name: &str, var: &'static str) -> Result<Vec<u8>, ConfigError> {
+    let dir = data_dir.join("keys");
+    let path = dir.join(name);
+    let fail = |m: String| ConfigError { var, message: m };
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        return decode(&text)
+            .ok_or_else(|| fail(format!("{} is not a valid key file", path.display())));
+    }
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| fail(format!("cannot create {}: {e}", dir.display())))?;
+    let key = super::random::bytes(32);
+    write_private(&path, &STANDARD.encode(&key))
+        .map_err(|e| fail(format!("cannot write {}: {e}", path.display())))?;
+    tracing::warn!(
+        file = %path.display(),
+        variable = var,
+        "generated a development key (set the variable in production)"
+    );
+    Ok(key)
+}
+
+fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    opts.open(path)?.write_all(content.as_bytes())
+}

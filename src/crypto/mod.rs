@@ -1,0 +1,6 @@
+//! Key material and the keyed primitives built on it (RustCrypto family only).
+
+pub mod keys;
+pub mod random;
+
+pub use keys::Keys;

@@ -1,0 +1,20 @@
+//! Embedded migrations, one folder per backend, kept in lockstep (a test compares the tables and
+//! columns both produce with schema.rs).
+
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use super::AnyConnection;
+
+const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+
+/// Apply pending migrations; returns the versions applied.
+pub fn run_migrations(conn: &mut AnyConnection) -> Result<Vec<String>, String> {
+    let source = match conn {
+        AnyConnection::Postgresql(_) => PG_MIGRATIONS,
+        AnyConnection::Sqlite(_) => SQLITE_MIGRATIONS,
+    };
+    conn.run_pending_migrations(source)
+        .map(|v| v.iter().map(|m| m.to_string()).collect())
+        .map_err(|e| e.to_string())
+}

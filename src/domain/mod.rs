@@ -1,0 +1,7 @@
+//! Pure rules with no I/O: they carry most unit tests.
+
+pub mod deadlines;
+pub mod holidays;
+pub mod outcome;
+pub mod personnummer;
+pub mod workflow;

@@ -1,0 +1,437 @@
+//! The case status workflow (SPEC §4.1): one transition table and the closure rules.
+//!
+//! [`allowed_targets`] is the only place the table lives; the service asks [`check_transition`]
+//! before it changes a row, and an illegal move becomes a 409 whose body lists the allowed targets.
+//! Closing needs an outcome (§4.3). Closing a case with children involved, or with a legal deadline
+//! still open, needs a supervisor: without one the check answers
+//! [`TransitionEffect::NeedsSupervisorApproval`] and the service files a closure request instead of
+//! closing. A supervisor approving that request calls the check again with
+//! [`ClosureContext::approved_by_supervisor`] set.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use super::outcome::Outcome;
+
+/// Where a case is in the social-services work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseStatus {
+    /// Created by a person or an inbound notice; in the unit's triage queue until assigned.
+    New,
+    /// Being assessed.
+    Triage,
+    /// Trying to reach the household.
+    Outreach,
+    /// Working with the household.
+    Active,
+    /// Work done, watching that it holds.
+    FollowUp,
+    /// Closed with an outcome.
+    Closed,
+    /// Opened again after closure (by hand, or by a new notice within 12 months).
+    Reopened,
+}
+
+impl CaseStatus {
+    /// Every status, in the order of SPEC §4.1.
+    pub const ALL: [CaseStatus; 7] = [
+        CaseStatus::New,
+        CaseStatus::Triage,
+        CaseStatus::Outreach,
+        CaseStatus::Active,
+        CaseStatus::FollowUp,
+        CaseStatus::Closed,
+        CaseStatus::Reopened,
+    ];
+
+    /// The wire and database name (same as serde).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            CaseStatus::New => "new",
+            CaseStatus::Triage => "triage",
+            CaseStatus::Outreach => "outreach",
+            CaseStatus::Active => "active",
+            CaseStatus::FollowUp => "follow_up",
+            CaseStatus::Closed => "closed",
+            CaseStatus::Reopened => "reopened",
+        }
+    }
+}
+
+impl fmt::Display for CaseStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A string that is not one of the case status names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnknownCaseStatus;
+
+impl fmt::Display for UnknownCaseStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("unknown case status; expected one of: ")?;
+        write_list(f, &CaseStatus::ALL)
+    }
+}
+
+impl std::error::Error for UnknownCaseStatus {}
+
+impl FromStr for CaseStatus {
+    type Err = UnknownCaseStatus;
+
+    /// Exact, case-sensitive match on [`CaseStatus::as_str`].
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        CaseStatus::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .ok_or(UnknownCaseStatus)
+    }
+}
+
+/// The transition table of SPEC §4.1: the statuses a case may move to from `from`.
+pub const fn allowed_targets(from: CaseStatus) -> &'static [CaseStatus] {
+    use CaseStatus::*;
+    match from {
+        New => &[Triage, Closed],
+        Triage => &[Outreach, Active, Closed],
+        Outreach => &[Active, Closed],
+        Active => &[FollowUp, Closed],
+        FollowUp => &[Active, Closed],
+        Closed => &[Reopened],
+        Reopened => &[Triage, Active],
+    }
+}
+
+/// Whether the table allows `from → to` (closure rules not considered).
+pub fn is_allowed(from: CaseStatus, to: CaseStatus) -> bool {
+    allowed_targets(from).contains(&to)
+}
+
+/// What the service knows when it asks for a transition. Only read when the target is
+/// [`CaseStatus::Closed`]; other transitions ignore it (use `ClosureContext::default()`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClosureContext {
+    /// The outcome requested with this transition (not the case's stored one).
+    pub outcome: Option<Outcome>,
+    /// The case's `children_involved` (derived from the household).
+    pub children_involved: bool,
+    /// The case has at least one legal deadline with status `open`.
+    pub open_legal_deadline: bool,
+    /// The actor is a supervisor approving this closure (a closure request).
+    pub approved_by_supervisor: bool,
+}
+
+/// What the service should do with an allowed transition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransitionEffect {
+    /// Change the status now.
+    Apply,
+    /// Do not close yet: file a closure request for a supervisor. The flags say why (both may hold).
+    NeedsSupervisorApproval {
+        /// The case has children involved.
+        children_involved: bool,
+        /// The case has an open legal deadline.
+        open_legal_deadline: bool,
+    },
+}
+
+/// Why a transition was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransitionError {
+    /// `from → to` is not in the table (409; put `allowed` in the problem body).
+    NotAllowed {
+        /// The case's current status.
+        from: CaseStatus,
+        /// The status asked for.
+        to: CaseStatus,
+        /// The statuses the case may move to, from [`allowed_targets`].
+        allowed: &'static [CaseStatus],
+    },
+    /// Closing without an outcome (§4.3).
+    OutcomeRequired,
+}
+
+impl fmt::Display for TransitionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TransitionError::NotAllowed { from, to, allowed } => {
+                write!(f, "a case cannot move from {from} to {to}; allowed: ")?;
+                write_list(f, allowed)
+            }
+            TransitionError::OutcomeRequired => f.write_str("closing a case requires an outcome"),
+        }
+    }
+}
+
+impl std::error::Error for TransitionError {}
+
+/// Check `from → to` against the table and the closure rules.
+///
+/// The table is checked first, so an illegal move is always [`TransitionError::NotAllowed`]
+/// whatever the context says.
+pub fn check_transition(
+    from: CaseStatus,
+    to: CaseStatus,
+    ctx: &ClosureContext,
+) -> Result<TransitionEffect, TransitionError> {
+    if !is_allowed(from, to) {
+        return Err(TransitionError::NotAllowed {
+            from,
+            to,
+            allowed: allowed_targets(from),
+        });
+    }
+    if to != CaseStatus::Closed {
+        return Ok(TransitionEffect::Apply);
+    }
+    if ctx.outcome.is_none() {
+        return Err(TransitionError::OutcomeRequired);
+    }
+    let needs_supervisor = ctx.children_involved || ctx.open_legal_deadline;
+    if needs_supervisor && !ctx.approved_by_supervisor {
+        return Ok(TransitionEffect::NeedsSupervisorApproval {
+            children_involved: ctx.children_involved,
+            open_legal_deadline: ctx.open_legal_deadline,
+        });
+    }
+    Ok(TransitionEffect::Apply)
+}
+
+fn write_list(f: &mut fmt::Formatter<'_>, statuses: &[CaseStatus]) -> fmt::Result {
+    if statuses.is_empty() {
+        return f.write_str("none");
+    }
+    for (i, status) in statuses.iter().enumerate() {
+        if i > 0 {
+            f.write_str(", ")?;
+        }
+        f.write_str(status.as_str())?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+mod tests {
+    use super::*;
+    use CaseStatus::*;
+
+    /// SPEC §4.1's table, copied by hand as text so a change to `allowed_targets` must be
+    /// matched here (and in the spec).
+    const SPEC_TABLE: &[(&str, &[&str])] = &[
+        ("new", &["triage", "closed"]),
+        ("triage", &["outreach", "active", "closed"]),
+        ("outreach", &["active", "closed"]),
+        ("active", &["follow_up", "closed"]),
+        ("follow_up", &["active", "closed"]),
+        ("closed", &["reopened"]),
+        ("reopened", &["triage", "active"]),
+    ];
+
+    fn in_spec(from: CaseStatus, to: CaseStatus) -> bool {
+        SPEC_TABLE
+            .iter()
+            .any(|(f, targets)| *f == from.as_str() && targets.contains(&to.as_str()))
+    }
+
+    fn closing(outcome: Option<Outcome>) -> ClosureContext {
+        ClosureContext {
+            outcome,
+            ..ClosureContext::default()
+        }
+    }
+
+    #[test]
+    fn transition_table_matches_spec_for_every_pair() {
+        assert_eq!(SPEC_TABLE.len(), CaseStatus::ALL.len());
+        let ctx = closing(Some(Outcome::RetainedPaid));
+        for from in CaseStatus::ALL {
+            for to in CaseStatus::ALL {
+                let expected = in_spec(from, to);
+                assert_eq!(is_allowed(from, to), expected, "{from} -> {to}");
+                let result = check_transition(from, to, &ctx);
+                if expected {
+                    assert_eq!(result, Ok(TransitionEffect::Apply), "{from} -> {to}");
+                } else {
+                    assert_eq!(
+                        result,
+                        Err(TransitionError::NotAllowed {
+                            from,
+                            to,
+                            allowed: allowed_targets(from)
+                        }),
+                        "{from} -> {to}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn transition_table_has_no_duplicates_or_self_loops() {
+        for from in CaseStatus::ALL {
+            let targets = allowed_targets(from);
+            assert!(!targets.contains(&from), "{from} loops to itself");
+            for (i, t) in targets.iter().enumerate() {
+                assert!(!targets[i + 1..].contains(t), "{from} lists {t} twice");
+            }
+        }
+    }
+
+    #[test]
+    fn every_open_status_can_reach_closed_and_closed_leaves_only_by_reopening() {
+        for start in CaseStatus::ALL {
+            let mut seen = vec![start];
+            let mut i = 0;
+            while let Some(&s) = seen.get(i) {
+                for &t in allowed_targets(s) {
+                    if !seen.contains(&t) {
+                        seen.push(t);
+                    }
+                }
+                i += 1;
+            }
+            assert!(seen.contains(&Closed), "{start} cannot reach closed");
+        }
+        assert_eq!(allowed_targets(Closed), &[Reopened]);
+        for from in CaseStatus::ALL {
+            assert_eq!(is_allowed(from, Reopened), from == Closed, "{from}");
+        }
+    }
+
+    #[test]
+    fn illegal_transition_error_lists_allowed_targets() {
+        let err = check_transition(New, FollowUp, &ClosureContext::default()).unwrap_err();
+        assert_eq!(
+            err,
+            TransitionError::NotAllowed {
+                from: New,
+                to: FollowUp,
+                allowed: &[Triage, Closed]
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            "a case cannot move from new to follow_up; allowed: triage, closed"
+        );
+    }
+
+    #[test]
+    fn closing_requires_an_outcome() {
+        for from in CaseStatus::ALL
+            .into_iter()
+            .filter(|&f| is_allowed(f, Closed))
+        {
+            let ctx = ClosureContext {
+                approved_by_supervisor: true,
+                ..ClosureContext::default()
+            };
+            assert_eq!(
+                check_transition(from, Closed, &ctx),
+                Err(TransitionError::OutcomeRequired),
+                "{from}"
+            );
+        }
+    }
+
+    #[test]
+    fn closing_an_already_closed_case_is_not_allowed_even_without_outcome() {
+        assert!(matches!(
+            check_transition(Closed, Closed, &ClosureContext::default()),
+            Err(TransitionError::NotAllowed { .. })
+        ));
+    }
+
+    #[test]
+    fn closing_with_children_or_open_deadline_needs_supervisor_unless_approved() {
+        for children_involved in [false, true] {
+            for open_legal_deadline in [false, true] {
+                for approved_by_supervisor in [false, true] {
+                    let ctx = ClosureContext {
+                        outcome: Some(Outcome::MovedNewTenancy),
+                        children_involved,
+                        open_legal_deadline,
+                        approved_by_supervisor,
+                    };
+                    let expected =
+                        if (children_involved || open_legal_deadline) && !approved_by_supervisor {
+                            TransitionEffect::NeedsSupervisorApproval {
+                                children_involved,
+                                open_legal_deadline,
+                            }
+                        } else {
+                            TransitionEffect::Apply
+                        };
+                    for from in CaseStatus::ALL
+                        .into_iter()
+                        .filter(|&f| is_allowed(f, Closed))
+                    {
+                        assert_eq!(
+                            check_transition(from, Closed, &ctx),
+                            Ok(expected),
+                            "{ctx:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn closure_context_is_ignored_for_other_transitions() {
+        let ctx = ClosureContext {
+            outcome: None,
+            children_involved: true,
+            open_legal_deadline: true,
+            approved_by_supervisor: false,
+        };
+        assert_eq!(
+            check_transition(Active, FollowUp, &ctx),
+            Ok(TransitionEffect::Apply)
+        );
+        assert_eq!(
+            check_transition(Closed, Reopened, &ctx),
+            Ok(TransitionEffect::Apply)
+        );
+    }
+
+    #[test]
+    fn case_status_as_str_from_str_and_serde_agree() {
+        let names: Vec<&str> = CaseStatus::ALL.iter().map(|s| s.as_str()).collect();
+        let spec: Vec<&str> = SPEC_TABLE.iter().map(|(f, _)| *f).collect();
+        assert_eq!(names, spec);
+        for s in CaseStatus::ALL {
+            assert_eq!(s.as_str().parse::<CaseStatus>(), Ok(s));
+            assert_eq!(s.to_string(), s.as_str());
+            let json = serde_json::to_string(&s).unwrap();
+            assert_eq!(json, format!("\"{}\"", s.as_str()));
+            assert_eq!(serde_json::from_str::<CaseStatus>(&json).unwrap(), s);
+        }
+        for bad in ["", "New", "followup", "follow-up", "open"] {
+            assert_eq!(bad.parse::<CaseStatus>(), Err(UnknownCaseStatus), "{bad}");
+        }
+    }
+
+    #[test]
+    fn case_status_all_lists_every_variant() {
+        // Fails to compile when a variant is added without updating this match.
+        fn index(s: CaseStatus) -> usize {
+            match s {
+                New => 0,
+                Triage => 1,
+                Outreach => 2,
+                Active => 3,
+                FollowUp => 4,
+                Closed => 5,
+                Reopened => 6,
+            }
+        }
+        for (i, s) in CaseStatus::ALL.into_iter().enumerate() {
+            assert_eq!(index(s), i);
+        }
+    }
+}

@@ -1,0 +1,273 @@
+//! One error type for the whole API and its RFC 9457 `application/problem+json` body.
+//!
+//! Every error a client can see goes through [`ApiError`]: handler results, extractor failures
+//! (JSON, path, query), unknown routes and methods, oversized bodies, panics. The body carries a
+//! short user message; details (SQL errors, causes) go to the log only, never to the client.
+//! The request id is read from the task-local set by the request middleware, so every problem
+//! body names the request it belongs to.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::http::context;
+
+/// One invalid field of a request body.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
+pub struct FieldError {
+    /// The field's name or JSON path (`members[0].personnummer`).
+    pub field: String,
+    /// What is wrong with it (never the value itself).
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// RFC 9457 problem details.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI naming the kind of problem.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// The id of the request, also in the `X-Request-Id` header and the server's log.
+    pub request_id: String,
+    /// Field errors (422).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+    /// Extra data for some problems (the allowed targets of an illegal transition).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub extra: Option<serde_json::Value>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("unauthorized")]
+    Unauthorized,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("conflict: {detail}")]
+    Conflict {
+        detail: String,
+        extra: Option<serde_json::Value>,
+    },
+    #[error("precondition failed")]
+    PreconditionFailed,
+    #[error("payload too large")]
+    PayloadTooLarge,
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    #[error("precondition required")]
+    PreconditionRequired,
+    #[error("too many requests")]
+    TooManyRequests { retry_after_secs: u64 },
+    #[error("internal error: {0}")]
+    Internal(String),
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+}
+
+impl ApiError {
+    pub fn conflict(detail: impl Into<String>) -> Self {
+        ApiError::Conflict {
+            detail: detail.into(),
+            extra: None,
+        }
+    }
+
+    pub fn field(field: &str, message: &str) -> Self {
+        ApiError::Validation(vec![FieldError::new(field, message)])
+    }
+
+    fn slug_title_detail(&self) -> (&'static str, &'static str, String) {
+        match self {
+            ApiError::BadRequest(d) => ("bad-request", "Bad request", d.clone()),
+            ApiError::Unauthorized => (
+                "unauthorized",
+                "Unauthorized",
+                "Authentication is missing, invalid or expired.".into(),
+            ),
+            ApiError::Forbidden => (
+                "forbidden",
+                "Forbidden",
+                "Your role may not perform this operation.".into(),
+            ),
+            ApiError::NotFound => ("not-found", "Not found", "No such resource.".into()),
+            ApiError::MethodNotAllowed => (
+                "method-not-allowed",
+                "Method not allowed",
+                "This resource does not support the method.".into(),
+            ),
+            ApiError::Conflict { detail, .. } => ("conflict", "Conflict", detail.clone()),
+            ApiError::PreconditionFailed => (
+                "precondition-failed",
+                "Precondition failed",
+                "The resource has changed since you read it (If-Match is stale); fetch it again."
+                    .into(),
+            ),
+            ApiError::PayloadTooLarge => (
+                "payload-too-large",
+                "Payload too large",
+                "The body exceeds 64 KiB.".into(),
+            ),
+            ApiError::UnsupportedMediaType => (
+                "unsupported-media-type",
+                "Unsupported media type",
+                "Send the body as application/json.".into(),
+            ),
+            ApiError::Validation(_) => (
+                "validation",
+                "Validation failed",
+                "One or more fields are invalid; see errors.".into(),
+            ),
+            ApiError::PreconditionRequired => (
+                "precondition-required",
+                "Precondition required",
+                "This operation needs an If-Match header with the ETag you read.".into(),
+            ),
+            ApiError::TooManyRequests { .. } => (
+                "too-many-requests",
+                "Too many requests",
+                "Slow down and retry later.".into(),
+            ),
+            ApiError::Internal(_) => (
+                "internal",
+                "Internal server error",
+                "Something went wrong on our side; the request id identifies it in the log.".into(),
+            ),
+            ApiError::Unavailable(_) => (
+                "unavailable",
+                "Service unavailable",
+                "The database is unavailable; retry shortly.".into(),
+            ),
+        }
+    }
+
+    /// The problem body for this error.
+    pub fn problem(&self) -> Problem {
+        let (slug, title, detail) = self.slug_title_detail();
+        let (errors, extra) = match self {
+            ApiError::Validation(errs) => (errs.clone(), None),
+            ApiError::Conflict { extra, .. } => (Vec::new(), extra.clone()),
+            _ => (Vec::new(), None),
+        };
+        Problem {
+            kind: format!("urn:kvar:problem:{slug}"),
+            title: title.into(),
+            status: self.status_code().as_u16(),
+            detail,
+            request_id: context::request_id(),
+            errors,
+            extra,
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            ApiError::Internal(detail) => tracing::error!(detail = %detail, "internal error"),
+            ApiError::Unavailable(detail) => {
+                tracing::warn!(detail = %detail, "database unavailable")
+            }
+            _ => {}
+        }
+        let mut res = HttpResponse::build(self.status_code());
+        res.insert_header((header::CONTENT_TYPE, "application/problem+json"));
+        match self {
+            ApiError::TooManyRequests { retry_after_secs } => {
+                res.insert_header((header::RETRY_AFTER, retry_after_secs.max(&1).to_string()));
+            }
+            ApiError::Unavailable(_) => {
+                res.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
+            }
+            ApiError::Unauthorized => {
+                res.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+            }
+            _ => {}
+        }
+        let body = serde_json::to_vec(&self.problem()).unwrap_or_default();
+        res.body(body)
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(e: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind as K, Error as E};
+        match e {
+            E::NotFound => ApiError::NotFound,
+            E::DatabaseError(K::UniqueViolation, _) => {
+                ApiError::conflict("A resource with these unique values already exists.")
+            }
+            E::DatabaseError(K::ForeignKeyViolation, _) => {
+                ApiError::conflict("A referenced resource does not exist.")
+            }
+            E::DatabaseError(K::ClosedConnection | K::UnableToSendCommand, info) => {
+                ApiError::Unavailable(info.message().to_owned())
+            }
+            E::DatabaseError(_, ref info) if is_unavailable(info.message()) => {
+                ApiError::Unavailable(info.message().to_owned())
+            }
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+/// Messages of errors that mean "the database is not there right now", not "the query is wrong".
+fn is_unavailable(message: &str) -> bool {
+    const SIGNS: [&str; 6] = [
+        "database is locked",
+        "terminating connection",
+        "server closed the connection",
+        "connection refused",
+        "no connection to the server",
+        "the database system is",
+    ];
+    let m = message.to_ascii_lowercase();
+    SIGNS.iter().any(|s| m.contains(s))
+}
+
+impl From<diesel::r2d2::PoolError> for ApiError {
+    fn from(e: diesel::r2d2::PoolError) -> Self {
+        ApiError::Unavailable(e.to_string())
+    }
+}

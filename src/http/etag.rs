@@ -1,0 +1,89 @@
+//! Optimistic concurrency over HTTP: responses carry `ETag: "<version>"`; updates need
+//! `If-Match` with that value (428 without it, 412 when it is stale).
+
+use std::future::{Ready, ready};
+
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, Responder, dev::Payload};
+use serde::Serialize;
+
+use crate::error::ApiError;
+
+/// The version the client last read, from `If-Match`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IfMatch(pub i32);
+
+impl FromRequest for IfMatch {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(match req.headers().get(header::IF_MATCH) {
+            None => Err(ApiError::PreconditionRequired),
+            Some(v) => parse_etag(v.to_str().unwrap_or(""))
+                .map(IfMatch)
+                .ok_or_else(|| {
+                    ApiError::BadRequest("If-Match must be an ETag such as \"3\".".into())
+                }),
+        })
+    }
+}
+
+/// `"3"` or `W/"3"` → 3.
+pub fn parse_etag(v: &str) -> Option<i32> {
+    let v = v.trim();
+    let v = v.strip_prefix("W/").unwrap_or(v);
+    v.strip_prefix('"')?.strip_suffix('"')?.parse().ok()
+}
+
+pub fn etag_value(version: i32) -> String {
+    format!("\"{version}\"")
+}
+
+/// A JSON response with an ETag.
+pub struct Tagged<T> {
+    pub status: StatusCode,
+    pub version: i32,
+    pub body: T,
+}
+
+impl<T> Tagged<T> {
+    pub fn ok(version: i32, body: T) -> Self {
+        Tagged {
+            status: StatusCode::OK,
+            version,
+            body,
+        }
+    }
+    pub fn created(version: i32, body: T) -> Self {
+        Tagged {
+            status: StatusCode::CREATED,
+            version,
+            body,
+        }
+    }
+}
+
+impl<T: Serialize> Responder for Tagged<T> {
+    type Body = actix_web::body::BoxBody;
+    fn respond_to(self, _req: &HttpRequest) -> HttpResponse {
+        HttpResponse::build(self.status)
+            .insert_header((header::ETAG, etag_value(self.version)))
+            .json(self.body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn etags_parse_strong_and_weak() {
+        assert_eq!(parse_etag("\"3\""), Some(3));
+        assert_eq!(parse_etag("W/\"12\""), Some(12));
+        assert_eq!(parse_etag("3"), None);
+        assert_eq!(parse_etag("\"x\""), None);
+        assert_eq!(parse_etag(&etag_value(7)), Some(7));
+    }
+}

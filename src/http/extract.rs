@@ -1,0 +1,72 @@
+//! Extractor configuration: JSON, path and query errors become problem+json; body limit 64 KiB;
+//! unknown routes and wrong methods get problems too.
+
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+
+use crate::error::ApiError;
+
+/// The largest JSON body accepted.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+pub fn json_config() -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(MAX_BODY_BYTES)
+        .error_handler(|err, _req| json_error(err).into())
+}
+
+fn json_error(err: JsonPayloadError) -> ApiError {
+    match err {
+        JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
+            ApiError::PayloadTooLarge
+        }
+        JsonPayloadError::ContentType => ApiError::UnsupportedMediaType,
+        JsonPayloadError::Deserialize(e) if e.is_data() => {
+            // serde's message names the field and the problem, never echoes the value for the
+            // kinds of errors our types produce (unknown field, missing field, wrong type).
+            ApiError::Validation(vec![crate::error::FieldError::new("body", data_error(&e))])
+        }
+        JsonPayloadError::Deserialize(_) => {
+            ApiError::BadRequest("The body is not valid JSON.".into())
+        }
+        _ => ApiError::BadRequest("The body could not be read.".into()),
+    }
+}
+
+/// serde_json's message without the line/column suffix, and without quoted input values.
+fn data_error(e: &serde_json::Error) -> String {
+    let msg = e.to_string();
+    let msg = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
+    if msg.starts_with("invalid value") || msg.starts_with("invalid type") {
+        // "invalid type: string \"…\", expected …": drop the value.
+        match msg.split_once(", expected ") {
+            Some((_, expected)) => format!("invalid value, expected {expected}"),
+            None => "invalid value".into(),
+        }
+    } else {
+        msg
+    }
+}
+
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|err: PathError, _req| {
+        let _ = err;
+        ApiError::NotFound.into()
+    })
+}
+
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err: QueryPayloadError, _req| {
+        let detail = match err {
+            QueryPayloadError::Deserialize(e) => e.to_string(),
+            _ => "invalid query string".into(),
+        };
+        ApiError::BadRequest(format!("Invalid query parameters: {detail}")).into()
+    })
+}
+
+/// The default service: 404 for unknown paths, 405 for a known path with another method.
+pub async fn not_found(req: HttpRequest) -> HttpResponse {
+    let _ = req;
+    ApiError::NotFound.error_response()
+}

@@ -1,0 +1,7 @@
+//! HTTP plumbing shared by every route: request context (id, logging, metrics, panics, security
+//! headers), extractor configuration, and the ETag/If-Match helpers.
+
+pub mod context;
+pub mod etag;
+pub mod extract;
+pub mod middleware;

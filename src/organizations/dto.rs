@@ -1,0 +1,113 @@
+//! Request and response shapes for organizations and units.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::repo::{OrgRow, UnitRow};
+use crate::db::types::utc;
+
+/// The kinds of organization an administrator can create.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OrganizationKind {
+    Municipality,
+    Landlord,
+    EnforcementAuthority,
+    CountyBoard,
+}
+
+impl OrganizationKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrganizationKind::Municipality => "municipality",
+            OrganizationKind::Landlord => "landlord",
+            OrganizationKind::EnforcementAuthority => "enforcement_authority",
+            OrganizationKind::CountyBoard => "county_board",
+        }
+    }
+}
+
+/// `POST /organizations`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOrganizationRequest {
+    pub kind: OrganizationKind,
+    pub name: String,
+    /// Swedish organisationsnummer, `NNNNNN-NNNN`.
+    pub org_number: Option<String>,
+    /// The 4-digit kommunkod; required for municipalities, refused for other kinds.
+    pub municipality_code: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrganizationResponse {
+    pub id: String,
+    pub kind: String,
+    pub name: String,
+    pub org_number: Option<String>,
+    pub municipality_code: Option<String>,
+    /// The unit that receives new cases from inbound notices (its first unit by default).
+    pub intake_unit_id: Option<String>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<OrgRow> for OrganizationResponse {
+    fn from(o: OrgRow) -> Self {
+        OrganizationResponse {
+            id: o.id,
+            kind: o.kind,
+            name: o.name,
+            org_number: o.org_number,
+            municipality_code: o.municipality_code,
+            intake_unit_id: o.intake_unit_id,
+            version: o.version,
+            created_at: utc(o.created_at),
+            updated_at: utc(o.updated_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrganizationList {
+    pub items: Vec<OrganizationResponse>,
+    pub next_cursor: Option<String>,
+}
+
+/// `POST /organizations/{id}/units`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUnitRequest {
+    pub name: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UnitResponse {
+    pub id: String,
+    pub organization_id: String,
+    pub name: String,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<UnitRow> for UnitResponse {
+    fn from(u: UnitRow) -> Self {
+        UnitResponse {
+            id: u.id,
+            organization_id: u.organization_id,
+            name: u.name,
+            version: u.version,
+            created_at: utc(u.created_at),
+            updated_at: utc(u.updated_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UnitList {
+    pub items: Vec<UnitResponse>,
+    pub next_cursor: Option<String>,
+}

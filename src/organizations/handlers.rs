@@ -1,0 +1,89 @@
+//! `/organizations` and their units.
+
+use actix_web::{get, post, web};
+
+use super::dto::{
+    CreateOrganizationRequest, CreateUnitRequest, OrganizationList, OrganizationResponse, UnitList,
+    UnitResponse,
+};
+use super::service;
+use crate::auth::Principal;
+use crate::error::{ApiError, Problem};
+use crate::http::etag::Tagged;
+use crate::pagination::Page;
+use crate::state::AppState;
+
+/// Create an organization (platform admin).
+#[utoipa::path(tag = "organizations", request_body = CreateOrganizationRequest, security(("bearer" = [])),
+    responses((status = 201, body = OrganizationResponse), (status = "4XX", body = Problem)))]
+#[post("/organizations")]
+pub async fn create_organization(
+    who: Principal,
+    state: web::Data<AppState>,
+    body: web::Json<CreateOrganizationRequest>,
+) -> Result<Tagged<OrganizationResponse>, ApiError> {
+    let org = service::create(&state.db, who, body.into_inner()).await?;
+    Ok(Tagged::created(org.version, org))
+}
+
+/// List organizations in scope.
+#[utoipa::path(tag = "organizations", params(Page), security(("bearer" = [])),
+    responses((status = 200, body = OrganizationList), (status = "4XX", body = Problem)))]
+#[get("/organizations")]
+pub async fn list_organizations(
+    who: Principal,
+    state: web::Data<AppState>,
+    page: web::Query<Page>,
+) -> Result<web::Json<OrganizationList>, ApiError> {
+    Ok(web::Json(
+        service::list(&state.db, who, page.into_inner()).await?,
+    ))
+}
+
+/// One organization.
+#[utoipa::path(tag = "organizations", params(("organization_id" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, body = OrganizationResponse), (status = "4XX", body = Problem)))]
+#[get("/organizations/{organization_id}")]
+pub async fn get_organization(
+    who: Principal,
+    state: web::Data<AppState>,
+    organization_id: web::Path<String>,
+) -> Result<Tagged<OrganizationResponse>, ApiError> {
+    let org = service::get(&state.db, who, organization_id.into_inner()).await?;
+    Ok(Tagged::ok(org.version, org))
+}
+
+/// Create a unit in a municipality (its first unit becomes the intake unit).
+#[utoipa::path(tag = "organizations", request_body = CreateUnitRequest, security(("bearer" = [])),
+    params(("organization_id" = String, Path)),
+    responses((status = 201, body = UnitResponse), (status = "4XX", body = Problem)))]
+#[post("/organizations/{organization_id}/units")]
+pub async fn create_unit(
+    who: Principal,
+    state: web::Data<AppState>,
+    organization_id: web::Path<String>,
+    body: web::Json<CreateUnitRequest>,
+) -> Result<Tagged<UnitResponse>, ApiError> {
+    let unit = service::create_unit(
+        &state.db,
+        who,
+        organization_id.into_inner(),
+        body.into_inner(),
+    )
+    .await?;
+    Ok(Tagged::created(unit.version, unit))
+}
+
+/// The units of an organization.
+#[utoipa::path(tag = "organizations", params(("organization_id" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, body = UnitList), (status = "4XX", body = Problem)))]
+#[get("/organizations/{organization_id}/units")]
+pub async fn list_units(
+    who: Principal,
+    state: web::Data<AppState>,
+    organization_id: web::Path<String>,
+) -> Result<web::Json<UnitList>, ApiError> {
+    Ok(web::Json(
+        service::list_units(&state.db, who, organization_id.into_inner()).await?,
+    ))
+}

@@ -1,0 +1,247 @@
+//! Organization and unit administration.
+
+use super::dto::{
+    CreateOrganizationRequest, CreateUnitRequest, OrganizationKind, OrganizationList,
+    OrganizationResponse, UnitList, UnitResponse,
+};
+use super::repo::{self, OrgRow, UnitRow};
+use crate::audit::{self, Changes, NewEvent};
+use crate::auth::Principal;
+use crate::auth::policy::{self, Operation};
+use crate::db::{Db, types, write_tx};
+use crate::error::{ApiError, FieldError};
+use crate::pagination::{Cursor, Page};
+
+/// Luhn check over a string of digits.
+pub fn luhn_ok(digits: &str) -> bool {
+    let sum: u32 = digits
+        .chars()
+        .rev()
+        .enumerate()
+        .map(|(i, c)| {
+            let d = c.to_digit(10).unwrap_or(0);
+            if i % 2 == 1 {
+                if d * 2 > 9 { d * 2 - 9 } else { d * 2 }
+            } else {
+                d
+            }
+        })
+        .sum();
+    sum % 10 == 0
+}
+
+/// `NNNNNN-NNNN` with a valid check digit; returns the normalized form.
+pub fn parse_org_number(s: &str) -> Option<String> {
+    let digits: String = s.chars().filter(|c| *c != '-').collect();
+    let ok = digits.len() == 10
+        && digits.chars().all(|c| c.is_ascii_digit())
+        && s.chars().filter(|c| *c == '-').count() <= 1
+        && luhn_ok(&digits);
+    ok.then(|| format!("{}-{}", &digits[..6], &digits[6..]))
+}
+
+fn valid_name(s: &str) -> bool {
+    !s.trim().is_empty() && s.chars().count() <= 200
+}
+
+fn validate(req: &CreateOrganizationRequest) -> Result<Option<String>, ApiError> {
+    let mut errors = Vec::new();
+    if !valid_name(&req.name) {
+        errors.push(FieldError::new("name", "must be 1–200 characters"));
+    }
+    let org_number = match &req.org_number {
+        Some(n) => match parse_org_number(n) {
+            Some(n) => Some(n),
+            None => {
+                errors.push(FieldError::new(
+                    "org_number",
+                    "must be NNNNNN-NNNN with a valid check digit",
+                ));
+                None
+            }
+        },
+        None => None,
+    };
+    match (&req.municipality_code, req.kind) {
+        (Some(code), OrganizationKind::Municipality) => {
+            if code.len() != 4 || !code.chars().all(|c| c.is_ascii_digit()) {
+                errors.push(FieldError::new(
+                    "municipality_code",
+                    "must be 4 digits (kommunkod)",
+                ));
+            }
+        }
+        (None, OrganizationKind::Municipality) => {
+            errors.push(FieldError::new(
+                "municipality_code",
+                "is required for a municipality",
+            ));
+        }
+        (Some(_), _) => {
+            errors.push(FieldError::new(
+                "municipality_code",
+                "is only for municipalities",
+            ));
+        }
+        (None, _) => {}
+    }
+    if errors.is_empty() {
+        Ok(org_number)
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}
+
+/// `POST /organizations` (platform admin).
+pub async fn create(
+    db: &Db,
+    who: Principal,
+    req: CreateOrganizationRequest,
+) -> Result<OrganizationResponse, ApiError> {
+    policy::ensure(&who, Operation::CreateOrganization)?;
+    let org_number = validate(&req)?;
+    db.run(move |conn| {
+        write_tx(conn, |tx| {
+            let now = types::now();
+            let row = OrgRow {
+                id: types::new_id(),
+                kind: req.kind.as_str().into(),
+                name: req.name.trim().into(),
+                org_number,
+                municipality_code: req.municipality_code.clone(),
+                intake_unit_id: None,
+                version: 1,
+                created_at: now,
+                updated_at: now,
+            };
+            repo::insert_org(tx, &row).map_err(|e| match ApiError::from(e) {
+                ApiError::Conflict { .. } => ApiError::conflict(
+                    "An organization with this municipality code already exists.",
+                ),
+                other => other,
+            })?;
+            let changes = Changes::new()
+                .created("kind", row.kind.as_str())
+                .created("name", row.name.as_str())
+                .created("org_number", row.org_number.clone())
+                .created("municipality_code", row.municipality_code.clone());
+            audit::record(
+                tx,
+                NewEvent {
+                    actor: &who.actor(),
+                    action: "organization.create",
+                    entity_type: "organization",
+                    entity_id: Some(&row.id),
+                    case_id: None,
+                    changes,
+                },
+            )?;
+            Ok(row.into())
+        })
+    })
+    .await
+}
+
+/// `GET /organizations/{id}`.
+pub async fn get(db: &Db, who: Principal, id: String) -> Result<OrganizationResponse, ApiError> {
+    policy::ensure(&who, Operation::GetOrganization)?;
+    db.run(move |conn| Ok(repo::find_scoped(conn, &id, who.org_filter())?.into()))
+        .await
+}
+
+/// `GET /organizations`.
+pub async fn list(db: &Db, who: Principal, page: Page) -> Result<OrganizationList, ApiError> {
+    policy::ensure(&who, Operation::ListOrganizations)?;
+    let (limit, after) = page.parse()?;
+    db.run(move |conn| {
+        let mut rows = repo::list_scoped(conn, who.org_filter(), after.as_deref(), limit + 1)?;
+        let next = Cursor::next(&mut rows, limit, |o| o.id.clone());
+        Ok(OrganizationList {
+            items: rows.into_iter().map(Into::into).collect(),
+            next_cursor: next,
+        })
+    })
+    .await
+}
+
+/// `POST /organizations/{id}/units`: the first unit also becomes the intake unit.
+pub async fn create_unit(
+    db: &Db,
+    who: Principal,
+    org_id: String,
+    req: CreateUnitRequest,
+) -> Result<UnitResponse, ApiError> {
+    policy::ensure(&who, Operation::CreateUnit)?;
+    if !valid_name(&req.name) {
+        return Err(ApiError::field("name", "must be 1–200 characters"));
+    }
+    db.run(move |conn| {
+        write_tx(conn, |tx| {
+            let org = repo::find_scoped(tx, &org_id, who.org_filter())?;
+            if org.kind != "municipality" {
+                return Err(ApiError::conflict(
+                    "Units belong to municipalities' social services.",
+                ));
+            }
+            let now = types::now();
+            let unit = UnitRow {
+                id: types::new_id(),
+                organization_id: org.id.clone(),
+                name: req.name.trim().into(),
+                version: 1,
+                created_at: now,
+                updated_at: now,
+            };
+            repo::insert_unit(tx, &unit)?;
+            let intake = repo::set_intake_unit_if_unset(tx, &org.id, &unit.id, now)?;
+            let changes = Changes::new()
+                .created("organization_id", unit.organization_id.as_str())
+                .created("name", unit.name.as_str())
+                .created("intake_unit", intake);
+            audit::record(
+                tx,
+                NewEvent {
+                    actor: &who.actor(),
+                    action: "unit.create",
+                    entity_type: "unit",
+                    entity_id: Some(&unit.id),
+                    case_id: None,
+                    changes,
+                },
+            )?;
+            Ok(unit.into())
+        })
+    })
+    .await
+}
+
+/// `GET /organizations/{id}/units`.
+pub async fn list_units(db: &Db, who: Principal, org_id: String) -> Result<UnitList, ApiError> {
+    policy::ensure(&who, Operation::ListUnits)?;
+    db.run(move |conn| {
+        let org = repo::find_scoped(conn, &org_id, who.org_filter())?;
+        let items = repo::list_units(conn, &org.id)?
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        Ok(UnitList {
+            items,
+            next_cursor: None,
+        })
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn org_numbers_need_ten_digits_and_a_valid_check_digit() {
+        assert_eq!(parse_org_number("212000-0142"), Some("212000-0142".into()));
+        assert_eq!(parse_org_number("2120000142"), Some("212000-0142".into()));
+        assert_eq!(parse_org_number("212000-0143"), None);
+        assert_eq!(parse_org_number("21200-0142"), None);
+        assert_eq!(parse_org_number("abcdef-ghij"), None);
+    }
+}

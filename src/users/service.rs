@@ -1,0 +1,335 @@
+//! User administration: validation, scope, the transaction and its audit event.
+
+use super::dto::{
+    CreateUserRequest, MeResponse, OrganizationRef, UpdateUserRequest, UserList, UserResponse,
+};
+use super::repo::{self, NewUserRow, UserChanges};
+use crate::audit::{self, Changes, NewEvent};
+use crate::auth::policy::{self, Operation};
+use crate::auth::{Principal, Role, password};
+use crate::db::{AnyConnection, Db, types, write_tx};
+use crate::error::{ApiError, FieldError};
+use crate::http::etag::IfMatch;
+use crate::organizations::repo as orgs;
+use crate::pagination::{Cursor, Page};
+use crate::state::AppState;
+
+fn check_username(name: &str, errors: &mut Vec<FieldError>) {
+    let ok = (3..=64).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c));
+    if !ok {
+        errors.push(FieldError::new(
+            "username",
+            "must be 3–64 characters of a–z, 0–9, '.', '_' or '-'",
+        ));
+    }
+}
+
+fn check_display_name(name: &str, errors: &mut Vec<FieldError>) {
+    if name.trim().is_empty() || name.chars().count() > 200 {
+        errors.push(FieldError::new("display_name", "must be 1–200 characters"));
+    }
+}
+
+fn check_password(pw: &str, errors: &mut Vec<FieldError>) {
+    if let Err(m) = password::check_strength(pw) {
+        errors.push(FieldError::new("password", m));
+    }
+}
+
+fn done(errors: Vec<FieldError>) -> Result<(), ApiError> {
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}
+
+/// Which roles fit which organization kinds, and whether a unit is needed.
+fn check_placement(
+    conn: &mut AnyConnection,
+    who_org: Option<&str>,
+    role: Role,
+    organization_id: &str,
+    unit_id: Option<&str>,
+) -> Result<(), ApiError> {
+    let org = orgs::find_scoped(conn, organization_id, who_org).map_err(|e| match e {
+        diesel::result::Error::NotFound => {
+            ApiError::field("organization_id", "no such organization")
+        }
+        other => other.into(),
+    })?;
+    let mut errors = Vec::new();
+    let fits = match role {
+        Role::Supervisor | Role::Caseworker => org.kind == "municipality",
+        Role::Landlord => org.kind == "landlord",
+        Role::Admin | Role::Auditor | Role::Analyst => true,
+    };
+    if !fits {
+        errors.push(FieldError::new(
+            "role",
+            "does not fit the organization's kind",
+        ));
+    }
+    match unit_id {
+        Some(unit) => {
+            if orgs::find_unit(conn, unit)?.is_none_or(|u| u.organization_id != org.id) {
+                errors.push(FieldError::new(
+                    "unit_id",
+                    "no such unit in the organization",
+                ));
+            }
+        }
+        None if role.needs_unit() => {
+            errors.push(FieldError::new("unit_id", "is required for this role"));
+        }
+        None => {}
+    }
+    done(errors)
+}
+
+/// `POST /users`.
+pub async fn create(
+    state: &AppState,
+    who: Principal,
+    req: CreateUserRequest,
+) -> Result<UserResponse, ApiError> {
+    policy::ensure(&who, Operation::CreateUser)?;
+    let username = req.username.trim().to_lowercase();
+    let mut errors = Vec::new();
+    check_username(&username, &mut errors);
+    check_display_name(&req.display_name, &mut errors);
+    check_password(&req.password, &mut errors);
+    done(errors)?;
+    let hash = state.hasher.hash(req.password).await?;
+    state
+        .db
+        .run(move |conn| {
+            write_tx(conn, |tx| {
+                check_placement(
+                    tx,
+                    who.org_filter(),
+                    req.role,
+                    &req.organization_id,
+                    req.unit_id.as_deref(),
+                )?;
+                if repo::find_by_username(tx, &username)?.is_some() {
+                    return Err(ApiError::conflict("The username is taken."));
+                }
+                let user = insert_user(
+                    tx,
+                    &username,
+                    &req.display_name,
+                    &hash,
+                    req.role,
+                    &req.organization_id,
+                    req.unit_id.as_deref(),
+                )?;
+                audit::record(
+                    tx,
+                    NewEvent {
+                        actor: &who.actor(),
+                        action: "user.create",
+                        entity_type: "user",
+                        entity_id: Some(&user.id),
+                        case_id: None,
+                        changes: created_changes(&user),
+                    },
+                )?;
+                Ok(user.into())
+            })
+        })
+        .await
+}
+
+pub fn created_changes(user: &repo::UserRow) -> Changes {
+    Changes::new()
+        .created("username", user.username.as_str())
+        .created("display_name", user.display_name.as_str())
+        .created("role", user.role.as_str())
+        .created("organization_id", user.organization_id.as_str())
+        .created("unit_id", user.unit_id.clone())
+        .created("status", user.status.as_str())
+        .secret("password", true)
+}
+
+/// Insert an active user (shared by the API, the CLI and the bootstrap).
+pub fn insert_user(
+    conn: &mut AnyConnection,
+    username: &str,
+    display_name: &str,
+    password_hash: &str,
+    role: Role,
+    organization_id: &str,
+    unit_id: Option<&str>,
+) -> Result<repo::UserRow, ApiError> {
+    let now = types::now();
+    let id = types::new_id();
+    Ok(repo::insert(
+        conn,
+        &NewUserRow {
+            id: &id,
+            username,
+            display_name: display_name.trim(),
+            password_hash,
+            role: role.as_str(),
+            organization_id,
+            unit_id,
+            status: "active",
+            token_version: 1,
+            failed_logins: 0,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        },
+    )?)
+}
+
+/// `PATCH /users/{id}`.
+pub async fn update(
+    state: &AppState,
+    who: Principal,
+    id: String,
+    if_match: IfMatch,
+    req: UpdateUserRequest,
+) -> Result<UserResponse, ApiError> {
+    policy::ensure(&who, Operation::UpdateUser)?;
+    let mut errors = Vec::new();
+    if let Some(name) = &req.display_name {
+        check_display_name(name, &mut errors);
+    }
+    if let Some(pw) = &req.password {
+        check_password(pw, &mut errors);
+    }
+    done(errors)?;
+    let new_hash = match req.password.clone() {
+        Some(pw) => Some(state.hasher.hash(pw).await?),
+        None => None,
+    };
+    state
+        .db
+        .run(move |conn| {
+            write_tx(conn, |tx| {
+                let before = repo::find_scoped(tx, &id, who.org_filter())?;
+                if before.version != if_match.0 {
+                    return Err(ApiError::PreconditionFailed);
+                }
+                let role = req
+                    .role
+                    .map_or(before.role.clone(), |r| r.as_str().to_owned());
+                let unit = req.unit_id.clone().unwrap_or(before.unit_id.clone());
+                if before.id == who.user_id
+                    && (role != before.role || req.status == Some(super::dto::UserStatus::Disabled))
+                {
+                    return Err(ApiError::conflict(
+                        "You cannot demote or disable your own account.",
+                    ));
+                }
+                if req.role.is_some() || req.unit_id.is_some() {
+                    let role = Role::parse(&role)
+                        .ok_or_else(|| ApiError::Internal("stored role".into()))?;
+                    check_placement(
+                        tx,
+                        who.org_filter(),
+                        role,
+                        &before.organization_id,
+                        unit.as_deref(),
+                    )?;
+                }
+                let status = req
+                    .status
+                    .map_or(before.status.clone(), |s| s.as_str().to_owned());
+                let display = req
+                    .display_name
+                    .as_deref()
+                    .map(str::trim)
+                    .unwrap_or(&before.display_name)
+                    .to_owned();
+                let changes = Changes::new()
+                    .field("role", before.role.as_str(), role.as_str())
+                    .field("unit_id", before.unit_id.clone(), unit.clone())
+                    .field("status", before.status.as_str(), status.as_str())
+                    .field(
+                        "display_name",
+                        before.display_name.as_str(),
+                        display.as_str(),
+                    )
+                    .secret("password", new_hash.is_some());
+                if changes.is_empty() {
+                    return Ok(before.into());
+                }
+                // Role, unit, status and password changes refuse every token issued before.
+                let bump = role != before.role
+                    || unit != before.unit_id
+                    || status != before.status
+                    || new_hash.is_some();
+                let set = UserChanges {
+                    role: Some(&role),
+                    unit_id: Some(unit.as_deref()),
+                    status: Some(&status),
+                    display_name: Some(&display),
+                    password_hash: new_hash.as_deref(),
+                };
+                if !repo::update_versioned(tx, &id, if_match.0, &set, bump, types::now())? {
+                    return Err(ApiError::PreconditionFailed);
+                }
+                audit::record(
+                    tx,
+                    NewEvent {
+                        actor: &who.actor(),
+                        action: "user.update",
+                        entity_type: "user",
+                        entity_id: Some(&id),
+                        case_id: None,
+                        changes,
+                    },
+                )?;
+                Ok(repo::find(tx, &id)?.into())
+            })
+        })
+        .await
+}
+
+/// `GET /users/{id}`.
+pub async fn get(db: &Db, who: Principal, id: String) -> Result<UserResponse, ApiError> {
+    policy::ensure(&who, Operation::GetUser)?;
+    db.run(move |conn| Ok(repo::find_scoped(conn, &id, who.org_filter())?.into()))
+        .await
+}
+
+/// `GET /users`.
+pub async fn list(db: &Db, who: Principal, page: Page) -> Result<UserList, ApiError> {
+    policy::ensure(&who, Operation::ListUsers)?;
+    let (limit, after) = page.parse()?;
+    db.run(move |conn| {
+        let mut rows = repo::list_scoped(conn, who.org_filter(), after.as_deref(), limit + 1)?;
+        let next = Cursor::next(&mut rows, limit, |u| u.id.clone());
+        Ok(UserList {
+            items: rows.into_iter().map(Into::into).collect(),
+            next_cursor: next,
+        })
+    })
+    .await
+}
+
+/// `GET /me`.
+pub async fn me(db: &Db, who: Principal) -> Result<MeResponse, ApiError> {
+    db.run(move |conn| {
+        let org = orgs::find_scoped(conn, &who.organization_id, None)?;
+        Ok(MeResponse {
+            id: who.user_id,
+            username: who.username,
+            display_name: who.display_name,
+            role: who.role,
+            organization: OrganizationRef {
+                id: org.id,
+                name: org.name,
+                kind: org.kind,
+            },
+            unit_id: who.unit_id,
+        })
+    })
+    .await
+}

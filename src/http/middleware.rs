@@ -7,9 +7,11 @@ use std::time::Instant;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use actix_web::web::Bytes;
 use actix_web::middleware::Next;
-use actix_web::{Error, ResponseError};
+use actix_web::{Error, HttpResponse, ResponseError};
 use futures_util::FutureExt;
 use tracing::Instrument;
 
@@ -26,23 +28,24 @@ pub async fn request_context(
     let started = Instant::now();
     let id = uuid::Uuid::now_v7().to_string();
     let method = req.method().to_string();
-    let route = req.match_pattern().unwrap_or_else(|| "unmatched".into());
-    let span = tracing::info_span!("request", request_id = %id, %method, %route);
-    let http_req = req.request().clone();
+    let path = req.path().to_owned();
+    let span = tracing::info_span!("request", request_id = %id, %method, route = tracing::field::Empty);
 
+    // The request must not be cloned before routing (actix needs it unshared), so an error or a
+    // panic is answered with a finished response handed back as an error.
     let outcome = context::with_request_id(
         id.clone(),
-        AssertUnwindSafe(next.call(req))
-            .catch_unwind()
-            .instrument(span.clone()),
+        AssertUnwindSafe(next.call(req)).catch_unwind().instrument(span.clone()),
     )
     .await;
-
-    let mut res = match outcome {
-        Ok(Ok(res)) => res.map_into_boxed_body(),
+    let result = match outcome {
+        Ok(Ok(mut res)) => {
+            add_headers(res.headers_mut(), &id);
+            Ok(res.map_into_boxed_body())
+        }
         Ok(Err(err)) => {
             let res = context::with_request_id(id.clone(), async { err.error_response() }).await;
-            ServiceResponse::new(http_req, res.map_into_boxed_body())
+            Err(Finished::from_response(res, &id))
         }
         Err(_panic) => {
             // The panic hook has logged where; the payload may hold data and is not logged.
@@ -50,31 +53,70 @@ pub async fn request_context(
                 ApiError::Internal("handler panicked".into()).error_response()
             })
             .await;
-            ServiceResponse::new(http_req, res)
+            Err(Finished::from_response(res, &id))
         }
     };
-
-    let headers = res.headers_mut();
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    if let Ok(v) = HeaderValue::from_str(&id) {
-        headers.insert(HeaderName::from_static(REQUEST_ID_HEADER), v);
-    }
-
-    let status = res.status().as_u16();
+    // The route pattern (never the concrete path, which may carry ids) labels metrics and logs.
+    let (status, route) = match &result {
+        Ok(res) => (res.status().as_u16(), res.request().match_pattern()),
+        Err(f) => (f.status.as_u16(), None),
+    };
+    let route = route.unwrap_or_else(|| if path.starts_with("/docs") { "/docs".into() } else { "unmatched".into() });
+    span.record("route", route.as_str());
     let elapsed = started.elapsed().as_secs_f64();
     crate::metrics::record_request(&method, &route, status, elapsed);
     span.in_scope(|| {
-        tracing::info!(
-            status,
-            elapsed_ms = (elapsed * 1000.0) as u64,
-            "request finished"
-        )
+        tracing::info!(status, elapsed_ms = (elapsed * 1000.0) as u64, "request finished")
     });
-    Ok(res)
+    result.map_err(Error::from)
+}
+
+fn add_headers(headers: &mut HeaderMap, id: &str) {
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    if let Ok(v) = HeaderValue::from_str(id) {
+        headers.insert(HeaderName::from_static(REQUEST_ID_HEADER), v);
+    }
+}
+
+/// A response already built (status, headers, body), passed out as an error.
+#[derive(Debug)]
+struct Finished {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl Finished {
+    fn from_response(res: HttpResponse, id: &str) -> Self {
+        let (mut head, body) = res.into_parts();
+        add_headers(head.headers_mut(), id);
+        Finished {
+            status: head.status(),
+            headers: head.headers().clone(),
+            body: body.try_into_bytes().unwrap_or_default(),
+        }
+    }
+}
+
+impl std::fmt::Display for Finished {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.status)
+    }
+}
+
+impl ResponseError for Finished {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut res = HttpResponse::with_body(self.status, self.body.clone()).map_into_boxed_body();
+        for (k, v) in &self.headers {
+            res.headers_mut().insert(k.clone(), v.clone());
+        }
+        res
+    }
 }
 
 /// Log panics through tracing with their location only: the payload of a panic in a handler

@@ -114,14 +114,16 @@ fn admin(conn: &mut AnyConnection, command: AdminCommand) -> Result<bool, String
     let user = write_tx(conn, |tx| {
         let org_id = match organization {
             Some(id) => id,
-            None => crate::organizations::repo::find_by_kind(tx, "platform")?
-                .ok_or_else(|| {
-                    ApiError::BadRequest(
+            None => {
+                crate::organizations::repo::find_by_kind(tx, "platform")?
+                    .ok_or_else(|| {
+                        ApiError::BadRequest(
                         "no platform organization; run `kvar serve` once or pass --organization"
                             .into(),
                     )
-                })?
-                .id,
+                    })?
+                    .id
+            }
         };
         let user = crate::users::service::insert_user(
             tx,

@@ -204,27 +204,19 @@ mod tests {
 
     #[test]
     fn bad_values_name_the_variable() {
-        let e = settings(&[("KVAR_BIND", "nonsense")]).err().expect("error");
+        let e = settings(&[("KVAR_BIND", "nonsense")]).expect_err("error");
         assert_eq!(e.var, "KVAR_BIND");
-        let e = settings(&[("DATABASE_URL", "host=x dbname=y")])
-            .err()
-            .expect("error");
+        let e = settings(&[("DATABASE_URL", "host=x dbname=y")]).expect_err("error");
         assert_eq!(e.var, "DATABASE_URL");
-        let e = settings(&[("KVAR_DB_POOL_SIZE", "0")])
-            .err()
-            .expect("error");
+        let e = settings(&[("KVAR_DB_POOL_SIZE", "0")]).expect_err("error");
         assert_eq!(e.var, "KVAR_DB_POOL_SIZE");
-        let e = settings(&[("KVAR_ACCESS_TOKEN_TTL_SECS", "3600")])
-            .err()
-            .expect("error");
+        let e = settings(&[("KVAR_ACCESS_TOKEN_TTL_SECS", "3600")]).expect_err("error");
         assert_eq!(e.var, "KVAR_ACCESS_TOKEN_TTL_SECS");
     }
 
     #[test]
     fn production_refuses_missing_keys() {
-        let e = settings(&[("KVAR_ENV", "production")])
-            .err()
-            .expect("error");
+        let e = settings(&[("KVAR_ENV", "production")]).expect_err("error");
         assert_eq!(e.var, "KVAR_JWT_KEY");
         assert!(e.to_string().starts_with("KVAR_JWT_KEY: "));
     }

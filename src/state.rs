@@ -24,6 +24,7 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(db: Db, keys: Keys, settings: Settings) -> Self {
+        crate::metrics::init();
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         AppState {
             db,

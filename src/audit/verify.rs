@@ -40,13 +40,16 @@ impl std::fmt::Display for VerifyReport {
 
 const PAGE: i64 = 1000;
 
+/// (seq, event_id, prev_hash, hash) of a chain row, and its event if it still exists.
+type ChainRow = ((i64, i64, String, String), Option<EventRow>);
+
 /// Verify the whole chain.
 pub fn verify(conn: &mut AnyConnection, key: &[u8]) -> QueryResult<VerifyReport> {
     let mut expected_seq = 1_i64;
     let mut prev = GENESIS.to_owned();
     let mut first_broken = None;
     'pages: loop {
-        let rows: Vec<((i64, i64, String, String), Option<EventRow>)> = audit_chain::table
+        let rows: Vec<ChainRow> = audit_chain::table
             .left_join(audit_events::table)
             .select((
                 (

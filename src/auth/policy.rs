@@ -8,6 +8,9 @@ use crate::error::ApiError;
 /// Every operation of the API; the name is the OpenAPI operation id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Operation {
+    HealthLive,
+    HealthReady,
+    GetMetrics,
     Login,
     RefreshToken,
     Logout,
@@ -45,6 +48,9 @@ use Scope as S;
 
 /// The table. Rows with `Scope::Public` apply to every caller, signed in or not.
 const POLICY: &[(Operation, &[(Role, Scope)])] = &[
+    (O::HealthLive, &[]),
+    (O::HealthReady, &[]),
+    (O::GetMetrics, &[]),
     (O::Login, &[]),
     (O::RefreshToken, &[]),
     (O::Logout, &[]),
@@ -75,10 +81,20 @@ const POLICY: &[(Operation, &[(Role, Scope)])] = &[
 ];
 
 /// Operations anyone may call without a token.
-const PUBLIC: &[Operation] = &[O::Login, O::RefreshToken, O::Logout];
+const PUBLIC: &[Operation] = &[
+    O::HealthLive,
+    O::HealthReady,
+    O::GetMetrics,
+    O::Login,
+    O::RefreshToken,
+    O::Logout,
+];
 
 impl Operation {
-    pub const ALL: [Operation; 14] = [
+    pub const ALL: [Operation; 17] = [
+        O::HealthLive,
+        O::HealthReady,
+        O::GetMetrics,
         O::Login,
         O::RefreshToken,
         O::Logout,
@@ -98,6 +114,9 @@ impl Operation {
     /// The OpenAPI operation id (= handler name).
     pub fn operation_id(self) -> &'static str {
         match self {
+            O::HealthLive => "health_live",
+            O::HealthReady => "health_ready",
+            O::GetMetrics => "get_metrics",
             O::Login => "login",
             O::RefreshToken => "refresh_token",
             O::Logout => "logout",

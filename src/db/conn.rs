@@ -117,11 +117,14 @@ impl CustomizeConnection<AnyConnection, r2d2::Error> for ConnectionSetup {
 pub fn build_pool(url: &str, max_size: u32, timeout: Duration) -> Result<Pool, String> {
     let backend = backend_of(url)?;
     if backend == Backend::Sqlite {
-        if let Some(parent) = sqlite_path(url).as_deref().and_then(|p| p.parent()) {
-            if !parent.as_os_str().is_empty() {
-                std::fs::create_dir_all(parent)
-                    .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
-            }
+        let path = sqlite_path(url);
+        if let Some(parent) = path
+            .as_deref()
+            .and_then(|p| p.parent())
+            .filter(|p| !p.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
         }
         let mut c = SqliteConnection::establish(&sqlite_target(url)).map_err(|e| e.to_string())?;
         c.batch_execute("PRAGMA journal_mode = WAL")

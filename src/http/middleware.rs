@@ -9,8 +9,8 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
-use actix_web::web::Bytes;
 use actix_web::middleware::Next;
+use actix_web::web::Bytes;
 use actix_web::{Error, HttpResponse, ResponseError};
 use futures_util::FutureExt;
 use tracing::Instrument;
@@ -29,13 +29,16 @@ pub async fn request_context(
     let id = uuid::Uuid::now_v7().to_string();
     let method = req.method().to_string();
     let path = req.path().to_owned();
-    let span = tracing::info_span!("request", request_id = %id, %method, route = tracing::field::Empty);
+    let span =
+        tracing::info_span!("request", request_id = %id, %method, route = tracing::field::Empty);
 
     // The request must not be cloned before routing (actix needs it unshared), so an error or a
     // panic is answered with a finished response handed back as an error.
     let outcome = context::with_request_id(
         id.clone(),
-        AssertUnwindSafe(next.call(req)).catch_unwind().instrument(span.clone()),
+        AssertUnwindSafe(next.call(req))
+            .catch_unwind()
+            .instrument(span.clone()),
     )
     .await;
     let result = match outcome {
@@ -61,19 +64,32 @@ pub async fn request_context(
         Ok(res) => (res.status().as_u16(), res.request().match_pattern()),
         Err(f) => (f.status.as_u16(), None),
     };
-    let route = route.unwrap_or_else(|| if path.starts_with("/docs") { "/docs".into() } else { "unmatched".into() });
+    let route = route.unwrap_or_else(|| {
+        if path.starts_with("/docs") {
+            "/docs".into()
+        } else {
+            "unmatched".into()
+        }
+    });
     span.record("route", route.as_str());
     let elapsed = started.elapsed().as_secs_f64();
     crate::metrics::record_request(&method, &route, status, elapsed);
     span.in_scope(|| {
-        tracing::info!(status, elapsed_ms = (elapsed * 1000.0) as u64, "request finished")
+        tracing::info!(
+            status,
+            elapsed_ms = (elapsed * 1000.0) as u64,
+            "request finished"
+        )
     });
     result.map_err(Error::from)
 }
 
 fn add_headers(headers: &mut HeaderMap, id: &str) {
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     if let Ok(v) = HeaderValue::from_str(id) {
         headers.insert(HeaderName::from_static(REQUEST_ID_HEADER), v);
     }

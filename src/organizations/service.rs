@@ -27,7 +27,7 @@ pub fn luhn_ok(digits: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// `NNNNNN-NNNN` with a valid check digit; returns the normalized form.

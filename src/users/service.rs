@@ -73,15 +73,18 @@ fn check_placement(
             "does not fit the organization's kind",
         ));
     }
+    let unit_found = match unit_id {
+        Some(unit) => orgs::find_unit(conn, unit)?.is_some_and(|u| u.organization_id == org.id),
+        None => false,
+    };
     match unit_id {
-        Some(unit) => {
-            if orgs::find_unit(conn, unit)?.is_none_or(|u| u.organization_id != org.id) {
-                errors.push(FieldError::new(
-                    "unit_id",
-                    "no such unit in the organization",
-                ));
-            }
+        Some(_) if !unit_found => {
+            errors.push(FieldError::new(
+                "unit_id",
+                "no such unit in the organization",
+            ));
         }
+        Some(_) => {}
         None if role.needs_unit() => {
             errors.push(FieldError::new("unit_id", "is required for this role"));
         }

@@ -1,0 +1,12 @@
+//! Integration tests: the real app over HTTP, on SQLite and (when configured) PostgreSQL.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+mod admin;
+mod audit;
+mod auth;
+mod errors;
+mod openapi_doc;
+mod ops;
+mod schema_parity;
+mod support;

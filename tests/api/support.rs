@@ -1,0 +1,355 @@
+//! The test harness: `TestApp::spawn(backend)` starts the real app on a fresh database (a SQLite
+//! file in a temp dir, or a new PostgreSQL database when `KVAR_TEST_POSTGRES_URL` is set) on a
+//! loopback port, and speaks HTTP to it.
+
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::sync::mpsc;
+
+use actix_web::{HttpServer, web};
+use diesel::Connection;
+use diesel::connection::SimpleConnection;
+use serde_json::{Value, json};
+
+use kvar::config::Settings;
+use kvar::crypto::Keys;
+
+pub const ADMIN_PASSWORD: &str = "platform-admin-password";
+pub const PASSWORD: &str = "correct horse battery staple";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The backends every integration test runs on: SQLite always, PostgreSQL when configured.
+/// A configured but unreachable server fails the test (it is never skipped).
+pub fn backends() -> Vec<Backend> {
+    let mut v = vec![Backend::Sqlite];
+    if std::env::var("KVAR_TEST_POSTGRES_URL").is_ok_and(|u| !u.is_empty()) {
+        v.push(Backend::Postgres);
+    }
+    v
+}
+
+/// Run `f` once per backend.
+pub fn each_backend(f: impl Fn(Backend)) {
+    for b in backends() {
+        f(b);
+    }
+}
+
+async fn panics() -> &'static str {
+    panic!("test panic")
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub backend: Backend,
+    pub database_url: String,
+    pg_admin: Option<(String, String)>,
+    handle: Option<actix_web::dev::ServerHandle>,
+    agent: ureq::Agent,
+    _dir: tempfile::TempDir,
+}
+
+/// A fresh database URL for `backend`.
+fn fresh_database(backend: Backend, dir: &std::path::Path) -> (String, Option<(String, String)>) {
+    match backend {
+        Backend::Sqlite => (format!("sqlite://{}/kvar.db", dir.display()), None),
+        Backend::Postgres => {
+            let admin = std::env::var("KVAR_TEST_POSTGRES_URL").expect("KVAR_TEST_POSTGRES_URL");
+            let name = format!("kvar_test_{}", uuid::Uuid::now_v7().simple());
+            let mut c = diesel::PgConnection::establish(&admin)
+                .expect("KVAR_TEST_POSTGRES_URL is set but PostgreSQL is unreachable");
+            c.batch_execute(&format!("CREATE DATABASE {name}"))
+                .expect("create database");
+            let (base, _) = admin
+                .rsplit_once('/')
+                .expect("postgres url with a database");
+            (format!("{base}/{name}"), Some((admin, name)))
+        }
+    }
+}
+
+pub struct Options {
+    pub auth_rate_per_minute: u32,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            auth_rate_per_minute: 100_000,
+        }
+    }
+}
+
+impl TestApp {
+    pub fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with(backend, Options::default())
+    }
+
+    pub fn spawn_with(backend: Backend, opts: Options) -> TestApp {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (database_url, pg_admin) = fresh_database(backend, dir.path());
+        let mut env: HashMap<&str, String> = HashMap::new();
+        env.insert("DATABASE_URL", database_url.clone());
+        env.insert("KVAR_DATA_DIR", dir.path().display().to_string());
+        env.insert("KVAR_BOOTSTRAP_ADMIN_PASSWORD", ADMIN_PASSWORD.into());
+        env.insert(
+            "KVAR_AUTH_RATE_PER_MINUTE",
+            opts.auth_rate_per_minute.to_string(),
+        );
+        env.insert("KVAR_DB_POOL_SIZE", "4".into());
+        let settings = Settings::from_lookup(|k| env.get(k).cloned()).expect("settings");
+        let (state, _) = kvar::app::prepare(settings, Keys::for_tests()).expect("prepare");
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let sys = actix_web::rt::System::new();
+            sys.block_on(async move {
+                let data = web::Data::new(state);
+                let server = HttpServer::new(move || {
+                    kvar::app::build(data.clone()).route("/__test/panic", web::get().to(panics))
+                })
+                .workers(1)
+                .disable_signals()
+                .listen(listener)
+                .expect("listen")
+                .run();
+                tx.send(server.handle()).expect("send handle");
+                let _ = server.await;
+            });
+        });
+        let handle = rx.recv().expect("server handle");
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .proxy(None)
+            .build()
+            .into();
+        TestApp {
+            base: format!("http://{addr}"),
+            backend,
+            database_url,
+            pg_admin,
+            handle: Some(handle),
+            agent,
+            _dir: dir,
+        }
+    }
+
+    pub fn req(&self, method: &str, path: &str) -> Req<'_> {
+        Req {
+            app: self,
+            method: method.into(),
+            path: path.into(),
+            headers: Vec::new(),
+            body: None,
+        }
+    }
+
+    pub fn get(&self, path: &str, token: &str) -> Resp {
+        self.req("GET", path).token(token).send()
+    }
+
+    pub fn post(&self, path: &str, token: &str, body: Value) -> Resp {
+        self.req("POST", path).token(token).json(body).send()
+    }
+
+    /// Sign in; panics unless 200.
+    pub fn login(&self, username: &str, password: &str) -> Tokens {
+        let r = self
+            .req("POST", "/api/v1/auth/login")
+            .json(json!({"username": username, "password": password}))
+            .send();
+        assert_eq!(r.status, 200, "login {username}: {}", r.body);
+        Tokens {
+            access: r.str("access_token"),
+            refresh: r.str("refresh_token"),
+        }
+    }
+
+    pub fn admin_token(&self) -> String {
+        self.login("admin", ADMIN_PASSWORD).access
+    }
+
+    /// Create a municipality with one unit; returns (organization id, unit id).
+    pub fn municipality(&self, admin: &str, code: &str) -> (String, String) {
+        let org = self.post(
+            "/api/v1/organizations",
+            admin,
+            json!({"kind": "municipality", "name": format!("Kommun {code}"), "municipality_code": code}),
+        );
+        assert_eq!(org.status, 201, "{}", org.body);
+        let org_id = org.str("id");
+        let unit = self.post(
+            &format!("/api/v1/organizations/{org_id}/units"),
+            admin,
+            json!({"name": "Försörjningsstöd"}),
+        );
+        assert_eq!(unit.status, 201, "{}", unit.body);
+        (org_id, unit.str("id"))
+    }
+
+    /// Create a user; returns its id.
+    pub fn user(
+        &self,
+        admin: &str,
+        username: &str,
+        role: &str,
+        org: &str,
+        unit: Option<&str>,
+    ) -> String {
+        let r = self.post(
+            "/api/v1/users",
+            admin,
+            json!({"username": username, "password": PASSWORD, "display_name": username,
+                   "role": role, "organization_id": org, "unit_id": unit}),
+        );
+        assert_eq!(r.status, 201, "create user {username}: {}", r.body);
+        r.str("id")
+    }
+
+    /// A direct connection to the app's database (for tampering tests).
+    pub fn connect(&self) -> kvar::db::AnyConnection {
+        match self.backend {
+            Backend::Sqlite => {
+                let path = self.database_url.trim_start_matches("sqlite://").to_owned();
+                kvar::db::AnyConnection::Sqlite(
+                    diesel::SqliteConnection::establish(&path).expect("sqlite"),
+                )
+            }
+            Backend::Postgres => kvar::db::AnyConnection::Postgresql(
+                diesel::PgConnection::establish(&self.database_url).expect("pg"),
+            ),
+        }
+    }
+
+    /// `GET /audit/verify` as the platform admin.
+    pub fn verify(&self) -> Value {
+        let r = self.get("/api/v1/audit/verify", &self.admin_token());
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.json
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(h) = self.handle.take() {
+            actix_web::rt::System::new().block_on(h.stop(false));
+        }
+        if let Some((admin, name)) = self.pg_admin.take()
+            && let Ok(mut c) = diesel::PgConnection::establish(&admin)
+        {
+            let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        }
+    }
+}
+
+pub struct Tokens {
+    pub access: String,
+    pub refresh: String,
+}
+
+pub struct Req<'a> {
+    app: &'a TestApp,
+    method: String,
+    path: String,
+    headers: Vec<(String, String)>,
+    body: Option<Vec<u8>>,
+}
+
+impl Req<'_> {
+    pub fn token(self, token: &str) -> Self {
+        self.header("authorization", &format!("Bearer {token}"))
+    }
+
+    pub fn header(mut self, k: &str, v: &str) -> Self {
+        self.headers.push((k.into(), v.into()));
+        self
+    }
+
+    pub fn json(mut self, v: Value) -> Self {
+        self.body = Some(v.to_string().into_bytes());
+        self.header("content-type", "application/json")
+    }
+
+    pub fn raw(mut self, content_type: &str, body: Vec<u8>) -> Self {
+        self.body = Some(body);
+        self.header("content-type", content_type)
+    }
+
+    pub fn send(self) -> Resp {
+        let mut b = ureq::http::Request::builder()
+            .method(self.method.as_str())
+            .uri(format!("{}{}", self.app.base, self.path));
+        for (k, v) in &self.headers {
+            b = b.header(k, v);
+        }
+        let res = match self.body {
+            Some(body) => self.app.agent.run(b.body(body).expect("request")),
+            None => self.app.agent.run(b.body(()).expect("request")),
+        }
+        .expect("http");
+        let status = res.status().as_u16();
+        let headers = res
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
+            .collect();
+        let body = res.into_body().read_to_string().unwrap_or_default();
+        let json = serde_json::from_str(&body).unwrap_or(Value::Null);
+        Resp {
+            status,
+            headers,
+            body,
+            json,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: HashMap<String, String>,
+    pub body: String,
+    pub json: Value,
+}
+
+impl Resp {
+    pub fn str(&self, key: &str) -> String {
+        self.json[key]
+            .as_str()
+            .unwrap_or_else(|| panic!("no string {key} in {}", self.body))
+            .to_owned()
+    }
+
+    pub fn header(&self, k: &str) -> Option<&str> {
+        self.headers.get(k).map(String::as_str)
+    }
+
+    /// Assert a problem+json error with this status; returns the body.
+    pub fn problem(&self, status: u16) -> &Value {
+        assert_eq!(self.status, status, "expected {status}: {}", self.body);
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json"),
+            "{}",
+            self.body
+        );
+        assert_eq!(self.json["status"], status);
+        assert!(
+            self.json["type"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("urn:kvar:problem:"))
+        );
+        assert_eq!(
+            self.json["request_id"].as_str(),
+            self.header("x-request-id"),
+            "request id in body and header"
+        );
+        &self.json
+    }
+}

@@ -52,7 +52,7 @@ pub struct Problem {
     pub extra: Option<serde_json::Value>,
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum ApiError {
     #[error("bad request: {0}")]
     BadRequest(String),

@@ -2,11 +2,11 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 
-use super::Principal;
-use super::policy::{self, Operation};
+use super::policy::{Authorized, ops};
 use super::service::{self, LoginRequest, RefreshRequest, TokenResponse};
 use crate::error::{ApiError, Problem};
 use crate::http::context;
+use crate::http::extract::Body;
 use crate::state::AppState;
 use crate::users::dto::MeResponse;
 
@@ -21,9 +21,9 @@ fn ip(req: &HttpRequest) -> Option<std::net::IpAddr> {
 pub async fn login(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Json<LoginRequest>,
+    body: Body<LoginRequest>,
 ) -> Result<web::Json<TokenResponse>, ApiError> {
-    let pair = service::login(&state, ip(&req), body.into_inner(), context::request_id()).await?;
+    let pair = service::login(&state, ip(&req), body.into_inner()?, context::request_id()).await?;
     Ok(web::Json(pair))
 }
 
@@ -34,9 +34,10 @@ pub async fn login(
 pub async fn refresh_token(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Json<RefreshRequest>,
+    body: Body<RefreshRequest>,
 ) -> Result<web::Json<TokenResponse>, ApiError> {
-    let pair = service::refresh(&state, ip(&req), body.into_inner(), context::request_id()).await?;
+    let pair =
+        service::refresh(&state, ip(&req), body.into_inner()?, context::request_id()).await?;
     Ok(web::Json(pair))
 }
 
@@ -47,9 +48,9 @@ pub async fn refresh_token(
 pub async fn logout(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Json<RefreshRequest>,
+    body: Body<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    service::logout(&state, ip(&req), body.into_inner(), context::request_id()).await?;
+    service::logout(&state, ip(&req), body.into_inner()?, context::request_id()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -58,10 +59,9 @@ pub async fn logout(
     responses((status = 200, body = MeResponse), (status = "4XX", body = Problem)))]
 #[get("/me")]
 pub async fn get_me(
-    who: Principal,
+    who: Authorized<ops::GetMe>,
     state: web::Data<AppState>,
 ) -> Result<web::Json<MeResponse>, ApiError> {
-    policy::ensure(&who, Operation::GetMe)?;
-    let me = crate::users::service::me(&state.db, who).await?;
+    let me = crate::users::service::me(&state.db, who.into_inner()).await?;
     Ok(web::Json(me))
 }

@@ -196,3 +196,72 @@ mod tests {
         );
     }
 }
+
+/// An operation as a type, so a handler can demand it in its signature ([`Authorized`]).
+pub trait OperationMarker {
+    const OP: Operation;
+}
+
+/// Marker types, one per non-public operation.
+pub mod ops {
+    use super::{Operation, OperationMarker};
+
+    macro_rules! markers {
+        ($($name:ident),* $(,)?) => {$(
+            #[doc = concat!("Marker for [`Operation::", stringify!($name), "`].")]
+            pub struct $name;
+            impl OperationMarker for $name {
+                const OP: Operation = Operation::$name;
+            }
+        )*};
+    }
+
+    markers!(
+        GetMe,
+        CreateOrganization,
+        ListOrganizations,
+        GetOrganization,
+        CreateUnit,
+        ListUnits,
+        CreateUser,
+        ListUsers,
+        GetUser,
+        UpdateUser,
+        VerifyAudit,
+    );
+}
+
+/// The caller, authenticated and allowed to perform `O`. As an extractor it runs before the
+/// body is parsed, so a role without the right gets 403 whatever it sends.
+pub struct Authorized<O> {
+    pub who: Principal,
+    pub scope: Scope,
+    _op: std::marker::PhantomData<O>,
+}
+
+impl<O> Authorized<O> {
+    pub fn into_inner(self) -> Principal {
+        self.who
+    }
+}
+
+impl<O: OperationMarker + 'static> actix_web::FromRequest for Authorized<O> {
+    type Error = ApiError;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(
+        req: &actix_web::HttpRequest,
+        payload: &mut actix_web::dev::Payload,
+    ) -> Self::Future {
+        let principal = Principal::from_request(req, payload);
+        Box::pin(async move {
+            let who = principal.await?;
+            let scope = ensure(&who, O::OP)?;
+            Ok(Authorized {
+                who,
+                scope,
+                _op: std::marker::PhantomData,
+            })
+        })
+    }
+}

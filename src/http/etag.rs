@@ -10,23 +10,28 @@ use serde::Serialize;
 
 use crate::error::ApiError;
 
-/// The version the client last read, from `If-Match`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct IfMatch(pub i32);
+/// The version the client last read, from `If-Match`. Missing (428) or malformed (400) is
+/// reported when the handler asks for the version, after authorization.
+#[derive(Debug, Clone)]
+pub struct IfMatch(Result<i32, ApiError>);
+
+impl IfMatch {
+    pub fn version(&self) -> Result<i32, ApiError> {
+        self.0.clone()
+    }
+}
 
 impl FromRequest for IfMatch {
     type Error = ApiError;
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(match req.headers().get(header::IF_MATCH) {
+        ready(Ok(IfMatch(match req.headers().get(header::IF_MATCH) {
             None => Err(ApiError::PreconditionRequired),
-            Some(v) => parse_etag(v.to_str().unwrap_or(""))
-                .map(IfMatch)
-                .ok_or_else(|| {
-                    ApiError::BadRequest("If-Match must be an ETag such as \"3\".".into())
-                }),
-        })
+            Some(v) => parse_etag(v.to_str().unwrap_or("")).ok_or_else(|| {
+                ApiError::BadRequest("If-Match must be an ETag such as \"3\".".into())
+            }),
+        })))
     }
 }
 

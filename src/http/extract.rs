@@ -70,3 +70,29 @@ pub async fn not_found(req: HttpRequest) -> HttpResponse {
     let _ = req;
     ApiError::NotFound.error_response()
 }
+
+/// A JSON body whose errors surface only when the handler asks for it, so authentication and
+/// authorization (401/403) are decided before validation (400/413/415/422).
+pub struct Body<T>(Result<T, ApiError>);
+
+impl<T> Body<T> {
+    pub fn into_inner(self) -> Result<T, ApiError> {
+        self.0
+    }
+}
+
+impl<T: serde::de::DeserializeOwned + 'static> actix_web::FromRequest for Body<T> {
+    type Error = ApiError;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let json = web::Json::<T>::from_request(req, payload);
+        Box::pin(async move {
+            Ok(Body(json.await.map(web::Json::into_inner).map_err(|e| {
+                e.as_error::<ApiError>()
+                    .cloned()
+                    .unwrap_or_else(|| ApiError::BadRequest("The body could not be read.".into()))
+            })))
+        })
+    }
+}

@@ -7,9 +7,10 @@ use super::dto::{
     UnitResponse,
 };
 use super::service;
-use crate::auth::Principal;
+use crate::auth::policy::{Authorized, ops};
 use crate::error::{ApiError, Problem};
 use crate::http::etag::Tagged;
+use crate::http::extract::Body;
 use crate::pagination::Page;
 use crate::state::AppState;
 
@@ -18,11 +19,11 @@ use crate::state::AppState;
     responses((status = 201, body = OrganizationResponse), (status = "4XX", body = Problem)))]
 #[post("/organizations")]
 pub async fn create_organization(
-    who: Principal,
+    who: Authorized<ops::CreateOrganization>,
     state: web::Data<AppState>,
-    body: web::Json<CreateOrganizationRequest>,
+    body: Body<CreateOrganizationRequest>,
 ) -> Result<Tagged<OrganizationResponse>, ApiError> {
-    let org = service::create(&state.db, who, body.into_inner()).await?;
+    let org = service::create(&state.db, who.into_inner(), body.into_inner()?).await?;
     Ok(Tagged::created(org.version, org))
 }
 
@@ -31,12 +32,12 @@ pub async fn create_organization(
     responses((status = 200, body = OrganizationList), (status = "4XX", body = Problem)))]
 #[get("/organizations")]
 pub async fn list_organizations(
-    who: Principal,
+    who: Authorized<ops::ListOrganizations>,
     state: web::Data<AppState>,
     page: web::Query<Page>,
 ) -> Result<web::Json<OrganizationList>, ApiError> {
     Ok(web::Json(
-        service::list(&state.db, who, page.into_inner()).await?,
+        service::list(&state.db, who.into_inner(), page.into_inner()).await?,
     ))
 }
 
@@ -45,11 +46,11 @@ pub async fn list_organizations(
     responses((status = 200, body = OrganizationResponse), (status = "4XX", body = Problem)))]
 #[get("/organizations/{organization_id}")]
 pub async fn get_organization(
-    who: Principal,
+    who: Authorized<ops::GetOrganization>,
     state: web::Data<AppState>,
     organization_id: web::Path<String>,
 ) -> Result<Tagged<OrganizationResponse>, ApiError> {
-    let org = service::get(&state.db, who, organization_id.into_inner()).await?;
+    let org = service::get(&state.db, who.into_inner(), organization_id.into_inner()).await?;
     Ok(Tagged::ok(org.version, org))
 }
 
@@ -59,16 +60,16 @@ pub async fn get_organization(
     responses((status = 201, body = UnitResponse), (status = "4XX", body = Problem)))]
 #[post("/organizations/{organization_id}/units")]
 pub async fn create_unit(
-    who: Principal,
+    who: Authorized<ops::CreateUnit>,
     state: web::Data<AppState>,
     organization_id: web::Path<String>,
-    body: web::Json<CreateUnitRequest>,
+    body: Body<CreateUnitRequest>,
 ) -> Result<Tagged<UnitResponse>, ApiError> {
     let unit = service::create_unit(
         &state.db,
-        who,
+        who.into_inner(),
         organization_id.into_inner(),
-        body.into_inner(),
+        body.into_inner()?,
     )
     .await?;
     Ok(Tagged::created(unit.version, unit))
@@ -79,11 +80,11 @@ pub async fn create_unit(
     responses((status = 200, body = UnitList), (status = "4XX", body = Problem)))]
 #[get("/organizations/{organization_id}/units")]
 pub async fn list_units(
-    who: Principal,
+    who: Authorized<ops::ListUnits>,
     state: web::Data<AppState>,
     organization_id: web::Path<String>,
 ) -> Result<web::Json<UnitList>, ApiError> {
     Ok(web::Json(
-        service::list_units(&state.db, who, organization_id.into_inner()).await?,
+        service::list_units(&state.db, who.into_inner(), organization_id.into_inner()).await?,
     ))
 }

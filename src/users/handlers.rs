@@ -4,9 +4,10 @@ use actix_web::{get, patch, post, web};
 
 use super::dto::{CreateUserRequest, UpdateUserRequest, UserList, UserResponse};
 use super::service;
-use crate::auth::Principal;
+use crate::auth::policy::{Authorized, ops};
 use crate::error::{ApiError, Problem};
 use crate::http::etag::{IfMatch, Tagged};
+use crate::http::extract::Body;
 use crate::pagination::Page;
 use crate::state::AppState;
 
@@ -15,11 +16,11 @@ use crate::state::AppState;
     responses((status = 201, body = UserResponse), (status = "4XX", body = Problem)))]
 #[post("/users")]
 pub async fn create_user(
-    who: Principal,
+    who: Authorized<ops::CreateUser>,
     state: web::Data<AppState>,
-    body: web::Json<CreateUserRequest>,
+    body: Body<CreateUserRequest>,
 ) -> Result<Tagged<UserResponse>, ApiError> {
-    let user = service::create(&state, who, body.into_inner()).await?;
+    let user = service::create(&state, who.into_inner(), body.into_inner()?).await?;
     Ok(Tagged::created(user.version, user))
 }
 
@@ -28,12 +29,12 @@ pub async fn create_user(
     responses((status = 200, body = UserList), (status = "4XX", body = Problem)))]
 #[get("/users")]
 pub async fn list_users(
-    who: Principal,
+    who: Authorized<ops::ListUsers>,
     state: web::Data<AppState>,
     page: web::Query<Page>,
 ) -> Result<web::Json<UserList>, ApiError> {
     Ok(web::Json(
-        service::list(&state.db, who, page.into_inner()).await?,
+        service::list(&state.db, who.into_inner(), page.into_inner()).await?,
     ))
 }
 
@@ -42,11 +43,11 @@ pub async fn list_users(
     responses((status = 200, body = UserResponse), (status = "4XX", body = Problem)))]
 #[get("/users/{user_id}")]
 pub async fn get_user(
-    who: Principal,
+    who: Authorized<ops::GetUser>,
     state: web::Data<AppState>,
     user_id: web::Path<String>,
 ) -> Result<Tagged<UserResponse>, ApiError> {
-    let user = service::get(&state.db, who, user_id.into_inner()).await?;
+    let user = service::get(&state.db, who.into_inner(), user_id.into_inner()).await?;
     Ok(Tagged::ok(user.version, user))
 }
 
@@ -56,18 +57,18 @@ pub async fn get_user(
     responses((status = 200, body = UserResponse), (status = "4XX", body = Problem)))]
 #[patch("/users/{user_id}")]
 pub async fn update_user(
-    who: Principal,
+    who: Authorized<ops::UpdateUser>,
     state: web::Data<AppState>,
     user_id: web::Path<String>,
     if_match: IfMatch,
-    body: web::Json<UpdateUserRequest>,
+    body: Body<UpdateUserRequest>,
 ) -> Result<Tagged<UserResponse>, ApiError> {
     let user = service::update(
         &state,
-        who,
+        who.into_inner(),
         user_id.into_inner(),
         if_match,
-        body.into_inner(),
+        body.into_inner()?,
     )
     .await?;
     Ok(Tagged::ok(user.version, user))

@@ -199,6 +199,7 @@ pub async fn update(
     req: UpdateUserRequest,
 ) -> Result<UserResponse, ApiError> {
     policy::ensure(&who, Operation::UpdateUser)?;
+    let expected = if_match.version()?;
     let mut errors = Vec::new();
     if let Some(name) = &req.display_name {
         check_display_name(name, &mut errors);
@@ -216,7 +217,7 @@ pub async fn update(
         .run(move |conn| {
             write_tx(conn, |tx| {
                 let before = repo::find_scoped(tx, &id, who.org_filter())?;
-                if before.version != if_match.0 {
+                if before.version != expected {
                     return Err(ApiError::PreconditionFailed);
                 }
                 let role = req
@@ -275,7 +276,7 @@ pub async fn update(
                     display_name: Some(&display),
                     password_hash: new_hash.as_deref(),
                 };
-                if !repo::update_versioned(tx, &id, if_match.0, &set, bump, types::now())? {
+                if !repo::update_versioned(tx, &id, expected, &set, bump, types::now())? {
                     return Err(ApiError::PreconditionFailed);
                 }
                 audit::record(

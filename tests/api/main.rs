@@ -5,6 +5,7 @@
 mod admin;
 mod audit;
 mod auth;
+mod authz;
 mod errors;
 mod openapi_doc;
 mod ops;

@@ -108,9 +108,16 @@ fn admin(conn: &mut AnyConnection, command: AdminCommand) -> Result<bool, String
     } else {
         (crate::crypto::random::token(), true)
     };
-    password::check_strength(&pw).map_err(|m| format!("password {m}"))?;
+    let username = crate::users::service::validate_new_user(&username, &display_name, &pw)
+        .map_err(|e| match e {
+            ApiError::Validation(errors) => errors
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+            other => other.to_string(),
+        })?;
     let hash = password::hash(&pw).map_err(|e| e.to_string())?;
-    let username = username.trim().to_lowercase();
     let user = write_tx(conn, |tx| {
         let org_id = match organization {
             Some(id) => id,
@@ -125,6 +132,7 @@ fn admin(conn: &mut AnyConnection, command: AdminCommand) -> Result<bool, String
                     .id
             }
         };
+        crate::users::service::check_placement(tx, None, role, &org_id, unit.as_deref())?;
         let user = crate::users::service::insert_user(
             tx,
             &username,
@@ -149,6 +157,11 @@ fn admin(conn: &mut AnyConnection, command: AdminCommand) -> Result<bool, String
     })
     .map_err(|e| match e {
         ApiError::Conflict { detail, .. } => detail,
+        ApiError::Validation(errors) => errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect::<Vec<_>>()
+            .join("; "),
         other => other.to_string(),
     })?;
     println!(

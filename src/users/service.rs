@@ -48,7 +48,7 @@ fn done(errors: Vec<FieldError>) -> Result<(), ApiError> {
 }
 
 /// Which roles fit which organization kinds, and whether a unit is needed.
-fn check_placement(
+pub fn check_placement(
     conn: &mut AnyConnection,
     who_org: Option<&str>,
     role: Role,
@@ -93,6 +93,21 @@ fn check_placement(
     done(errors)
 }
 
+/// Validate a new user's fields (API and CLI); returns the normalized username.
+pub fn validate_new_user(
+    username: &str,
+    display_name: &str,
+    password: &str,
+) -> Result<String, ApiError> {
+    let username = username.trim().to_lowercase();
+    let mut errors = Vec::new();
+    check_username(&username, &mut errors);
+    check_display_name(display_name, &mut errors);
+    check_password(password, &mut errors);
+    done(errors)?;
+    Ok(username)
+}
+
 /// `POST /users`.
 pub async fn create(
     state: &AppState,
@@ -100,12 +115,7 @@ pub async fn create(
     req: CreateUserRequest,
 ) -> Result<UserResponse, ApiError> {
     policy::ensure(&who, Operation::CreateUser)?;
-    let username = req.username.trim().to_lowercase();
-    let mut errors = Vec::new();
-    check_username(&username, &mut errors);
-    check_display_name(&req.display_name, &mut errors);
-    check_password(&req.password, &mut errors);
-    done(errors)?;
+    let username = validate_new_user(&req.username, &req.display_name, &req.password)?;
     let hash = state.hasher.hash(req.password).await?;
     state
         .db

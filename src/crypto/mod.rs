@@ -1,5 +1,6 @@
 //! Key material and the keyed primitives built on it (RustCrypto family only).
 
+pub mod field;
 pub mod keys;
 pub mod random;
 

@@ -99,7 +99,169 @@ diesel::joinable!(users -> organizations (organization_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(audit_chain -> audit_events (event_id));
 
+
+diesel::table! {
+    persons (id) {
+        id -> Text,
+        pnr_enc -> Binary,
+        pnr_index -> Text,
+        name_enc -> Binary,
+        birth_year -> Integer,
+        protected_identity -> Bool,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    households (id) {
+        id -> Text,
+        organization_id -> Text,
+        municipality_code -> Text,
+        street -> Text,
+        postal_code -> Text,
+        city -> Text,
+        created_by -> Text,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    household_members (id) {
+        id -> Text,
+        household_id -> Text,
+        person_id -> Text,
+        relation -> Text,
+        residence -> Nullable<Text>,
+        minor_until -> Nullable<Date>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    tenancies (id) {
+        id -> Text,
+        household_id -> Text,
+        landlord_organization_id -> Text,
+        street -> Text,
+        postal_code -> Text,
+        city -> Text,
+        municipality_code -> Text,
+        apartment_number -> Text,
+        rooms -> Nullable<Integer>,
+        size_m2 -> Nullable<Integer>,
+        monthly_rent -> BigInt,
+        contract_type -> Text,
+        start_on -> Nullable<Date>,
+        end_on -> Nullable<Date>,
+        conversion_months -> Nullable<Integer>,
+        conversion_conditions -> Nullable<Text>,
+        conversion_review_on -> Nullable<Date>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    cases (id) {
+        id -> Text,
+        organization_id -> Text,
+        unit_id -> Text,
+        household_id -> Text,
+        tenancy_id -> Nullable<Text>,
+        status -> Text,
+        legal_stage -> Text,
+        risk_level -> Text,
+        children_involved -> Bool,
+        assigned_to -> Nullable<Text>,
+        outcome -> Nullable<Text>,
+        homelessness_situation -> Nullable<Integer>,
+        closed_at -> Nullable<Timestamp>,
+        last_activity_at -> Timestamp,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    closure_requests (id) {
+        id -> Text,
+        case_id -> Text,
+        requested_by -> Text,
+        outcome -> Text,
+        homelessness_situation -> Nullable<Integer>,
+        reason -> Text,
+        status -> Text,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notes (id) {
+        id -> Text,
+        case_id -> Text,
+        author_id -> Text,
+        body_enc -> Binary,
+        corrects_note_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    interventions (id) {
+        id -> Text,
+        case_id -> Text,
+        kind -> Text,
+        status -> Text,
+        started_on -> Nullable<Date>,
+        ended_on -> Nullable<Date>,
+        amount -> Nullable<BigInt>,
+        outcome -> Nullable<Text>,
+        created_by -> Text,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    access_log (id) {
+        id -> BigInt,
+        at -> Timestamp,
+        actor_id -> Text,
+        actor_role -> Text,
+        operation -> Text,
+        subject_type -> Text,
+        subject_id -> Text,
+        case_id -> Nullable<Text>,
+        request_id -> Nullable<Text>,
+        decision -> Text,
+    }
+}
+
+diesel::joinable!(household_members -> households (household_id));
+diesel::joinable!(household_members -> persons (person_id));
+diesel::joinable!(cases -> households (household_id));
+diesel::joinable!(notes -> cases (case_id));
+diesel::joinable!(interventions -> cases (case_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
+    persons,
+    households,
+    household_members,
+    tenancies,
+    cases,
+    closure_requests,
+    notes,
+    interventions,
+    access_log,
     organizations,
     units,
     users,

@@ -1,0 +1,9 @@
+DROP TABLE access_log;
+DROP TABLE interventions;
+DROP TABLE notes;
+DROP TABLE closure_requests;
+DROP TABLE cases;
+DROP TABLE tenancies;
+DROP TABLE household_members;
+DROP TABLE households;
+DROP TABLE persons;

@@ -59,6 +59,7 @@ pub struct Settings {
     pub workers: usize,
     pub migrate_on_start: bool,
     pub auth_rate_per_minute: u32,
+    pub search_rate_per_minute: u32,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
     pub keys: KeySettings,
@@ -140,6 +141,7 @@ impl Settings {
                 Some(_) => return Err(err("KVAR_MIGRATE_ON_START", "must be true or false")),
             },
             auth_rate_per_minute: number(&get, "KVAR_AUTH_RATE_PER_MINUTE", 60, 1, 1_000_000)?,
+            search_rate_per_minute: number(&get, "KVAR_SEARCH_RATE_PER_MINUTE", 30, 1, 1_000_000)?,
             access_token_ttl: Duration::from_secs(
                 number(&get, "KVAR_ACCESS_TOKEN_TTL_SECS", 600, 30, 600)?.into(),
             ),

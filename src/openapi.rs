@@ -17,7 +17,10 @@ use utoipa_actix_web::AppExt;
         (name = "auth", description = "Sign-in, tokens, the current user"),
         (name = "organizations", description = "Organizations and units (admin)"),
         (name = "users", description = "Staff accounts (admin)"),
-        (name = "audit", description = "The audit trail"),
+        (name = "households", description = "Households, members and tenancies (social services)"),
+        (name = "cases", description = "Cases, their workflow, notes and interventions (social services)"),
+        (name = "persons", description = "Person search by personnummer"),
+        (name = "audit", description = "The audit trail and the access log"),
         (name = "operations", description = "Health and metrics"),
     )
 )]

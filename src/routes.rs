@@ -3,7 +3,7 @@
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::{audit, auth, health, organizations, users};
+use crate::{audit, auth, cases, health, households, organizations, persons, users};
 
 /// Every documented route.
 pub fn configure(cfg: &mut ServiceConfig<'_>) {
@@ -25,6 +25,23 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
                 .service(users::handlers::list_users)
                 .service(users::handlers::get_user)
                 .service(users::handlers::update_user)
-                .service(audit::handlers::verify_audit),
+                .service(audit::handlers::verify_audit)
+                .service(cases::handlers::list_audit_events)
+                .service(households::handlers::create_household)
+                .service(households::handlers::get_household)
+                .service(households::handlers::create_tenancy)
+                .service(cases::handlers::create_case)
+                .service(cases::handlers::list_cases)
+                .service(cases::handlers::get_case)
+                .service(cases::handlers::update_case)
+                .service(cases::handlers::transition_case)
+                .service(cases::handlers::decide_closure)
+                .service(cases::handlers::create_note)
+                .service(cases::handlers::list_notes)
+                .service(cases::handlers::create_intervention)
+                .service(cases::handlers::list_interventions)
+                .service(cases::handlers::get_case_history)
+                .service(cases::handlers::get_case_access_log)
+                .service(persons::handlers::search_persons),
         );
 }

@@ -5,10 +5,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::auth::password::Hasher;
-use crate::auth::ratelimit::AuthRateLimit;
+use crate::auth::ratelimit::{AuthRateLimit, KeyedLimit};
 use crate::auth::tokens::TokenIssuer;
 use crate::config::Settings;
 use crate::crypto::Keys;
+use crate::crypto::field::{BlindIndex, FieldCipher};
 use crate::db::Db;
 
 #[derive(Clone)]
@@ -17,6 +18,10 @@ pub struct AppState {
     pub tokens: TokenIssuer,
     pub hasher: Hasher,
     pub auth_limit: AuthRateLimit,
+    /// Person searches per user per minute.
+    pub search_limit: KeyedLimit<String>,
+    pub cipher: FieldCipher,
+    pub blind: BlindIndex,
     pub keys: Arc<Keys>,
     pub settings: Arc<Settings>,
     pub shutting_down: Arc<AtomicBool>,
@@ -31,6 +36,9 @@ impl AppState {
             tokens: TokenIssuer::new(&keys.jwt, settings.access_token_ttl),
             hasher: Hasher::new(cores),
             auth_limit: AuthRateLimit::per_minute(settings.auth_rate_per_minute),
+            search_limit: KeyedLimit::per_minute(settings.search_rate_per_minute),
+            cipher: FieldCipher::new(&keys.field),
+            blind: BlindIndex::new(&keys.blind_index),
             keys: Arc::new(keys),
             settings: Arc::new(settings),
             shutting_down: Arc::new(AtomicBool::new(false)),

@@ -11,6 +11,7 @@
 //! [`verify`] walks the chain and reports the first broken sequence number, and unsealed events
 //! older than the bound.
 
+pub mod access;
 pub mod chain;
 pub mod handlers;
 pub mod record;

@@ -5,27 +5,59 @@
 use super::{Principal, Role};
 use crate::error::ApiError;
 
-/// Every operation of the API; the name is the OpenAPI operation id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Operation {
-    HealthLive,
-    HealthReady,
-    GetMetrics,
-    Login,
-    RefreshToken,
-    Logout,
-    GetMe,
-    CreateOrganization,
-    ListOrganizations,
-    GetOrganization,
-    CreateUnit,
-    ListUnits,
-    CreateUser,
-    ListUsers,
-    GetUser,
-    UpdateUser,
-    VerifyAudit,
+macro_rules! operations {
+    ($($variant:ident => $id:literal),* $(,)?) => {
+        /// Every operation of the API; the name is the OpenAPI operation id.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Operation { $($variant),* }
+
+        impl Operation {
+            pub const ALL: &'static [Operation] = &[$(Operation::$variant),*];
+
+            /// The OpenAPI operation id (= handler name).
+            pub fn operation_id(self) -> &'static str {
+                match self { $(Operation::$variant => $id),* }
+            }
+        }
+    };
 }
+
+operations!(
+    HealthLive => "health_live",
+    HealthReady => "health_ready",
+    GetMetrics => "get_metrics",
+    Login => "login",
+    RefreshToken => "refresh_token",
+    Logout => "logout",
+    GetMe => "get_me",
+    CreateOrganization => "create_organization",
+    ListOrganizations => "list_organizations",
+    GetOrganization => "get_organization",
+    CreateUnit => "create_unit",
+    ListUnits => "list_units",
+    CreateUser => "create_user",
+    ListUsers => "list_users",
+    GetUser => "get_user",
+    UpdateUser => "update_user",
+    VerifyAudit => "verify_audit",
+    ListAuditEvents => "list_audit_events",
+    CreateHousehold => "create_household",
+    GetHousehold => "get_household",
+    CreateTenancy => "create_tenancy",
+    CreateCase => "create_case",
+    ListCases => "list_cases",
+    GetCase => "get_case",
+    UpdateCase => "update_case",
+    TransitionCase => "transition_case",
+    DecideClosure => "decide_closure",
+    CreateNote => "create_note",
+    ListNotes => "list_notes",
+    CreateIntervention => "create_intervention",
+    ListInterventions => "list_interventions",
+    SearchPersons => "search_persons",
+    GetCaseHistory => "get_case_history",
+    GetCaseAccessLog => "get_case_access_log",
+);
 
 /// What part of the data a permitted caller reaches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,13 +72,19 @@ pub enum Scope {
     OwnAccount,
     /// The whole installation (read-only checks such as audit verification).
     Installation,
+    /// Cases of the caller's unit: a supervisor all of them, a caseworker those assigned to
+    /// them or to nobody (see `cases::scope`).
+    UnitCases,
 }
 
 use Operation as O;
 use Role as R;
 use Scope as S;
 
-/// The table. Rows with `Scope::Public` apply to every caller, signed in or not.
+const SOCIAL: &[(Role, Scope)] = &[(R::Supervisor, S::UnitCases), (R::Caseworker, S::UnitCases)];
+const CASE_LOGS: &[(Role, Scope)] = &[(R::Supervisor, S::UnitCases), (R::Auditor, S::Organization)];
+
+/// The table. Public operations have no rows: they apply to every caller.
 const POLICY: &[(Operation, &[(Role, Scope)])] = &[
     (O::HealthLive, &[]),
     (O::HealthReady, &[]),
@@ -78,6 +116,23 @@ const POLICY: &[(Operation, &[(Role, Scope)])] = &[
         O::VerifyAudit,
         &[(R::Admin, S::Installation), (R::Auditor, S::Installation)],
     ),
+    (O::ListAuditEvents, &[(R::Auditor, S::Organization)]),
+    (O::CreateHousehold, SOCIAL),
+    (O::GetHousehold, SOCIAL),
+    (O::CreateTenancy, SOCIAL),
+    (O::CreateCase, SOCIAL),
+    (O::ListCases, SOCIAL),
+    (O::GetCase, SOCIAL),
+    (O::UpdateCase, SOCIAL),
+    (O::TransitionCase, SOCIAL),
+    (O::DecideClosure, &[(R::Supervisor, S::UnitCases)]),
+    (O::CreateNote, SOCIAL),
+    (O::ListNotes, SOCIAL),
+    (O::CreateIntervention, SOCIAL),
+    (O::ListInterventions, SOCIAL),
+    (O::SearchPersons, SOCIAL),
+    (O::GetCaseHistory, CASE_LOGS),
+    (O::GetCaseAccessLog, CASE_LOGS),
 ];
 
 /// Operations anyone may call without a token.
@@ -91,51 +146,11 @@ const PUBLIC: &[Operation] = &[
 ];
 
 impl Operation {
-    pub const ALL: [Operation; 17] = [
-        O::HealthLive,
-        O::HealthReady,
-        O::GetMetrics,
-        O::Login,
-        O::RefreshToken,
-        O::Logout,
-        O::GetMe,
-        O::CreateOrganization,
-        O::ListOrganizations,
-        O::GetOrganization,
-        O::CreateUnit,
-        O::ListUnits,
-        O::CreateUser,
-        O::ListUsers,
-        O::GetUser,
-        O::UpdateUser,
-        O::VerifyAudit,
-    ];
-
-    /// The OpenAPI operation id (= handler name).
-    pub fn operation_id(self) -> &'static str {
-        match self {
-            O::HealthLive => "health_live",
-            O::HealthReady => "health_ready",
-            O::GetMetrics => "get_metrics",
-            O::Login => "login",
-            O::RefreshToken => "refresh_token",
-            O::Logout => "logout",
-            O::GetMe => "get_me",
-            O::CreateOrganization => "create_organization",
-            O::ListOrganizations => "list_organizations",
-            O::GetOrganization => "get_organization",
-            O::CreateUnit => "create_unit",
-            O::ListUnits => "list_units",
-            O::CreateUser => "create_user",
-            O::ListUsers => "list_users",
-            O::GetUser => "get_user",
-            O::UpdateUser => "update_user",
-            O::VerifyAudit => "verify_audit",
-        }
-    }
-
     pub fn from_operation_id(id: &str) -> Option<Operation> {
-        Operation::ALL.into_iter().find(|o| o.operation_id() == id)
+        Operation::ALL
+            .iter()
+            .copied()
+            .find(|o| o.operation_id() == id)
     }
 
     pub fn is_public(self) -> bool {
@@ -174,7 +189,7 @@ mod tests {
 
     #[test]
     fn every_operation_has_exactly_one_row_and_a_unique_id() {
-        for op in Operation::ALL {
+        for &op in Operation::ALL {
             assert_eq!(POLICY.iter().filter(|(o, _)| *o == op).count(), 1, "{op:?}");
             assert_eq!(Operation::from_operation_id(op.operation_id()), Some(op));
         }
@@ -217,6 +232,23 @@ pub mod ops {
     }
 
     markers!(
+        ListAuditEvents,
+        CreateHousehold,
+        GetHousehold,
+        CreateTenancy,
+        CreateCase,
+        ListCases,
+        GetCase,
+        UpdateCase,
+        TransitionCase,
+        DecideClosure,
+        CreateNote,
+        ListNotes,
+        CreateIntervention,
+        ListInterventions,
+        SearchPersons,
+        GetCaseHistory,
+        GetCaseAccessLog,
         GetMe,
         CreateOrganization,
         ListOrganizations,

@@ -1,5 +1,6 @@
-//! Per-client-IP rate limit on `/auth/*` (governor's GCRA, keyed by IP).
+//! Keyed rate limits (governor's GCRA): per client IP on `/auth/*`, per user on person search.
 
+use std::hash::Hash;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -10,22 +11,21 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use crate::error::ApiError;
 
 #[derive(Clone)]
-pub struct AuthRateLimit {
-    limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+pub struct KeyedLimit<K: Hash + Eq + Clone> {
+    limiter: Arc<DefaultKeyedRateLimiter<K>>,
 }
 
-impl AuthRateLimit {
+impl<K: Hash + Eq + Clone> KeyedLimit<K> {
     pub fn per_minute(n: u32) -> Self {
         let n = NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN);
-        AuthRateLimit {
+        KeyedLimit {
             limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(n))),
         }
     }
 
-    /// Count one request from `ip`; 429 with Retry-After when over the limit.
-    pub fn check(&self, ip: Option<IpAddr>) -> Result<(), ApiError> {
-        let ip = ip.unwrap_or(IpAddr::from([0, 0, 0, 0]));
-        self.limiter.check_key(&ip).map_err(|not_until| {
+    /// Count one request for `key`; 429 with Retry-After when over the limit.
+    pub fn check(&self, key: &K) -> Result<(), ApiError> {
+        self.limiter.check_key(key).map_err(|not_until| {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             ApiError::TooManyRequests {
                 retry_after_secs: wait.as_secs() + 1,
@@ -35,5 +35,19 @@ impl AuthRateLimit {
             self.limiter.retain_recent();
         }
         Ok(())
+    }
+}
+
+/// The limit on `/auth/*`, keyed by the TCP peer address.
+#[derive(Clone)]
+pub struct AuthRateLimit(KeyedLimit<IpAddr>);
+
+impl AuthRateLimit {
+    pub fn per_minute(n: u32) -> Self {
+        AuthRateLimit(KeyedLimit::per_minute(n))
+    }
+
+    pub fn check(&self, ip: Option<IpAddr>) -> Result<(), ApiError> {
+        self.0.check(&ip.unwrap_or(IpAddr::from([0, 0, 0, 0])))
     }
 }

@@ -49,7 +49,9 @@ impl FieldCipher {
         let mut k = [0u8; 32];
         let n = key.len().min(32);
         k[..n].copy_from_slice(&key[..n]);
-        FieldCipher { current: Aes256Gcm::new(&k.into()) }
+        FieldCipher {
+            current: Aes256Gcm::new(&k.into()),
+        }
     }
 
     pub fn encrypt(&self, table: &str, column: &str, row: &str, plaintext: &[u8]) -> Vec<u8> {
@@ -57,7 +59,16 @@ impl FieldCipher {
         let nonce = nonce_of(&nonce_bytes);
         let aad = associated(table, column, row);
         // Encryption with a valid key and nonce cannot fail for inputs of this size.
-        let ct = self.current.encrypt(&nonce, Payload { msg: plaintext, aad: &aad }).unwrap_or_default();
+        let ct = self
+            .current
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: plaintext,
+                    aad: &aad,
+                },
+            )
+            .unwrap_or_default();
         let mut out = Vec::with_capacity(1 + 12 + ct.len());
         out.push(CURRENT_KEY_VERSION);
         out.extend_from_slice(&nonce_bytes);
@@ -65,7 +76,13 @@ impl FieldCipher {
         out
     }
 
-    pub fn decrypt(&self, table: &str, column: &str, row: &str, blob: &[u8]) -> Result<Vec<u8>, FieldError> {
+    pub fn decrypt(
+        &self,
+        table: &str,
+        column: &str,
+        row: &str,
+        blob: &[u8],
+    ) -> Result<Vec<u8>, FieldError> {
         let (&version, rest) = blob.split_first().ok_or(FieldError::Malformed)?;
         if version != CURRENT_KEY_VERSION {
             return Err(FieldError::UnknownKey(version));
@@ -84,8 +101,15 @@ impl FieldCipher {
         self.encrypt(table, column, row, s.as_bytes())
     }
 
-    pub fn decrypt_str(&self, table: &str, column: &str, row: &str, blob: &[u8]) -> Result<String, FieldError> {
-        String::from_utf8(self.decrypt(table, column, row, blob)?).map_err(|_| FieldError::Malformed)
+    pub fn decrypt_str(
+        &self,
+        table: &str,
+        column: &str,
+        row: &str,
+        blob: &[u8],
+    ) -> Result<String, FieldError> {
+        String::from_utf8(self.decrypt(table, column, row, blob)?)
+            .map_err(|_| FieldError::Malformed)
     }
 }
 
@@ -115,7 +139,11 @@ impl BlindIndex {
         mac.update(purpose.as_bytes());
         mac.update(&[0]);
         mac.update(canonical.as_bytes());
-        mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
+        mac.finalize()
+            .into_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 }
 
@@ -128,13 +156,31 @@ mod tests {
         let c = FieldCipher::new(&[3u8; 32]);
         let blob = c.encrypt_str("persons", "name", "row1", "Anna Svensson");
         assert_eq!(blob[0], CURRENT_KEY_VERSION);
-        assert!(!blob.windows(4).any(|w| w == b"Anna"), "no clear text in the blob");
-        assert_eq!(c.decrypt_str("persons", "name", "row1", &blob).as_deref(), Ok("Anna Svensson"));
-        assert_eq!(c.decrypt_str("persons", "name", "row2", &blob), Err(FieldError::Authentication));
-        assert_eq!(c.decrypt_str("persons", "pnr", "row1", &blob), Err(FieldError::Authentication));
-        assert_eq!(c.decrypt_str("notes", "name", "row1", &blob), Err(FieldError::Authentication));
+        assert!(
+            !blob.windows(4).any(|w| w == b"Anna"),
+            "no clear text in the blob"
+        );
+        assert_eq!(
+            c.decrypt_str("persons", "name", "row1", &blob).as_deref(),
+            Ok("Anna Svensson")
+        );
+        assert_eq!(
+            c.decrypt_str("persons", "name", "row2", &blob),
+            Err(FieldError::Authentication)
+        );
+        assert_eq!(
+            c.decrypt_str("persons", "pnr", "row1", &blob),
+            Err(FieldError::Authentication)
+        );
+        assert_eq!(
+            c.decrypt_str("notes", "name", "row1", &blob),
+            Err(FieldError::Authentication)
+        );
         let other = FieldCipher::new(&[4u8; 32]);
-        assert_eq!(other.decrypt_str("persons", "name", "row1", &blob), Err(FieldError::Authentication));
+        assert_eq!(
+            other.decrypt_str("persons", "name", "row1", &blob),
+            Err(FieldError::Authentication)
+        );
     }
 
     #[test]
@@ -146,9 +192,18 @@ mod tests {
         let mut t = a.clone();
         let last = t.len() - 1;
         t[last] ^= 1;
-        assert_eq!(c.decrypt("t", "c", "r", &t), Err(FieldError::Authentication));
-        assert_eq!(c.decrypt("t", "c", "r", &[2, 0, 0]), Err(FieldError::UnknownKey(2)));
-        assert_eq!(c.decrypt("t", "c", "r", &[1, 0, 0]), Err(FieldError::Malformed));
+        assert_eq!(
+            c.decrypt("t", "c", "r", &t),
+            Err(FieldError::Authentication)
+        );
+        assert_eq!(
+            c.decrypt("t", "c", "r", &[2, 0, 0]),
+            Err(FieldError::UnknownKey(2))
+        );
+        assert_eq!(
+            c.decrypt("t", "c", "r", &[1, 0, 0]),
+            Err(FieldError::Malformed)
+        );
     }
 
     #[test]
@@ -159,6 +214,9 @@ mod tests {
         assert_eq!(a.len(), 64);
         assert_ne!(a, i.of("personnummer", "191212121213"));
         assert_ne!(a, i.of("other", "191212121212"));
-        assert_ne!(a, BlindIndex::new(&[5u8; 32]).of("personnummer", "191212121212"));
+        assert_ne!(
+            a,
+            BlindIndex::new(&[5u8; 32]).of("personnummer", "191212121212")
+        );
     }
 }

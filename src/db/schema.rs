@@ -99,7 +99,6 @@ diesel::joinable!(users -> organizations (organization_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(audit_chain -> audit_events (event_id));
 
-
 diesel::table! {
     persons (id) {
         id -> Text,

@@ -4,4 +4,5 @@ pub mod deadlines;
 pub mod holidays;
 pub mod outcome;
 pub mod personnummer;
+pub mod sweden;
 pub mod workflow;

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::outcome::Outcome;
 
 /// Where a case is in the social-services work.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CaseStatus {
     /// Created by a person or an inbound notice; in the unit's triage queue until assigned.

@@ -52,7 +52,7 @@ pub struct UpdateUserRequest {
 }
 
 /// Distinguish an absent field (None) from an explicit null (Some(None)).
-fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+pub fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
 where
     D: serde::Deserializer<'de>,
     T: Deserialize<'de>,

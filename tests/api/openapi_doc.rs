@@ -27,7 +27,7 @@ fn every_operation_has_an_id_a_policy_row_and_problem_responses() {
             seen.push(operation);
         }
     }
-    for op in kvar::auth::policy::Operation::ALL {
+    for &op in kvar::auth::policy::Operation::ALL {
         assert!(
             seen.contains(&op),
             "{op:?} is in the policy table but not in the API document"

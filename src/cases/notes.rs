@@ -1,0 +1,171 @@
+//! Case notes (journalanteckningar): append-only, bodies encrypted; a correction is a new note
+//! that names the note it corrects.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::service::{audit_case, visible_or_404};
+use crate::audit::Changes;
+use crate::audit::access::{self, Access};
+use crate::auth::Principal;
+use crate::auth::policy::{self, Operation};
+use crate::db::schema::notes;
+use crate::db::{types, write_tx};
+use crate::error::ApiError;
+use crate::pagination::{Cursor, Page};
+use crate::state::AppState;
+
+pub const MAX_BODY_CHARS: usize = 20_000;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateNoteRequest {
+    pub body: String,
+    /// The note this one corrects (notes are never edited).
+    pub corrects: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NoteResponse {
+    pub id: String,
+    pub case_id: String,
+    pub author_id: String,
+    pub body: String,
+    pub corrects: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NoteList {
+    pub items: Vec<NoteResponse>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = notes)]
+struct NoteRow {
+    id: String,
+    case_id: String,
+    author_id: String,
+    body_enc: Vec<u8>,
+    corrects_note_id: Option<String>,
+    created_at: NaiveDateTime,
+}
+
+fn decrypt(st: &AppState, n: NoteRow) -> Result<NoteResponse, ApiError> {
+    let body = st
+        .cipher
+        .decrypt_str("notes", "body", &n.id, &n.body_enc)
+        .map_err(|e| ApiError::Internal(format!("note {}: {e}", n.id)))?;
+    Ok(NoteResponse {
+        id: n.id,
+        case_id: n.case_id,
+        author_id: n.author_id,
+        body,
+        corrects: n.corrects_note_id,
+        created_at: types::utc(n.created_at),
+    })
+}
+
+/// `POST /cases/{id}/notes`.
+pub async fn create(
+    state: &AppState,
+    who: Principal,
+    case_id: String,
+    req: CreateNoteRequest,
+) -> Result<NoteResponse, ApiError> {
+    policy::ensure(&who, Operation::CreateNote)?;
+    if req.body.trim().is_empty() || req.body.chars().count() > MAX_BODY_CHARS {
+        return Err(ApiError::field("body", "must be 1–20000 characters"));
+    }
+    let st = state.clone();
+    state
+        .db
+        .run(move |conn| {
+            write_tx(conn, |tx| {
+                let case = visible_or_404(tx, &who, &case_id, "create_note")?;
+                if let Some(c) = &req.corrects {
+                    let found: i64 = notes::table
+                        .filter(notes::id.eq(c))
+                        .filter(notes::case_id.eq(&case.id))
+                        .count()
+                        .get_result(&mut **tx)?;
+                    if found == 0 {
+                        return Err(ApiError::field("corrects", "no such note on this case"));
+                    }
+                }
+                let id = types::new_id();
+                let now = types::now();
+                diesel::insert_into(notes::table)
+                    .values((
+                        notes::id.eq(&id),
+                        notes::case_id.eq(&case.id),
+                        notes::author_id.eq(&who.user_id),
+                        notes::body_enc.eq(st.cipher.encrypt_str("notes", "body", &id, &req.body)),
+                        notes::corrects_note_id.eq(&req.corrects),
+                        notes::created_at.eq(now),
+                    ))
+                    .execute(&mut **tx)?;
+                super::repo::touch(tx, &case.id, now)?;
+                let changes = Changes::new()
+                    .created("corrects", req.corrects.clone())
+                    .secret("body", true);
+                audit_case(tx, &who, "note.create", &case.id, ("note", &id), changes)?;
+                Ok(NoteResponse {
+                    id,
+                    case_id: case.id,
+                    author_id: who.user_id.clone(),
+                    body: req.body,
+                    corrects: req.corrects,
+                    created_at: types::utc(now),
+                })
+            })
+        })
+        .await
+}
+
+/// `GET /cases/{id}/notes`: oldest first; each note shown is logged.
+pub async fn list(
+    state: &AppState,
+    who: Principal,
+    case_id: String,
+    page: Page,
+) -> Result<NoteList, ApiError> {
+    policy::ensure(&who, Operation::ListNotes)?;
+    let (limit, after) = page.parse()?;
+    let st = state.clone();
+    state
+        .db
+        .run(move |conn| {
+            let case = visible_or_404(conn, &who, &case_id, "list_notes")?;
+            let mut q = notes::table
+                .filter(notes::case_id.eq(&case.id))
+                .select(NoteRow::as_select())
+                .into_boxed();
+            if let Some(a) = after {
+                q = q.filter(notes::id.gt(a));
+            }
+            let mut rows: Vec<NoteRow> = q.order(notes::id).limit(limit + 1).load(conn)?;
+            let next = Cursor::next(&mut rows, limit, |n| n.id.clone());
+            let logged: Vec<Access<'_>> = rows
+                .iter()
+                .map(|n| Access {
+                    subject_type: "note",
+                    subject_id: &n.id,
+                    case_id: Some(&case.id),
+                })
+                .collect();
+            access::granted(conn, &who, "list_notes", &logged)?;
+            let items = rows
+                .into_iter()
+                .map(|n| decrypt(&st, n))
+                .collect::<Result<_, _>>()?;
+            Ok(NoteList {
+                items,
+                next_cursor: next,
+            })
+        })
+        .await
+}

@@ -1,0 +1,235 @@
+//! Case queries; every read goes through `scope::visible`.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::scope;
+use crate::auth::Principal;
+use crate::db::AnyConnection;
+use crate::db::schema::{cases, closure_requests};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = cases)]
+pub struct CaseRow {
+    pub id: String,
+    pub organization_id: String,
+    pub unit_id: String,
+    pub household_id: String,
+    pub tenancy_id: Option<String>,
+    pub status: String,
+    pub legal_stage: String,
+    pub risk_level: String,
+    pub children_involved: bool,
+    pub assigned_to: Option<String>,
+    pub outcome: Option<String>,
+    pub homelessness_situation: Option<i32>,
+    pub closed_at: Option<NaiveDateTime>,
+    pub last_activity_at: NaiveDateTime,
+    pub version: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = closure_requests)]
+pub struct ClosureRow {
+    pub id: String,
+    pub case_id: String,
+    pub requested_by: String,
+    pub outcome: String,
+    pub homelessness_situation: Option<i32>,
+    pub reason: String,
+    pub status: String,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn insert(conn: &mut AnyConnection, c: &CaseRow) -> QueryResult<()> {
+    diesel::insert_into(cases::table)
+        .values((
+            (
+                cases::id.eq(&c.id),
+                cases::organization_id.eq(&c.organization_id),
+                cases::unit_id.eq(&c.unit_id),
+                cases::household_id.eq(&c.household_id),
+                cases::tenancy_id.eq(&c.tenancy_id),
+                cases::status.eq(&c.status),
+                cases::legal_stage.eq(&c.legal_stage),
+                cases::risk_level.eq(&c.risk_level),
+                cases::children_involved.eq(c.children_involved),
+            ),
+            (
+                cases::assigned_to.eq(&c.assigned_to),
+                cases::outcome.eq(&c.outcome),
+                cases::homelessness_situation.eq(c.homelessness_situation),
+                cases::closed_at.eq(c.closed_at),
+                cases::last_activity_at.eq(c.last_activity_at),
+                cases::version.eq(c.version),
+                cases::created_at.eq(c.created_at),
+                cases::updated_at.eq(c.updated_at),
+            ),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// A case in the caller's scope (None: missing or out of scope, indistinguishably).
+pub fn find_visible(
+    conn: &mut AnyConnection,
+    who: &Principal,
+    id: &str,
+) -> QueryResult<Option<CaseRow>> {
+    scope::visible(who)
+        .filter(cases::id.eq(id.to_owned()))
+        .select(CaseRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn find(conn: &mut AnyConnection, id: &str) -> QueryResult<CaseRow> {
+    cases::table
+        .find(id)
+        .select(CaseRow::as_select())
+        .first(conn)
+}
+
+/// Filters of a case list, already validated.
+pub struct ListFilter {
+    pub status: Option<String>,
+    pub legal_stage: Option<String>,
+    /// Some(None): unassigned only.
+    pub assigned_to: Option<Option<String>>,
+    pub children_involved: Option<bool>,
+    pub risk_level: Option<String>,
+    pub after: Option<String>,
+    pub limit: i64,
+}
+
+/// A page of visible cases, newest first (UUIDv7 ids are time-ordered).
+pub fn list(
+    conn: &mut AnyConnection,
+    who: &Principal,
+    f: &ListFilter,
+) -> QueryResult<Vec<CaseRow>> {
+    let mut q = scope::visible(who).select(CaseRow::as_select());
+    if let Some(s) = &f.status {
+        q = q.filter(cases::status.eq(s.clone()));
+    }
+    if let Some(s) = &f.legal_stage {
+        q = q.filter(cases::legal_stage.eq(s.clone()));
+    }
+    match &f.assigned_to {
+        Some(Some(u)) => q = q.filter(cases::assigned_to.eq(u.clone())),
+        Some(None) => q = q.filter(cases::assigned_to.is_null()),
+        None => {}
+    }
+    if let Some(c) = f.children_involved {
+        q = q.filter(cases::children_involved.eq(c));
+    }
+    if let Some(r) = &f.risk_level {
+        q = q.filter(cases::risk_level.eq(r.clone()));
+    }
+    if let Some(after) = &f.after {
+        q = q.filter(cases::id.lt(after.clone()));
+    }
+    q.order(cases::id.desc()).limit(f.limit).load(conn)
+}
+
+/// Changes of an update; `None` leaves a column as it is.
+#[derive(AsChangeset, Default)]
+#[diesel(table_name = cases)]
+pub struct CaseChanges<'a> {
+    pub status: Option<&'a str>,
+    pub risk_level: Option<&'a str>,
+    pub assigned_to: Option<Option<&'a str>>,
+    pub unit_id: Option<&'a str>,
+    pub outcome: Option<Option<&'a str>>,
+    pub homelessness_situation: Option<Option<i32>>,
+    pub closed_at: Option<Option<NaiveDateTime>>,
+}
+
+/// Optimistic update: only when the version still matches; false when it moved.
+pub fn update_versioned(
+    conn: &mut AnyConnection,
+    id: &str,
+    expected: i32,
+    changes: &CaseChanges<'_>,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let n = diesel::update(
+        cases::table
+            .filter(cases::id.eq(id))
+            .filter(cases::version.eq(expected)),
+    )
+    .set((
+        changes,
+        cases::version.eq(cases::version + 1),
+        cases::updated_at.eq(now),
+        cases::last_activity_at.eq(now),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Record activity (a note, an intervention) without changing the case's version.
+pub fn touch(conn: &mut AnyConnection, id: &str, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(cases::table.find(id))
+        .set(cases::last_activity_at.eq(now))
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn insert_closure(conn: &mut AnyConnection, r: &ClosureRow) -> QueryResult<()> {
+    diesel::insert_into(closure_requests::table)
+        .values((
+            closure_requests::id.eq(&r.id),
+            closure_requests::case_id.eq(&r.case_id),
+            closure_requests::requested_by.eq(&r.requested_by),
+            closure_requests::outcome.eq(&r.outcome),
+            closure_requests::homelessness_situation.eq(r.homelessness_situation),
+            closure_requests::reason.eq(&r.reason),
+            closure_requests::status.eq(&r.status),
+            closure_requests::created_at.eq(r.created_at),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn pending_closure(conn: &mut AnyConnection, case_id: &str) -> QueryResult<Option<ClosureRow>> {
+    closure_requests::table
+        .filter(closure_requests::case_id.eq(case_id))
+        .filter(closure_requests::status.eq("pending"))
+        .select(ClosureRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Decide a pending request; false when it was no longer pending.
+pub fn decide_closure(
+    conn: &mut AnyConnection,
+    id: &str,
+    status: &str,
+    by: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let n = diesel::update(
+        closure_requests::table
+            .filter(closure_requests::id.eq(id))
+            .filter(closure_requests::status.eq("pending")),
+    )
+    .set((
+        closure_requests::status.eq(status),
+        closure_requests::decided_by.eq(by),
+        closure_requests::decided_at.eq(now),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+pub fn find_closure(conn: &mut AnyConnection, id: &str) -> QueryResult<ClosureRow> {
+    closure_requests::table
+        .find(id)
+        .select(ClosureRow::as_select())
+        .first(conn)
+}

@@ -1,0 +1,25 @@
+//! Which cases a caller reaches (SPEC §5), applied in the query itself so an out-of-scope case
+//! is indistinguishable from a missing one.
+
+use diesel::prelude::*;
+
+use crate::auth::{Principal, Role};
+use crate::db::MultiBackend;
+use crate::db::schema::cases;
+
+/// The cases `who` may see, as a boxed query to filter further.
+pub fn visible(who: &Principal) -> cases::BoxedQuery<'static, MultiBackend> {
+    let q = cases::table.into_boxed();
+    match (who.role, who.unit_id.clone()) {
+        (Role::Supervisor, Some(unit)) => q.filter(cases::unit_id.eq(unit)),
+        (Role::Caseworker, Some(unit)) => q.filter(cases::unit_id.eq(unit)).filter(
+            cases::assigned_to
+                .eq(who.user_id.clone())
+                .or(cases::assigned_to.is_null()),
+        ),
+        // Auditors reach their organization's cases for history and access logs only (the
+        // policy table keeps them away from content).
+        (Role::Auditor, _) => q.filter(cases::organization_id.eq(who.organization_id.clone())),
+        _ => q.filter(cases::id.is_null()), // nothing: ids are never null
+    }
+}

@@ -1,0 +1,301 @@
+//! Creating, reading, listing and updating cases: scope in the query, optimistic concurrency,
+//! an audit event for every change and an access-log entry for every read.
+
+use super::dto::{CaseFilter, CaseList, CaseResponse, CreateCaseRequest, UpdateCaseRequest};
+use super::repo::{self, CaseChanges, CaseRow, ListFilter};
+use crate::audit::access::{self, Access};
+use crate::audit::{self, Changes, NewEvent};
+use crate::auth::policy::{self, Operation};
+use crate::auth::{Principal, Role};
+use crate::db::{AnyConnection, Tx, types, write_tx};
+use crate::domain::sweden;
+use crate::error::ApiError;
+use crate::households::{repo as households, service as household_service};
+use crate::http::etag::IfMatch;
+use crate::organizations::repo as orgs;
+use crate::pagination::{Cursor, Page};
+use crate::state::AppState;
+use crate::users::repo as users;
+
+/// The legal stage of a case before any notice (SPEC §4.2).
+pub const INITIAL_LEGAL_STAGE: &str = "none";
+/// Risk of a new case until someone assesses it.
+pub const INITIAL_RISK: &str = "medium";
+
+/// Record `action` on a case in the caller's transaction.
+pub fn audit_case(
+    tx: &mut Tx<'_>,
+    who: &Principal,
+    action: &str,
+    case_id: &str,
+    entity: (&str, &str),
+    changes: Changes,
+) -> Result<(), ApiError> {
+    audit::record(
+        tx,
+        NewEvent {
+            actor: &who.actor(),
+            action,
+            entity_type: entity.0,
+            entity_id: Some(entity.1),
+            case_id: Some(case_id),
+            changes,
+        },
+    )?;
+    Ok(())
+}
+
+/// A visible case, or 404 after logging the denial.
+pub fn visible_or_404(
+    conn: &mut AnyConnection,
+    who: &Principal,
+    id: &str,
+    operation: &str,
+) -> Result<CaseRow, ApiError> {
+    match repo::find_visible(conn, who, id)? {
+        Some(c) => Ok(c),
+        None => {
+            access::denied(conn, who, operation, "case", id)?;
+            Err(ApiError::NotFound)
+        }
+    }
+}
+
+/// `POST /cases`: a new case in the caller's unit, status `new`.
+pub async fn create(
+    state: &AppState,
+    who: Principal,
+    req: CreateCaseRequest,
+) -> Result<CaseResponse, ApiError> {
+    policy::ensure(&who, Operation::CreateCase)?;
+    let unit = who.unit_id.clone().ok_or(ApiError::Forbidden)?;
+    state
+        .db
+        .run(move |conn| {
+            write_tx(conn, |tx| {
+                let household = households::find_visible(tx, &who, &req.household_id)?
+                    .ok_or_else(|| household_service::no_household("household_id"))?;
+                if let Some(t) = &req.tenancy_id
+                    && households::find_tenancy(tx, t)?
+                        .is_none_or(|t| t.household_id != household.id)
+                {
+                    return Err(ApiError::field(
+                        "tenancy_id",
+                        "no such tenancy of the household",
+                    ));
+                }
+                let now = types::now();
+                let case = CaseRow {
+                    id: types::new_id(),
+                    organization_id: who.organization_id.clone(),
+                    unit_id: unit,
+                    household_id: household.id.clone(),
+                    tenancy_id: req.tenancy_id.clone(),
+                    status: "new".into(),
+                    legal_stage: INITIAL_LEGAL_STAGE.into(),
+                    risk_level: INITIAL_RISK.into(),
+                    children_involved: households::has_minor(tx, &household.id, sweden::today())?,
+                    assigned_to: None,
+                    outcome: None,
+                    homelessness_situation: None,
+                    closed_at: None,
+                    last_activity_at: now,
+                    version: 1,
+                    created_at: now,
+                    updated_at: now,
+                };
+                repo::insert(tx, &case)?;
+                let changes = Changes::new()
+                    .created("status", "new")
+                    .created("unit_id", case.unit_id.as_str())
+                    .created("household_id", case.household_id.as_str())
+                    .created("tenancy_id", case.tenancy_id.clone())
+                    .created("risk_level", INITIAL_RISK)
+                    .created("children_involved", case.children_involved);
+                audit_case(
+                    tx,
+                    &who,
+                    "case.create",
+                    &case.id,
+                    ("case", &case.id),
+                    changes,
+                )?;
+                Ok(case.into())
+            })
+        })
+        .await
+}
+
+/// `GET /cases/{id}`: the case with its household's members (personnummer masked).
+pub async fn get(state: &AppState, who: Principal, id: String) -> Result<CaseResponse, ApiError> {
+    policy::ensure(&who, Operation::GetCase)?;
+    let st = state.clone();
+    state
+        .db
+        .run(move |conn| {
+            let case = visible_or_404(conn, &who, &id, "get_case")?;
+            let members = household_service::member_views(conn, &st, &case.household_id, false)?;
+            let mut logged = vec![Access {
+                subject_type: "case",
+                subject_id: &case.id,
+                case_id: Some(&case.id),
+            }];
+            logged.extend(members.iter().map(|m| Access {
+                subject_type: "person",
+                subject_id: &m.person_id,
+                case_id: Some(&case.id),
+            }));
+            access::granted(conn, &who, "get_case", &logged)?;
+            let mut out = CaseResponse::from(case.clone());
+            out.members = Some(members);
+            Ok(out)
+        })
+        .await
+}
+
+/// `GET /cases`: keyset pages of the caller's cases, newest first.
+pub async fn list(
+    state: &AppState,
+    who: Principal,
+    filter: CaseFilter,
+) -> Result<CaseList, ApiError> {
+    policy::ensure(&who, Operation::ListCases)?;
+    let (limit, after) = Page {
+        limit: filter.limit,
+        cursor: filter.cursor.clone(),
+    }
+    .parse()?;
+    let assigned_to = match filter.assigned_to.as_deref() {
+        None => None,
+        Some("none") => Some(None),
+        Some("me") => Some(Some(who.user_id.clone())),
+        Some(id) => Some(Some(id.to_owned())),
+    };
+    let f = ListFilter {
+        status: filter.status.map(|s| s.as_str().to_owned()),
+        legal_stage: filter.legal_stage.clone(),
+        assigned_to,
+        children_involved: filter.children_involved,
+        risk_level: filter.risk_level.map(|r| r.as_str().to_owned()),
+        after,
+        limit: limit + 1,
+    };
+    state
+        .db
+        .run(move |conn| {
+            let mut rows = repo::list(conn, &who, &f)?;
+            let next = Cursor::next(&mut rows, limit, |c| c.id.clone());
+            let logged: Vec<Access<'_>> = rows
+                .iter()
+                .map(|c| Access {
+                    subject_type: "case",
+                    subject_id: &c.id,
+                    case_id: Some(&c.id),
+                })
+                .collect();
+            access::granted(conn, &who, "list_cases", &logged)?;
+            Ok(CaseList {
+                items: rows.into_iter().map(Into::into).collect(),
+                next_cursor: next,
+            })
+        })
+        .await
+}
+
+/// Who may be assigned a case of `unit_id`: an active caseworker or supervisor of that unit.
+fn check_assignee(conn: &mut AnyConnection, user_id: &str, unit_id: &str) -> Result<(), ApiError> {
+    let ok = users::find(conn, user_id).ok().is_some_and(|u| {
+        u.status == "active"
+            && u.unit_id.as_deref() == Some(unit_id)
+            && matches!(u.role.as_str(), "caseworker" | "supervisor")
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::field(
+            "assigned_to",
+            "no such caseworker in the case's unit",
+        ))
+    }
+}
+
+/// `PATCH /cases/{id}`: risk level, assignee, unit. Caseworkers may set the risk and take an
+/// unassigned case; assigning others and moving units is for supervisors.
+pub async fn update(
+    state: &AppState,
+    who: Principal,
+    id: String,
+    if_match: IfMatch,
+    req: UpdateCaseRequest,
+) -> Result<CaseResponse, ApiError> {
+    policy::ensure(&who, Operation::UpdateCase)?;
+    let expected = if_match.version()?;
+    state
+        .db
+        .run(move |conn| {
+            write_tx(conn, |tx| {
+                let before = visible_or_404(tx, &who, &id, "update_case")?;
+                if before.version != expected {
+                    return Err(ApiError::PreconditionFailed);
+                }
+                if before.status == "closed" {
+                    return Err(ApiError::conflict("The case is closed; reopen it first."));
+                }
+                let supervisor = who.role == Role::Supervisor;
+                let unit = req.unit_id.clone().unwrap_or(before.unit_id.clone());
+                if req.unit_id.is_some() && unit != before.unit_id {
+                    if !supervisor {
+                        return Err(ApiError::Forbidden);
+                    }
+                    if orgs::find_unit(tx, &unit)?
+                        .is_none_or(|u| u.organization_id != before.organization_id)
+                    {
+                        return Err(ApiError::field(
+                            "unit_id",
+                            "no such unit in the municipality",
+                        ));
+                    }
+                }
+                let assignee = match &req.assigned_to {
+                    None => before.assigned_to.clone(),
+                    Some(a) => a.clone(),
+                };
+                if assignee != before.assigned_to {
+                    let taking_it = assignee.as_deref() == Some(who.user_id.as_str())
+                        && before.assigned_to.is_none();
+                    let giving_back = assignee.is_none()
+                        && before.assigned_to.as_deref() == Some(who.user_id.as_str());
+                    if !supervisor && !taking_it && !giving_back {
+                        return Err(ApiError::Forbidden);
+                    }
+                }
+                if let Some(a) = &assignee
+                    && (assignee != before.assigned_to || unit != before.unit_id)
+                {
+                    check_assignee(tx, a, &unit)?;
+                }
+                let risk = req
+                    .risk_level
+                    .map_or(before.risk_level.clone(), |r| r.as_str().to_owned());
+                let changes = Changes::new()
+                    .field("risk_level", before.risk_level.as_str(), risk.as_str())
+                    .field("assigned_to", before.assigned_to.clone(), assignee.clone())
+                    .field("unit_id", before.unit_id.as_str(), unit.as_str());
+                if changes.is_empty() {
+                    return Ok(before.into());
+                }
+                let set = CaseChanges {
+                    risk_level: Some(&risk),
+                    assigned_to: Some(assignee.as_deref()),
+                    unit_id: Some(&unit),
+                    ..CaseChanges::default()
+                };
+                if !repo::update_versioned(tx, &id, expected, &set, types::now())? {
+                    return Err(ApiError::PreconditionFailed);
+                }
+                audit_case(tx, &who, "case.update", &id, ("case", &id), changes)?;
+                Ok(repo::find(tx, &id)?.into())
+            })
+        })
+        .await
+}

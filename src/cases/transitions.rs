@@ -1,0 +1,294 @@
+//! Moving a case through its workflow (SPEC §4.1): the rules are `domain::workflow`; here the
+//! transaction, the closure requests supervisors decide, and the audit events.
+
+use std::str::FromStr;
+
+use serde_json::json;
+
+use super::dto::{
+    CaseResponse, ClosureDecisionRequest, ClosureDecisionResponse, ClosureRequestResponse,
+    Decision, TransitionRequest,
+};
+use super::repo::{self, CaseChanges, CaseRow, ClosureRow};
+use super::service::{audit_case, visible_or_404};
+use crate::audit::Changes;
+use crate::auth::policy::{self, Operation};
+use crate::auth::{Principal, Role};
+use crate::db::{Tx, types, write_tx};
+use crate::domain::outcome::{HomelessnessSituation, Outcome};
+use crate::domain::workflow::{
+    CaseStatus, ClosureContext, TransitionEffect, TransitionError, check_transition,
+};
+use crate::error::ApiError;
+use crate::http::etag::IfMatch;
+use crate::state::AppState;
+
+/// What a transition request led to.
+pub enum Transitioned {
+    /// The case moved (200 with the case).
+    Moved(CaseResponse),
+    /// Closing needs a supervisor: a closure request was filed (202).
+    AwaitingApproval(ClosureRequestResponse),
+}
+
+impl From<ClosureRow> for ClosureRequestResponse {
+    fn from(r: ClosureRow) -> Self {
+        ClosureRequestResponse {
+            id: r.id,
+            case_id: r.case_id,
+            requested_by: r.requested_by,
+            outcome: r.outcome,
+            homelessness_situation: r.homelessness_situation,
+            status: r.status,
+            decided_by: r.decided_by,
+            decided_at: r.decided_at.map(types::utc),
+            created_at: types::utc(r.created_at),
+        }
+    }
+}
+
+fn illegal(e: TransitionError) -> ApiError {
+    match e {
+        TransitionError::NotAllowed { allowed, .. } => ApiError::Conflict {
+            detail: e.to_string(),
+            extra: Some(
+                json!({ "allowed": allowed.iter().map(|s| s.as_str()).collect::<Vec<_>>() }),
+            ),
+        },
+        TransitionError::OutcomeRequired => {
+            ApiError::field("outcome", "is required when closing a case")
+        }
+    }
+}
+
+fn validate(req: &TransitionRequest) -> Result<Option<HomelessnessSituation>, ApiError> {
+    let mut errors = Vec::new();
+    if req.reason.trim().is_empty() || req.reason.chars().count() > 1000 {
+        errors.push(crate::error::FieldError::new(
+            "reason",
+            "must be 1–1000 characters",
+        ));
+    }
+    let situation = match req.homelessness_situation.map(HomelessnessSituation::new) {
+        Some(Ok(s)) => Some(s),
+        Some(Err(_)) => {
+            errors.push(crate::error::FieldError::new(
+                "homelessness_situation",
+                "must be 1–4",
+            ));
+            None
+        }
+        None => None,
+    };
+    if req.to != CaseStatus::Closed && (req.outcome.is_some() || situation.is_some()) {
+        errors.push(crate::error::FieldError::new(
+            "outcome",
+            "is only for closing a case",
+        ));
+    }
+    if errors.is_empty() {
+        Ok(situation)
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}
+
+/// A status change to apply.
+struct Move<'a> {
+    to: CaseStatus,
+    outcome: Option<Outcome>,
+    situation: Option<i32>,
+    reason: &'a str,
+    action: &'a str,
+}
+
+/// Apply a status change with the version check and its audit event.
+fn apply(
+    tx: &mut Tx<'_>,
+    who: &Principal,
+    before: &CaseRow,
+    m: Move<'_>,
+) -> Result<CaseRow, ApiError> {
+    let Move {
+        to,
+        outcome,
+        situation,
+        reason,
+        action,
+    } = m;
+    let now = types::now();
+    let closing = to == CaseStatus::Closed;
+    let set = CaseChanges {
+        status: Some(to.as_str()),
+        outcome: Some(outcome.map(|o| o.as_str())),
+        homelessness_situation: Some(situation),
+        closed_at: Some(closing.then_some(now)),
+        ..CaseChanges::default()
+    };
+    if !repo::update_versioned(tx, &before.id, before.version, &set, now)? {
+        return Err(ApiError::PreconditionFailed);
+    }
+    let changes = Changes::new()
+        .field("status", before.status.as_str(), to.as_str())
+        .field(
+            "outcome",
+            before.outcome.clone(),
+            outcome.map(|o| o.as_str()),
+        )
+        .field(
+            "homelessness_situation",
+            before.homelessness_situation,
+            situation,
+        )
+        .created("reason", reason);
+    audit_case(tx, who, action, &before.id, ("case", &before.id), changes)?;
+    Ok(repo::find(tx, &before.id)?)
+}
+
+/// `POST /cases/{id}/transitions`.
+pub async fn transition(
+    state: &AppState,
+    who: Principal,
+    id: String,
+    if_match: IfMatch,
+    req: TransitionRequest,
+) -> Result<Transitioned, ApiError> {
+    policy::ensure(&who, Operation::TransitionCase)?;
+    let expected = if_match.version()?;
+    let situation = validate(&req)?.map(|s| i32::from(s.get()));
+    state
+        .db
+        .run(move |conn| {
+            write_tx(conn, |tx| {
+                let before = visible_or_404(tx, &who, &id, "transition_case")?;
+                if before.version != expected {
+                    return Err(ApiError::PreconditionFailed);
+                }
+                let from = CaseStatus::from_str(&before.status).map_err(|_| ApiError::Internal("stored status".into()))?;
+                let ctx = ClosureContext {
+                    outcome: req.outcome,
+                    children_involved: before.children_involved,
+                    // Legal deadlines arrive with the notice ledger; until then none is open.
+                    open_legal_deadline: false,
+                    approved_by_supervisor: who.role == Role::Supervisor,
+                };
+                match check_transition(from, req.to, &ctx).map_err(illegal)? {
+                    TransitionEffect::Apply => {
+                        let reason = req.reason.trim();
+                        Ok(Transitioned::Moved(apply(tx, &who, &before, Move { to: req.to, outcome: req.outcome, situation, reason, action: "case.transition" })?.into()))
+                    }
+                    TransitionEffect::NeedsSupervisorApproval { .. } => {
+                        if repo::pending_closure(tx, &before.id)?.is_some() {
+                            return Err(ApiError::conflict("A closure request for this case is already waiting for a supervisor."));
+                        }
+                        let outcome = req.outcome.ok_or_else(|| ApiError::field("outcome", "is required when closing a case"))?;
+                        let row = ClosureRow {
+                            id: types::new_id(),
+                            case_id: before.id.clone(),
+                            requested_by: who.user_id.clone(),
+                            outcome: outcome.as_str().into(),
+                            homelessness_situation: situation,
+                            reason: req.reason.trim().into(),
+                            status: "pending".into(),
+                            decided_by: None,
+                            decided_at: None,
+                            created_at: types::now(),
+                        };
+                        repo::insert_closure(tx, &row)?;
+                        let changes = Changes::new().created("outcome", outcome.as_str()).created("reason", row.reason.as_str());
+                        audit_case(tx, &who, "case.closure_requested", &before.id, ("closure_request", &row.id), changes)?;
+                        Ok(Transitioned::AwaitingApproval(row.into()))
+                    }
+                }
+            })
+        })
+        .await
+}
+
+/// `POST /cases/{id}/closure-approvals`: a supervisor approves (the case closes) or rejects.
+pub async fn decide(
+    state: &AppState,
+    who: Principal,
+    id: String,
+    req: ClosureDecisionRequest,
+) -> Result<ClosureDecisionResponse, ApiError> {
+    policy::ensure(&who, Operation::DecideClosure)?;
+    if req.reason.trim().is_empty() || req.reason.chars().count() > 1000 {
+        return Err(ApiError::field("reason", "must be 1–1000 characters"));
+    }
+    state
+        .db
+        .run(move |conn| {
+            write_tx(conn, |tx| {
+                let case = visible_or_404(tx, &who, &id, "decide_closure")?;
+                let pending = repo::pending_closure(tx, &case.id)?
+                    .filter(|r| r.id == req.closure_request_id)
+                    .ok_or_else(|| {
+                        ApiError::field(
+                            "closure_request_id",
+                            "no pending closure request of this case",
+                        )
+                    })?;
+                let now = types::now();
+                let status = match req.decision {
+                    Decision::Approve => "approved",
+                    Decision::Reject => "rejected",
+                };
+                if !repo::decide_closure(tx, &pending.id, status, &who.user_id, now)? {
+                    return Err(ApiError::conflict(
+                        "The closure request was decided meanwhile.",
+                    ));
+                }
+                let case = match req.decision {
+                    Decision::Approve => {
+                        let outcome = Outcome::from_str(&pending.outcome)
+                            .map_err(|_| ApiError::Internal("stored outcome".into()))?;
+                        let from = CaseStatus::from_str(&case.status)
+                            .map_err(|_| ApiError::Internal("stored status".into()))?;
+                        let ctx = ClosureContext {
+                            outcome: Some(outcome),
+                            approved_by_supervisor: true,
+                            ..ClosureContext::default()
+                        };
+                        check_transition(from, CaseStatus::Closed, &ctx).map_err(illegal)?;
+                        let reason = format!(
+                            "closure request {} approved: {}",
+                            pending.id,
+                            req.reason.trim()
+                        );
+                        apply(
+                            tx,
+                            &who,
+                            &case,
+                            Move {
+                                to: CaseStatus::Closed,
+                                outcome: Some(outcome),
+                                situation: pending.homelessness_situation,
+                                reason: &reason,
+                                action: "case.closure_approved",
+                            },
+                        )?
+                    }
+                    Decision::Reject => {
+                        let changes = Changes::new()
+                            .field("status", "pending", "rejected")
+                            .created("reason", req.reason.trim());
+                        audit_case(
+                            tx,
+                            &who,
+                            "case.closure_rejected",
+                            &case.id,
+                            ("closure_request", &pending.id),
+                            changes,
+                        )?;
+                        case
+                    }
+                };
+                Ok(ClosureDecisionResponse {
+                    closure_request: repo::find_closure(tx, &pending.id)?.into(),
+                    case: case.into(),
+                })
+            })
+        })
+        .await
+}

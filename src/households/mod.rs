@@ -1,0 +1,7 @@
+//! Households (members with their relation, minors derived from birth dates) and tenancies.
+
+pub mod dto;
+pub mod handlers;
+pub mod repo;
+pub mod service;
+pub mod tenancy;

@@ -1,0 +1,205 @@
+//! Creating and reading households. Identity numbers and names are encrypted; the full
+//! personnummer is shown only here, in the household view, and every person shown is logged.
+
+use chrono::Months;
+
+use super::dto::{Address, CreateHouseholdRequest, HouseholdResponse, MemberResponse};
+use super::repo::{self, HouseholdRow, MemberRow};
+use crate::audit::access::{self, Access};
+use crate::audit::{self, Changes, NewEvent};
+use crate::auth::Principal;
+use crate::auth::policy::{self, Operation};
+use crate::db::{AnyConnection, types, write_tx};
+use crate::domain::sweden;
+use crate::error::{ApiError, FieldError};
+use crate::organizations::repo as orgs;
+use crate::persons::repo as persons;
+use crate::state::AppState;
+
+/// The municipality code of the caller's organization (staff of social services only).
+pub fn caller_municipality(conn: &mut AnyConnection, who: &Principal) -> Result<String, ApiError> {
+    orgs::find_scoped(conn, &who.organization_id, None)?
+        .municipality_code
+        .ok_or(ApiError::Forbidden)
+}
+
+/// `POST /households`.
+pub async fn create(
+    state: &AppState,
+    who: Principal,
+    req: CreateHouseholdRequest,
+) -> Result<HouseholdResponse, ApiError> {
+    policy::ensure(&who, Operation::CreateHousehold)?;
+    let members = req.validate().map_err(ApiError::Validation)?;
+    let st = state.clone();
+    state
+        .db
+        .run(move |conn| {
+            write_tx(conn, |tx| {
+                if caller_municipality(tx, &who)? != req.address.municipality_code {
+                    return Err(ApiError::field(
+                        "address.municipality_code",
+                        "is not your municipality",
+                    ));
+                }
+                let now = types::now();
+                let household = HouseholdRow {
+                    id: types::new_id(),
+                    organization_id: who.organization_id.clone(),
+                    municipality_code: req.address.municipality_code.clone(),
+                    street: req.address.street.trim().into(),
+                    postal_code: req.address.postal_code.replace(' ', ""),
+                    city: req.address.city.trim().into(),
+                    created_by: who.user_id.clone(),
+                    version: 1,
+                    created_at: now,
+                    updated_at: now,
+                };
+                repo::insert_household(tx, &household)?;
+                let mut person_ids = Vec::new();
+                for m in &members {
+                    let (person, _) = persons::find_or_create(
+                        tx,
+                        &st.cipher,
+                        &st.blind,
+                        &m.personnummer,
+                        &m.name,
+                        m.protected_identity,
+                    )?;
+                    let minor_until = m
+                        .personnummer
+                        .birth_date()
+                        .checked_add_months(Months::new(18 * 12));
+                    repo::insert_member(
+                        tx,
+                        &MemberRow {
+                            id: types::new_id(),
+                            household_id: household.id.clone(),
+                            person_id: person.id.clone(),
+                            relation: m.relation.as_str().into(),
+                            residence: m.residence.map(|r| r.as_str().into()),
+                            minor_until,
+                            created_at: now,
+                        },
+                    )
+                    .map_err(|e| match ApiError::from(e) {
+                        ApiError::Conflict { .. } => {
+                            ApiError::field("members", "lists a person twice")
+                        }
+                        other => other,
+                    })?;
+                    person_ids.push(person.id);
+                }
+                let changes = Changes::new()
+                    .created("municipality_code", household.municipality_code.as_str())
+                    .created("person_ids", person_ids)
+                    .secret("address", true)
+                    .secret("members", true);
+                audit::record(
+                    tx,
+                    NewEvent {
+                        actor: &who.actor(),
+                        action: "household.create",
+                        entity_type: "household",
+                        entity_id: Some(&household.id),
+                        case_id: None,
+                        changes,
+                    },
+                )?;
+                view(tx, &st, &who, household, "create_household")
+            })
+        })
+        .await
+}
+
+/// `GET /households/{id}`.
+pub async fn get(
+    state: &AppState,
+    who: Principal,
+    id: String,
+) -> Result<HouseholdResponse, ApiError> {
+    policy::ensure(&who, Operation::GetHousehold)?;
+    let st = state.clone();
+    state
+        .db
+        .run(move |conn| match repo::find_visible(conn, &who, &id)? {
+            Some(h) => view(conn, &st, &who, h, "get_household"),
+            None => {
+                access::denied(conn, &who, "get_household", "household", &id)?;
+                Err(ApiError::NotFound)
+            }
+        })
+        .await
+}
+
+/// The full household view, with an access-log entry for every person shown.
+fn view(
+    conn: &mut AnyConnection,
+    st: &AppState,
+    who: &Principal,
+    h: HouseholdRow,
+    operation: &str,
+) -> Result<HouseholdResponse, ApiError> {
+    let members = member_views(conn, st, &h.id, true)?;
+    let logged: Vec<Access<'_>> = members
+        .iter()
+        .map(|m| Access {
+            subject_type: "person",
+            subject_id: &m.person_id,
+            case_id: None,
+        })
+        .collect();
+    access::granted(conn, who, operation, &logged)?;
+    Ok(HouseholdResponse {
+        id: h.id,
+        address: Address {
+            street: h.street,
+            postal_code: h.postal_code,
+            city: h.city,
+            municipality_code: h.municipality_code,
+        },
+        members,
+        version: h.version,
+        created_at: types::utc(h.created_at),
+    })
+}
+
+/// The members of a household, decrypted; the personnummer in full or masked.
+pub fn member_views(
+    conn: &mut AnyConnection,
+    st: &AppState,
+    household_id: &str,
+    full: bool,
+) -> Result<Vec<MemberResponse>, ApiError> {
+    let rows = repo::members(conn, household_id)?;
+    let ids: Vec<String> = rows.iter().map(|m| m.person_id.clone()).collect();
+    let people = persons::find_many(conn, &ids)?;
+    let today = sweden::today();
+    rows.into_iter()
+        .map(|m| {
+            let row = people
+                .iter()
+                .find(|p| p.id == m.person_id)
+                .ok_or(ApiError::Internal("member without person".into()))?;
+            let p = persons::decrypt(&st.cipher, row)?;
+            Ok(MemberResponse {
+                person_id: p.id,
+                personnummer: if full {
+                    p.personnummer.formatted()
+                } else {
+                    p.personnummer.masked()
+                },
+                name: p.name,
+                relation: m.relation,
+                is_minor: m.minor_until.is_some_and(|d| d > today),
+                residence: m.residence,
+                protected_identity: p.protected_identity,
+            })
+        })
+        .collect()
+}
+
+/// Field error for a referenced household the caller cannot see (same as missing).
+pub fn no_household(field: &str) -> ApiError {
+    ApiError::Validation(vec![FieldError::new(field, "no such household")])
+}

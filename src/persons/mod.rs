@@ -1,0 +1,5 @@
+//! Persons: identity numbers and names stored encrypted, found through a keyed blind index.
+
+pub mod handlers;
+pub mod repo;
+pub mod service;

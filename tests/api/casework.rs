@@ -52,7 +52,7 @@ pub fn world(app: &TestApp) -> World {
         )
         .str("id")
     };
-    let mut mk = |name: &str, role: &str, unit: Option<&str>| {
+    let mk = |name: &str, role: &str, unit: Option<&str>| {
         let id = app.user(&admin, name, role, &org, unit);
         (id, app.login(name, PASSWORD).access)
     };

@@ -6,7 +6,7 @@ mod admin;
 mod audit;
 mod auth;
 mod authz;
-mod casework;
+pub mod casework;
 mod cli;
 mod errors;
 mod openapi_doc;

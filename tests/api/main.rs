@@ -9,6 +9,7 @@ mod authz;
 pub mod casework;
 mod cli;
 mod errors;
+mod hygiene;
 mod openapi_doc;
 mod ops;
 mod schema_parity;

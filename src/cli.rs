@@ -1,4 +1,4 @@
-//! The command line: `serve`, `migrate`, `admin create-user`, `audit verify`, `openapi`.
+//! The command line: `serve`, `migrate`, `admin create-user`, `audit verify`, `openapi`, `demo`.
 
 use clap::{Parser, Subcommand};
 
@@ -31,6 +31,17 @@ pub enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Seed a demo municipality through the services: two units, a user of every role, and
+    /// households with tenancies and cases in every status. Prints the demo users' password once.
+    Demo {
+        /// How many households (each with a tenancy and a case), 1–5000.
+        #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u32).range(1..=5000))]
+        households: u32,
+        /// Seed of the content generator (default: from the clock). The same seed on a fresh
+        /// database, on the same day, gives the same households.
+        #[arg(long)]
+        seed: Option<u64>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

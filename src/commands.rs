@@ -55,6 +55,9 @@ pub fn run(command: Command) -> i32 {
             println!("{report}");
             Ok(report.ok)
         }),
+        Command::Demo { households, seed } => {
+            crate::demo::run(settings, keys, crate::demo::Options { households, seed })
+        }
         Command::Openapi => Ok(true),
     };
     match result {

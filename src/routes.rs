@@ -3,7 +3,9 @@
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::{audit, auth, cases, health, households, organizations, persons, users};
+use crate::{
+    audit, auth, cases, health, households, notices, organizations, persons, users, worklist,
+};
 
 /// Every documented route.
 pub fn configure(cfg: &mut ServiceConfig<'_>) {
@@ -42,6 +44,10 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
                 .service(cases::handlers::list_interventions)
                 .service(cases::handlers::get_case_history)
                 .service(cases::handlers::get_case_access_log)
-                .service(persons::handlers::search_persons),
+                .service(persons::handlers::search_persons)
+                .service(notices::handlers::create_notice)
+                .service(notices::handlers::list_notices)
+                .service(notices::handlers::list_deadlines)
+                .service(worklist::handlers::get_worklist),
         );
 }

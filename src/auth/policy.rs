@@ -57,6 +57,10 @@ operations!(
     SearchPersons => "search_persons",
     GetCaseHistory => "get_case_history",
     GetCaseAccessLog => "get_case_access_log",
+    CreateNotice => "create_notice",
+    ListNotices => "list_notices",
+    ListDeadlines => "list_deadlines",
+    GetWorklist => "get_worklist",
 );
 
 /// What part of the data a permitted caller reaches.
@@ -133,6 +137,10 @@ const POLICY: &[(Operation, &[(Role, Scope)])] = &[
     (O::SearchPersons, SOCIAL),
     (O::GetCaseHistory, CASE_LOGS),
     (O::GetCaseAccessLog, CASE_LOGS),
+    (O::CreateNotice, SOCIAL),
+    (O::ListNotices, SOCIAL),
+    (O::ListDeadlines, SOCIAL),
+    (O::GetWorklist, SOCIAL),
 ];
 
 /// Operations anyone may call without a token.
@@ -249,6 +257,10 @@ pub mod ops {
         SearchPersons,
         GetCaseHistory,
         GetCaseAccessLog,
+        CreateNotice,
+        ListNotices,
+        ListDeadlines,
+        GetWorklist,
         GetMe,
         CreateOrganization,
         ListOrganizations,

@@ -168,8 +168,8 @@ pub async fn transition(
                 let ctx = ClosureContext {
                     outcome: req.outcome,
                     children_involved: before.children_involved,
-                    // Legal deadlines arrive with the notice ledger; until then none is open.
-                    open_legal_deadline: false,
+                    open_legal_deadline: req.to == CaseStatus::Closed
+                        && crate::notices::deadlines::has_open_legal_deadline(tx, &before.id)?,
                     approved_by_supervisor: who.role == Role::Supervisor,
                 };
                 match check_transition(from, req.to, &ctx).map_err(illegal)? {

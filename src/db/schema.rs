@@ -252,6 +252,8 @@ diesel::joinable!(notes -> cases (case_id));
 diesel::joinable!(interventions -> cases (case_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    notices,
+    deadlines,
     persons,
     households,
     household_members,
@@ -269,3 +271,45 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_pending,
     audit_chain,
 );
+
+diesel::table! {
+    notices (id) {
+        id -> Text,
+        case_id -> Text,
+        kind -> Text,
+        source -> Text,
+        external_ref -> Nullable<Text>,
+        kfm_case_number -> Nullable<Text>,
+        arrears_amount -> Nullable<BigInt>,
+        amount_to_reinstate -> Nullable<BigInt>,
+        apartment_size_m2 -> Nullable<Integer>,
+        sent_on -> Nullable<Date>,
+        served_on -> Nullable<Date>,
+        service_method -> Nullable<Text>,
+        received_on -> Nullable<Date>,
+        eviction_at -> Nullable<Timestamp>,
+        execution_outcome -> Nullable<Text>,
+        children_present -> Nullable<Bool>,
+        social_services_present -> Nullable<Bool>,
+        supersedes -> Nullable<Text>,
+        out_of_order -> Bool,
+        defect_grade -> Text,
+        defects -> Text,
+        submitted_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    deadlines (id) {
+        id -> Text,
+        case_id -> Text,
+        kind -> Text,
+        due_on -> Date,
+        alternative_due_on -> Nullable<Date>,
+        rule_version -> Text,
+        computed_from -> Text,
+        status -> Text,
+        computed_at -> Timestamp,
+    }
+}

@@ -2,7 +2,9 @@
 
 pub mod deadlines;
 pub mod holidays;
+pub mod legal_stage;
 pub mod outcome;
 pub mod personnummer;
 pub mod sweden;
 pub mod workflow;
+pub mod worklist;

@@ -121,7 +121,11 @@ fn foreign_objects_are_indistinguishable_from_missing_ones_for_every_operation_a
                "members": [{"personnummer": "19121212-1212", "name": "Tolvan Tolvansson", "relation": "self"}]}),
     );
     assert_eq!(h2.status, 201, "{}", h2.body);
-    let case_c = app.post("/api/v1/cases", &super_c, json!({"household_id": h2.str("id")}));
+    let case_c = app.post(
+        "/api/v1/cases",
+        &super_c,
+        json!({"household_id": h2.str("id")}),
+    );
     assert_eq!(case_c.status, 201, "{}", case_c.body);
     let municipal_admin = {
         app.user(&w.admin, "admin.m", "admin", &w.org, None);
@@ -132,17 +136,32 @@ fn foreign_objects_are_indistinguishable_from_missing_ones_for_every_operation_a
     let callers: Vec<(&str, Option<Role>, String)> = vec![
         ("anonymous", None, String::new()),
         ("municipal admin", Some(Role::Admin), municipal_admin),
-        ("supervisor A", Some(Role::Supervisor), w.supervisor_a.1.clone()),
-        ("caseworker A", Some(Role::Caseworker), w.worker_a2.1.clone()),
+        (
+            "supervisor A",
+            Some(Role::Supervisor),
+            w.supervisor_a.1.clone(),
+        ),
+        (
+            "caseworker A",
+            Some(Role::Caseworker),
+            w.worker_a2.1.clone(),
+        ),
         ("caseworker B", Some(Role::Caseworker), w.worker_b.1.clone()),
         ("auditor", Some(Role::Auditor), w.auditor.1.clone()),
     ];
     let ids = |param: &str, caller: &str| -> (String, String) {
-        let own_case = if caller == "caseworker B" { String::new() } else { case_a["id"].as_str().unwrap_or("").to_owned() };
+        let own_case = if caller == "caseworker B" {
+            String::new()
+        } else {
+            case_a["id"].as_str().unwrap_or("").to_owned()
+        };
         match param {
             "{case_id}" => (own_case, case_c.str("id")),
             "{household_id}" if caller == "caseworker B" => (String::new(), h2.str("id")),
-            "{household_id}" => (case_a["household_id"].as_str().unwrap_or("").to_owned(), h2.str("id")),
+            "{household_id}" => (
+                case_a["household_id"].as_str().unwrap_or("").to_owned(),
+                h2.str("id"),
+            ),
             "{user_id}" => (own_user.clone(), foreign_user.clone()),
             "{organization_id}" => (w.org.clone(), org2.clone()),
             other => panic!("no fixture for path parameter {other}: add one"),
@@ -151,13 +170,19 @@ fn foreign_objects_are_indistinguishable_from_missing_ones_for_every_operation_a
     let api = serde_json::to_value(kvar::openapi::spec()).expect("json");
     let mut compared = 0;
     for (method, template) in kvar::openapi::operations(&kvar::openapi::spec()) {
-        let Some(param) = template.split('/').find(|s| s.starts_with('{')) else { continue };
-        let op_id = api["paths"][&template][method.to_lowercase()]["operationId"].as_str().expect("operationId");
+        let Some(param) = template.split('/').find(|s| s.starts_with('{')) else {
+            continue;
+        };
+        let op_id = api["paths"][&template][method.to_lowercase()]["operationId"]
+            .as_str()
+            .expect("operationId");
         let op = Operation::from_operation_id(op_id).expect("policy row");
         for (name, role, token) in &callers {
             let (own, foreign) = ids(param, name);
             let call = |id: &str| {
-                let mut r = app.req(&method, &template.replace(param, id)).header("if-match", "\"1\"");
+                let mut r = app
+                    .req(&method, &template.replace(param, id))
+                    .header("if-match", "\"1\"");
                 if role.is_some() {
                     r = r.token(token);
                 }
@@ -167,13 +192,23 @@ fn foreign_objects_are_indistinguishable_from_missing_ones_for_every_operation_a
                 r.send()
             };
             let (f, m) = (call(&foreign), call(&uuid::Uuid::now_v7().to_string()));
-            let strip = |r: &crate::support::Resp| r.body.replace(r.header("x-request-id").unwrap_or("-"), "");
-            assert_eq!((f.status, strip(&f)), (m.status, strip(&m)), "{name} {method} {template}: foreign differs from missing");
+            let strip = |r: &crate::support::Resp| {
+                r.body.replace(r.header("x-request-id").unwrap_or("-"), "")
+            };
+            assert_eq!(
+                (f.status, strip(&f)),
+                (m.status, strip(&m)),
+                "{name} {method} {template}: foreign differs from missing"
+            );
             compared += 1;
             let allowed = role.is_some_and(|r| scope_for(r, op).is_some());
             if allowed && method == "GET" && !own.is_empty() {
                 let o = call(&own);
-                assert_eq!(o.status, 200, "{name} {method} {template} own object: {}", o.body);
+                assert_eq!(
+                    o.status, 200,
+                    "{name} {method} {template} own object: {}",
+                    o.body
+                );
             }
         }
     }

@@ -1,0 +1,222 @@
+//! The legal stage of a tenancy (SPEC §4.2), driven by notices:
+//!
+//! `none → arrears → terminated → reinstatement_running → {reinstated | reinstatement_lapsed}
+//!  → kfm_applied → kfm_ordered → eviction_scheduled ⇄ postponed → {evicted | moved | withdrawn}`
+//!
+//! Real mail arrives out of order: a notice whose stage lies behind the current one is accepted
+//! and flagged, and the stage does not move back. `reinstatement_lapsed` is not set by a notice:
+//! a lapsed period shows as the `reinstatement_end` deadline turning `missed`.
+
+use super::deadlines::NoticeKind;
+
+/// Stages in their order along the track.
+pub const STAGES: &[&str] = &[
+    "none",
+    "arrears",
+    "terminated",
+    "reinstatement_running",
+    "reinstated",
+    "reinstatement_lapsed",
+    "kfm_applied",
+    "kfm_ordered",
+    "eviction_scheduled",
+    "postponed",
+    "evicted",
+    "moved",
+    "withdrawn",
+];
+
+fn rank(stage: &str) -> usize {
+    match stage {
+        // Scheduled and postponed alternate freely; the three ends share the last rank.
+        "postponed" => rank("eviction_scheduled"),
+        "moved" | "withdrawn" => rank("evicted"),
+        "reinstatement_lapsed" => rank("reinstated"),
+        s => STAGES.iter().position(|x| *x == s).unwrap_or(0),
+    }
+}
+
+/// Where a notice moves the stage, given what the ledger already holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StageChange {
+    pub stage: &'static str,
+    /// The notice belongs to an earlier stage than the current one.
+    pub out_of_order: bool,
+}
+
+/// What the ledger has seen so far (both notices are needed for the period to run).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Seen {
+    pub termination_served: bool,
+    pub social_notice_received: bool,
+}
+
+/// The stage after `kind` arrives at a case in `current`. `executed_outcome` is the
+/// `kfm_executed` outcome (`executed`, `abandoned` or `moved_voluntarily`).
+pub fn next(
+    current: &str,
+    kind: NoticeKind,
+    seen: Seen,
+    executed_outcome: Option<&str>,
+) -> StageChange {
+    let target: &'static str = match kind {
+        NoticeKind::ArrearsReported => "arrears",
+        NoticeKind::TerminationServed | NoticeKind::SocialNoticeReceived => {
+            let both = seen.termination_served && seen.social_notice_received;
+            if both {
+                "reinstatement_running"
+            } else {
+                "terminated"
+            }
+        }
+        NoticeKind::PaymentConfirmed | NoticeKind::RentCommitmentIssued => "reinstated",
+        NoticeKind::KfmApplicationReceived => "kfm_applied",
+        NoticeKind::KfmOrderIssued => "kfm_ordered",
+        NoticeKind::KfmEvictionScheduled => "eviction_scheduled",
+        NoticeKind::KfmPostponed => "postponed",
+        NoticeKind::KfmWithdrawn => "withdrawn",
+        NoticeKind::KfmExecuted => match executed_outcome {
+            Some("moved_voluntarily") | Some("abandoned") => "moved",
+            _ => "evicted",
+        },
+    };
+    let current_rank = rank(current);
+    let target_rank = rank(target);
+    if target_rank < current_rank {
+        return StageChange {
+            stage: stage_name(current),
+            out_of_order: true,
+        };
+    }
+    StageChange {
+        stage: target,
+        out_of_order: false,
+    }
+}
+
+fn stage_name(s: &str) -> &'static str {
+    STAGES.iter().copied().find(|x| *x == s).unwrap_or("none")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn both() -> Seen {
+        Seen {
+            termination_served: true,
+            social_notice_received: true,
+        }
+    }
+
+    #[test]
+    fn the_track_moves_forward_with_the_notices() {
+        let mut stage = "none";
+        let steps = [
+            (NoticeKind::ArrearsReported, Seen::default(), "arrears"),
+            (
+                NoticeKind::TerminationServed,
+                Seen {
+                    termination_served: true,
+                    ..Seen::default()
+                },
+                "terminated",
+            ),
+            (
+                NoticeKind::SocialNoticeReceived,
+                both(),
+                "reinstatement_running",
+            ),
+            (NoticeKind::KfmApplicationReceived, both(), "kfm_applied"),
+            (NoticeKind::KfmOrderIssued, both(), "kfm_ordered"),
+            (
+                NoticeKind::KfmEvictionScheduled,
+                both(),
+                "eviction_scheduled",
+            ),
+            (NoticeKind::KfmPostponed, both(), "postponed"),
+            (
+                NoticeKind::KfmEvictionScheduled,
+                both(),
+                "eviction_scheduled",
+            ),
+            (NoticeKind::KfmWithdrawn, both(), "withdrawn"),
+        ];
+        for (kind, seen, expected) in steps {
+            let change = next(stage, kind, seen, None);
+            assert_eq!(
+                (change.stage, change.out_of_order),
+                (expected, false),
+                "{kind:?}"
+            );
+            stage = change.stage;
+        }
+    }
+
+    #[test]
+    fn a_late_notice_is_accepted_flagged_and_does_not_move_the_stage_back() {
+        let change = next("kfm_ordered", NoticeKind::TerminationServed, both(), None);
+        assert_eq!(
+            change,
+            StageChange {
+                stage: "kfm_ordered",
+                out_of_order: true
+            }
+        );
+        let change = next(
+            "kfm_applied",
+            NoticeKind::ArrearsReported,
+            Seen::default(),
+            None,
+        );
+        assert!(change.out_of_order);
+    }
+
+    #[test]
+    fn the_social_notice_alone_does_not_start_the_period() {
+        let change = next(
+            "arrears",
+            NoticeKind::SocialNoticeReceived,
+            Seen {
+                social_notice_received: true,
+                ..Seen::default()
+            },
+            None,
+        );
+        assert_eq!(change.stage, "terminated");
+    }
+
+    #[test]
+    fn execution_outcomes_end_the_track() {
+        assert_eq!(
+            next(
+                "eviction_scheduled",
+                NoticeKind::KfmExecuted,
+                both(),
+                Some("executed")
+            )
+            .stage,
+            "evicted"
+        );
+        assert_eq!(
+            next(
+                "eviction_scheduled",
+                NoticeKind::KfmExecuted,
+                both(),
+                Some("moved_voluntarily")
+            )
+            .stage,
+            "moved"
+        );
+        assert_eq!(
+            next(
+                "reinstatement_running",
+                NoticeKind::PaymentConfirmed,
+                both(),
+                None
+            )
+            .stage,
+            "reinstated"
+        );
+    }
+}

@@ -1,0 +1,243 @@
+//! Notice requests and responses, and their validation.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::domain::deadlines::NoticeKind;
+use crate::error::FieldError;
+
+/// The service methods of SPEC §3.
+pub const SERVICE_METHODS: &[&str] = &[
+    "personal",
+    "substitute",
+    "public_notice",
+    "by_enforcement_authority",
+    "unknown",
+];
+/// The outcomes of a `kfm_executed` notice.
+pub const EXECUTION_OUTCOMES: &[&str] = &["executed", "abandoned", "moved_voluntarily"];
+
+/// `POST /cases/{id}/notices`: a notice that reached social services on paper. Dates are
+/// Swedish calendar dates; amounts whole kronor.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateNoticeRequest {
+    /// One of the events of SPEC §4.2: arrears_reported, termination_served,
+    /// social_notice_received, payment_confirmed, rent_commitment_issued,
+    /// kfm_application_received, kfm_order_issued, kfm_eviction_scheduled, kfm_postponed,
+    /// kfm_withdrawn, kfm_executed.
+    pub kind: String,
+    pub sent_on: Option<NaiveDate>,
+    pub served_on: Option<NaiveDate>,
+    /// personal, substitute, public_notice, by_enforcement_authority or unknown.
+    pub service_method: Option<String>,
+    pub received_on: Option<NaiveDate>,
+    pub arrears_amount: Option<i64>,
+    pub amount_to_reinstate: Option<i64>,
+    pub apartment_size_m2: Option<i32>,
+    /// Kronofogden's målnummer.
+    pub kfm_case_number: Option<String>,
+    /// The landlord's reference.
+    pub external_ref: Option<String>,
+    pub eviction_at: Option<DateTime<Utc>>,
+    /// For kfm_executed: executed, abandoned or moved_voluntarily.
+    pub execution_outcome: Option<String>,
+    pub children_present: Option<bool>,
+    pub social_services_present: Option<bool>,
+    /// The notice this one corrects.
+    pub supersedes: Option<String>,
+}
+
+/// A validated notice, whatever its channel (paper, landlord, Kronofogden).
+#[derive(Debug, Clone)]
+pub struct NoticeInput {
+    pub kind: NoticeKind,
+    pub source: &'static str,
+    pub req: CreateNoticeRequest,
+}
+
+fn check_date(errors: &mut Vec<FieldError>, field: &str, d: Option<NaiveDate>, today: NaiveDate) {
+    if d.is_some_and(|d| d > today) {
+        errors.push(FieldError::new(field, "must not be in the future"));
+    }
+}
+
+fn check_amount(errors: &mut Vec<FieldError>, field: &str, a: Option<i64>) {
+    if a.is_some_and(|a| !(0..=100_000_000).contains(&a)) {
+        errors.push(FieldError::new(field, "must be 0–100000000 kronor"));
+    }
+}
+
+impl CreateNoticeRequest {
+    /// Every field error at once; `today` is the Swedish date.
+    pub fn validate(
+        self,
+        source: &'static str,
+        today: NaiveDate,
+    ) -> Result<NoticeInput, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let kind = NoticeKind::parse(&self.kind);
+        if kind.is_none() {
+            errors.push(FieldError::new(
+                "kind",
+                "must be one of the notice kinds of SPEC §4.2",
+            ));
+        }
+        check_date(&mut errors, "sent_on", self.sent_on, today);
+        check_date(&mut errors, "served_on", self.served_on, today);
+        check_date(&mut errors, "received_on", self.received_on, today);
+        check_amount(&mut errors, "arrears_amount", self.arrears_amount);
+        check_amount(&mut errors, "amount_to_reinstate", self.amount_to_reinstate);
+        if self
+            .apartment_size_m2
+            .is_some_and(|s| !(1..=1000).contains(&s))
+        {
+            errors.push(FieldError::new("apartment_size_m2", "must be 1–1000"));
+        }
+        if self
+            .service_method
+            .as_deref()
+            .is_some_and(|m| !SERVICE_METHODS.contains(&m))
+        {
+            errors.push(FieldError::new(
+                "service_method",
+                "must be personal, substitute, public_notice, by_enforcement_authority or unknown",
+            ));
+        }
+        for (field, v, max) in [
+            ("kfm_case_number", &self.kfm_case_number, 40),
+            ("external_ref", &self.external_ref, 100),
+        ] {
+            if v.as_ref()
+                .is_some_and(|v| v.trim().is_empty() || v.chars().count() > max)
+            {
+                errors.push(FieldError::new(
+                    field,
+                    format!("must be 1–{max} characters"),
+                ));
+            }
+        }
+        let any_date =
+            self.sent_on.is_some() || self.served_on.is_some() || self.received_on.is_some();
+        match kind {
+            Some(NoticeKind::ArrearsReported) if self.arrears_amount.is_none() => {
+                errors.push(FieldError::new(
+                    "arrears_amount",
+                    "is required for arrears_reported",
+                ));
+            }
+            Some(NoticeKind::TerminationServed) if self.served_on.is_none() => {
+                errors.push(FieldError::new(
+                    "served_on",
+                    "is required for termination_served",
+                ));
+            }
+            Some(NoticeKind::SocialNoticeReceived) if self.received_on.is_none() => {
+                errors.push(FieldError::new(
+                    "received_on",
+                    "is required for social_notice_received",
+                ));
+            }
+            Some(NoticeKind::KfmEvictionScheduled) if self.eviction_at.is_none() => {
+                errors.push(FieldError::new(
+                    "eviction_at",
+                    "is required for kfm_eviction_scheduled",
+                ));
+            }
+            Some(NoticeKind::KfmExecuted)
+                if !self
+                    .execution_outcome
+                    .as_deref()
+                    .is_some_and(|o| EXECUTION_OUTCOMES.contains(&o)) =>
+            {
+                errors.push(FieldError::new(
+                    "execution_outcome",
+                    "must be executed, abandoned or moved_voluntarily",
+                ));
+            }
+            Some(
+                NoticeKind::PaymentConfirmed
+                | NoticeKind::RentCommitmentIssued
+                | NoticeKind::KfmOrderIssued
+                | NoticeKind::KfmApplicationReceived,
+            ) if !any_date => {
+                errors.push(FieldError::new(
+                    "sent_on",
+                    "a date (sent_on, served_on or received_on) is required",
+                ));
+            }
+            _ => {}
+        }
+        if self.execution_outcome.is_some() && kind != Some(NoticeKind::KfmExecuted) {
+            errors.push(FieldError::new(
+                "execution_outcome",
+                "is only for kfm_executed",
+            ));
+        }
+        match kind {
+            Some(kind) if errors.is_empty() => Ok(NoticeInput {
+                kind,
+                source,
+                req: self,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NoticeResponse {
+    pub id: String,
+    pub case_id: String,
+    pub kind: String,
+    pub source: String,
+    pub external_ref: Option<String>,
+    pub kfm_case_number: Option<String>,
+    pub arrears_amount: Option<i64>,
+    pub amount_to_reinstate: Option<i64>,
+    pub apartment_size_m2: Option<i32>,
+    pub sent_on: Option<NaiveDate>,
+    pub served_on: Option<NaiveDate>,
+    pub service_method: Option<String>,
+    pub received_on: Option<NaiveDate>,
+    pub eviction_at: Option<DateTime<Utc>>,
+    pub execution_outcome: Option<String>,
+    pub children_present: Option<bool>,
+    pub social_services_present: Option<bool>,
+    pub supersedes: Option<String>,
+    /// Superseded by a later correction.
+    pub superseded: bool,
+    /// Arrived after a notice of a later stage (accepted, flagged).
+    pub out_of_order: bool,
+    /// none, minor_defect or material_defect.
+    pub defect_grade: String,
+    pub defects: Vec<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NoticeList {
+    pub items: Vec<NoticeResponse>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeadlineResponse {
+    pub id: String,
+    pub case_id: String,
+    pub kind: String,
+    pub due_on: NaiveDate,
+    /// For a reinstatement period built on a materially defective notice: the end under the
+    /// other reading (the social worker decides).
+    pub alternative_due_on: Option<NaiveDate>,
+    pub status: String,
+    pub rule_version: String,
+    /// The notices it was computed from.
+    pub computed_from: Vec<String>,
+    pub computed_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeadlineList {
+    pub items: Vec<DeadlineResponse>,
+}

@@ -1,0 +1,106 @@
+//! Notice and deadline rows.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use crate::db::AnyConnection;
+use crate::db::schema::{deadlines, notices};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = notices)]
+pub struct NoticeRow {
+    pub id: String,
+    pub case_id: String,
+    pub kind: String,
+    pub source: String,
+    pub external_ref: Option<String>,
+    pub kfm_case_number: Option<String>,
+    pub arrears_amount: Option<i64>,
+    pub amount_to_reinstate: Option<i64>,
+    pub apartment_size_m2: Option<i32>,
+    pub sent_on: Option<NaiveDate>,
+    pub served_on: Option<NaiveDate>,
+    pub service_method: Option<String>,
+    pub received_on: Option<NaiveDate>,
+    pub eviction_at: Option<NaiveDateTime>,
+    pub execution_outcome: Option<String>,
+    pub children_present: Option<bool>,
+    pub social_services_present: Option<bool>,
+    pub supersedes: Option<String>,
+    pub out_of_order: bool,
+    pub defect_grade: String,
+    pub defects: String,
+    pub submitted_by: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = deadlines)]
+pub struct DeadlineRow {
+    pub id: String,
+    pub case_id: String,
+    pub kind: String,
+    pub due_on: NaiveDate,
+    pub alternative_due_on: Option<NaiveDate>,
+    pub rule_version: String,
+    pub computed_from: String,
+    pub status: String,
+    pub computed_at: NaiveDateTime,
+}
+
+pub fn insert_notice(conn: &mut AnyConnection, n: &NoticeRow) -> QueryResult<()> {
+    diesel::insert_into(notices::table)
+        .values(n)
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn for_case(conn: &mut AnyConnection, case_id: &str) -> QueryResult<Vec<NoticeRow>> {
+    notices::table
+        .filter(notices::case_id.eq(case_id))
+        .select(NoticeRow::as_select())
+        .order(notices::id)
+        .load(conn)
+}
+
+pub fn deadlines_for_case(
+    conn: &mut AnyConnection,
+    case_id: &str,
+) -> QueryResult<Vec<DeadlineRow>> {
+    deadlines::table
+        .filter(deadlines::case_id.eq(case_id))
+        .select(DeadlineRow::as_select())
+        .order((deadlines::due_on, deadlines::id))
+        .load(conn)
+}
+
+/// Non-void deadlines of many cases (worklist).
+pub fn live_deadlines(
+    conn: &mut AnyConnection,
+    case_ids: &[String],
+) -> QueryResult<Vec<DeadlineRow>> {
+    deadlines::table
+        .filter(deadlines::case_id.eq_any(case_ids))
+        .filter(deadlines::status.ne("void"))
+        .select(DeadlineRow::as_select())
+        .load(conn)
+}
+
+pub fn insert_deadline(conn: &mut AnyConnection, d: &DeadlineRow) -> QueryResult<()> {
+    diesel::insert_into(deadlines::table)
+        .values(d)
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn set_deadline_status(
+    conn: &mut AnyConnection,
+    id: &str,
+    status: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(deadlines::table.find(id))
+        .set((deadlines::status.eq(status), deadlines::computed_at.eq(now)))
+        .execute(conn)
+        .map(drop)
+}

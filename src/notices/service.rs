@@ -1,0 +1,238 @@
+//! Registering a notice on a case: grade its defects, move the legal stage (flagging a late
+//! notice), recompute the deadlines, and write one audit event, all in the caller's
+//! transaction. Used by staff (paper notices) and by the integrations.
+
+use serde_json::json;
+
+use super::deadlines::{facts, latest_arrears, recompute};
+use super::dto::{CreateNoticeRequest, NoticeInput, NoticeList, NoticeResponse};
+use super::repo::{self, NoticeRow};
+use crate::audit::access::{self, Access};
+use crate::audit::{self, Actor, Changes, NewEvent};
+use crate::auth::Principal;
+use crate::auth::policy::{self, Operation};
+use crate::cases::repo::CaseRow;
+use crate::db::schema::cases;
+use crate::db::{Tx, types, write_tx};
+use crate::domain::deadlines::{self as rules, NoticeKind};
+use crate::domain::legal_stage::{self, Seen};
+use crate::domain::sweden;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The result of registering a notice.
+pub struct Registered {
+    pub notice: NoticeRow,
+    pub legal_stage: String,
+}
+
+/// Register `input` on `case` (already in the caller's scope), submitted by `actor`.
+pub fn register(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    case: &CaseRow,
+    input: NoticeInput,
+) -> Result<Registered, ApiError> {
+    use diesel::prelude::*;
+    let ledger = repo::for_case(tx, &case.id)?;
+    let req = &input.req;
+    if let Some(old) = &req.supersedes {
+        let superseded_already = ledger
+            .iter()
+            .any(|n| n.supersedes.as_deref() == Some(old.as_str()));
+        let target = ledger.iter().find(|n| &n.id == old);
+        if target.is_none_or(|t| t.kind != input.kind.as_str()) || superseded_already {
+            return Err(ApiError::field(
+                "supersedes",
+                "must name a current notice of the same kind on this case",
+            ));
+        }
+    }
+    let id = types::new_id();
+    let mut row = NoticeRow {
+        id: id.clone(),
+        case_id: case.id.clone(),
+        kind: input.kind.as_str().into(),
+        source: input.source.into(),
+        external_ref: req.external_ref.clone(),
+        kfm_case_number: req.kfm_case_number.clone(),
+        arrears_amount: req.arrears_amount,
+        amount_to_reinstate: req.amount_to_reinstate,
+        apartment_size_m2: req.apartment_size_m2,
+        sent_on: req.sent_on,
+        served_on: req.served_on,
+        service_method: req
+            .service_method
+            .clone()
+            .or_else(|| (input.kind == NoticeKind::TerminationServed).then(|| "unknown".into())),
+        received_on: req.received_on,
+        eviction_at: req.eviction_at.map(|t| t.naive_utc()),
+        execution_outcome: req.execution_outcome.clone(),
+        children_present: req.children_present,
+        social_services_present: req.social_services_present,
+        supersedes: req.supersedes.clone(),
+        out_of_order: false,
+        defect_grade: "none".into(),
+        defects: "[]".into(),
+        submitted_by: actor.id.clone().unwrap_or_else(|| actor.kind.to_owned()),
+        created_at: types::now(),
+    };
+    // Defects are graded against the ledger as it stands, this notice included.
+    let notice_facts = facts(&row).ok_or_else(|| ApiError::Internal("notice kind".into()))?;
+    let mut arrears_ledger = ledger.clone();
+    arrears_ledger.push(row.clone());
+    let assessment = rules::assess(&notice_facts, latest_arrears(&arrears_ledger), false);
+    row.defect_grade = assessment.grade.as_str().into();
+    row.defects = serde_json::to_string(
+        &assessment
+            .defects
+            .iter()
+            .map(|d| d.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .unwrap_or_else(|_| "[]".into());
+    // The stage follows the ledger; a notice of an earlier stage is accepted and flagged.
+    let current: Vec<&NoticeRow> = ledger.iter().chain(std::iter::once(&row)).collect();
+    let seen = Seen {
+        termination_served: current.iter().any(|n| n.kind == "termination_served"),
+        social_notice_received: current.iter().any(|n| n.kind == "social_notice_received"),
+    };
+    let change = legal_stage::next(
+        &case.legal_stage,
+        input.kind,
+        seen,
+        row.execution_outcome.as_deref(),
+    );
+    row.out_of_order = change.out_of_order;
+    repo::insert_notice(tx, &row)?;
+    if change.stage != case.legal_stage {
+        diesel::update(cases::table.find(&case.id))
+            .set((
+                cases::legal_stage.eq(change.stage),
+                cases::version.eq(cases::version + 1),
+                cases::updated_at.eq(row.created_at),
+                cases::last_activity_at.eq(row.created_at),
+            ))
+            .execute(&mut **tx)?;
+    } else {
+        crate::cases::repo::touch(tx, &case.id, row.created_at)?;
+    }
+    let live = recompute(tx, &case.id)?;
+    let changes = Changes::new()
+        .created("kind", row.kind.as_str())
+        .created("source", row.source.as_str())
+        .created("sent_on", row.sent_on.map(|d| d.to_string()))
+        .created("served_on", row.served_on.map(|d| d.to_string()))
+        .created("received_on", row.received_on.map(|d| d.to_string()))
+        .created("eviction_at", row.eviction_at.map(|t| types::utc(t).to_rfc3339()))
+        .created("amount_to_reinstate", row.amount_to_reinstate)
+        .created("arrears_amount", row.arrears_amount)
+        .created("kfm_case_number", row.kfm_case_number.clone())
+        .created("supersedes", row.supersedes.clone())
+        .created("defect_grade", row.defect_grade.as_str())
+        .created("out_of_order", row.out_of_order)
+        .field("legal_stage", case.legal_stage.as_str(), change.stage)
+        .created("deadlines", json!(live.iter().map(|d| json!({"kind": d.kind, "due_on": d.due_on.to_string(), "status": d.status})).collect::<Vec<_>>()));
+    audit::record(
+        tx,
+        NewEvent {
+            actor,
+            action: "notice.create",
+            entity_type: "notice",
+            entity_id: Some(&id),
+            case_id: Some(&case.id),
+            changes,
+        },
+    )?;
+    Ok(Registered {
+        notice: row,
+        legal_stage: change.stage.into(),
+    })
+}
+
+pub fn to_response(n: NoticeRow, superseded: bool) -> NoticeResponse {
+    NoticeResponse {
+        defects: serde_json::from_str(&n.defects).unwrap_or_default(),
+        id: n.id,
+        case_id: n.case_id,
+        kind: n.kind,
+        source: n.source,
+        external_ref: n.external_ref,
+        kfm_case_number: n.kfm_case_number,
+        arrears_amount: n.arrears_amount,
+        amount_to_reinstate: n.amount_to_reinstate,
+        apartment_size_m2: n.apartment_size_m2,
+        sent_on: n.sent_on,
+        served_on: n.served_on,
+        service_method: n.service_method,
+        received_on: n.received_on,
+        eviction_at: n.eviction_at.map(types::utc),
+        execution_outcome: n.execution_outcome,
+        children_present: n.children_present,
+        social_services_present: n.social_services_present,
+        supersedes: n.supersedes,
+        superseded,
+        out_of_order: n.out_of_order,
+        defect_grade: n.defect_grade,
+        created_at: types::utc(n.created_at),
+    }
+}
+
+/// `POST /cases/{id}/notices`: a paper notice registered by staff.
+pub async fn create(
+    state: &AppState,
+    who: Principal,
+    case_id: String,
+    req: CreateNoticeRequest,
+) -> Result<NoticeResponse, ApiError> {
+    policy::ensure(&who, Operation::CreateNotice)?;
+    let input = req
+        .validate("social_services", sweden::today())
+        .map_err(ApiError::Validation)?;
+    state
+        .db
+        .run(move |conn| {
+            write_tx(conn, |tx| {
+                let case =
+                    crate::cases::service::visible_or_404(tx, &who, &case_id, "create_notice")?;
+                let registered = register(tx, &who.actor(), &case, input)?;
+                Ok(to_response(registered.notice, false))
+            })
+        })
+        .await
+}
+
+/// `GET /cases/{id}/notices`: the ledger, oldest first, with defects and supersessions.
+pub async fn list(
+    state: &AppState,
+    who: Principal,
+    case_id: String,
+) -> Result<NoticeList, ApiError> {
+    policy::ensure(&who, Operation::ListNotices)?;
+    state
+        .db
+        .run(move |conn| {
+            let case = crate::cases::service::visible_or_404(conn, &who, &case_id, "list_notices")?;
+            let rows = repo::for_case(conn, &case.id)?;
+            let superseded: Vec<String> =
+                rows.iter().filter_map(|n| n.supersedes.clone()).collect();
+            access::granted(
+                conn,
+                &who,
+                "list_notices",
+                &[Access {
+                    subject_type: "case",
+                    subject_id: &case.id,
+                    case_id: Some(&case.id),
+                }],
+            )?;
+            let items = rows.into_iter().map(|n| {
+                let s = superseded.contains(&n.id);
+                to_response(n, s)
+            });
+            Ok(NoticeList {
+                items: items.collect(),
+            })
+        })
+        .await
+}

@@ -16,6 +16,7 @@ pub mod error;
 pub mod health;
 pub mod households;
 pub mod http;
+pub mod integrations;
 pub mod metrics;
 pub mod notices;
 pub mod openapi;

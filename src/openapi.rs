@@ -20,6 +20,7 @@ use utoipa_actix_web::AppExt;
         (name = "households", description = "Households, members and tenancies (social services)"),
         (name = "cases", description = "Cases, their workflow, notes and interventions (social services)"),
         (name = "persons", description = "Person search by personnummer"),
+        (name = "integrations", description = "Integration clients, landlord and Kronofogden submissions, receipts"),
         (name = "notices", description = "The notice ledger and legal deadlines (JB 12:44)"),
         (name = "audit", description = "The audit trail and the access log"),
         (name = "operations", description = "Health and metrics"),

@@ -4,7 +4,8 @@
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::{
-    audit, auth, cases, health, households, notices, organizations, persons, users, worklist,
+    audit, auth, cases, health, households, integrations, notices, organizations, persons, users,
+    worklist,
 };
 
 /// Every documented route.
@@ -48,6 +49,19 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
                 .service(notices::handlers::create_notice)
                 .service(notices::handlers::list_notices)
                 .service(notices::handlers::list_deadlines)
-                .service(worklist::handlers::get_worklist),
+                .service(worklist::handlers::get_worklist)
+                .service(integrations::handlers::create_integration_client)
+                .service(integrations::handlers::list_integration_clients)
+                .service(integrations::handlers::rotate_integration_client)
+                .service(integrations::handlers::revoke_integration_client)
+                .service(integrations::handlers::issue_client_token)
+                .service(integrations::handlers::submit_enforcement_event)
+                .service(integrations::handlers::submit_enforcement_events)
+                .service(integrations::handlers::submit_arrears_report)
+                .service(integrations::handlers::submit_landlord_notice)
+                .service(integrations::handlers::list_landlord_receipts)
+                .service(integrations::handlers::get_landlord_receipt)
+                .service(integrations::handlers::list_enforcement_receipts)
+                .service(integrations::handlers::get_enforcement_receipt),
         );
 }

@@ -61,6 +61,19 @@ operations!(
     ListNotices => "list_notices",
     ListDeadlines => "list_deadlines",
     GetWorklist => "get_worklist",
+    CreateIntegrationClient => "create_integration_client",
+    ListIntegrationClients => "list_integration_clients",
+    RotateIntegrationClient => "rotate_integration_client",
+    RevokeIntegrationClient => "revoke_integration_client",
+    IssueClientToken => "issue_client_token",
+    SubmitEnforcementEvent => "submit_enforcement_event",
+    SubmitEnforcementEvents => "submit_enforcement_events",
+    SubmitArrearsReport => "submit_arrears_report",
+    SubmitLandlordNotice => "submit_landlord_notice",
+    ListLandlordReceipts => "list_landlord_receipts",
+    GetLandlordReceipt => "get_landlord_receipt",
+    ListEnforcementReceipts => "list_enforcement_receipts",
+    GetEnforcementReceipt => "get_enforcement_receipt",
 );
 
 /// What part of the data a permitted caller reaches.
@@ -79,6 +92,8 @@ pub enum Scope {
     /// Cases of the caller's unit: a supervisor all of them, a caseworker those assigned to
     /// them or to nobody (see `cases::scope`).
     UnitCases,
+    /// The submissions and receipts of the caller's own organization.
+    OwnSubmissions,
 }
 
 use Operation as O;
@@ -141,7 +156,32 @@ const POLICY: &[(Operation, &[(Role, Scope)])] = &[
     (O::ListNotices, SOCIAL),
     (O::ListDeadlines, SOCIAL),
     (O::GetWorklist, SOCIAL),
+    (O::CreateIntegrationClient, &[(R::Admin, S::Organization)]),
+    (O::ListIntegrationClients, &[(R::Admin, S::Organization)]),
+    (O::RotateIntegrationClient, &[(R::Admin, S::Organization)]),
+    (O::RevokeIntegrationClient, &[(R::Admin, S::Organization)]),
+    (O::IssueClientToken, &[]),
+    // Submissions: landlord users by role; machine clients by scope (see `client_scope`).
+    (O::SubmitEnforcementEvent, &[]),
+    (O::SubmitEnforcementEvents, &[]),
+    (O::SubmitArrearsReport, &[(R::Landlord, S::OwnSubmissions)]),
+    (O::SubmitLandlordNotice, &[(R::Landlord, S::OwnSubmissions)]),
+    (O::ListLandlordReceipts, &[(R::Landlord, S::OwnSubmissions)]),
+    (O::GetLandlordReceipt, &[(R::Landlord, S::OwnSubmissions)]),
+    (O::ListEnforcementReceipts, &[]),
+    (O::GetEnforcementReceipt, &[]),
 ];
+
+/// The scope an integration client needs for an operation (None: not for clients).
+pub fn client_scope(op: Operation) -> Option<&'static str> {
+    match op {
+        O::SubmitEnforcementEvent | O::SubmitEnforcementEvents => Some("enforcement:submit"),
+        O::ListEnforcementReceipts | O::GetEnforcementReceipt => Some("enforcement:receipts"),
+        O::SubmitArrearsReport | O::SubmitLandlordNotice => Some("landlord:submit"),
+        O::ListLandlordReceipts | O::GetLandlordReceipt => Some("landlord:receipts"),
+        _ => None,
+    }
+}
 
 /// Operations anyone may call without a token.
 const PUBLIC: &[Operation] = &[
@@ -151,6 +191,7 @@ const PUBLIC: &[Operation] = &[
     O::Login,
     O::RefreshToken,
     O::Logout,
+    O::IssueClientToken,
 ];
 
 impl Operation {
@@ -261,6 +302,18 @@ pub mod ops {
         ListNotices,
         ListDeadlines,
         GetWorklist,
+        CreateIntegrationClient,
+        ListIntegrationClients,
+        RotateIntegrationClient,
+        RevokeIntegrationClient,
+        SubmitEnforcementEvent,
+        SubmitEnforcementEvents,
+        SubmitArrearsReport,
+        SubmitLandlordNotice,
+        ListLandlordReceipts,
+        GetLandlordReceipt,
+        ListEnforcementReceipts,
+        GetEnforcementReceipt,
         GetMe,
         CreateOrganization,
         ListOrganizations,

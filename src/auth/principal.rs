@@ -51,7 +51,7 @@ impl Principal {
 }
 
 /// The bearer token of a request, refusing tokens anywhere but the Authorization header.
-fn bearer(req: &HttpRequest) -> Option<String> {
+pub(crate) fn bearer(req: &HttpRequest) -> Option<String> {
     let query = req.query_string();
     if query.contains("access_token") || query.contains("token=") {
         return None;

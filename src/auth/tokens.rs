@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 pub const ISSUER: &str = "kvar";
 /// Audience of staff tokens; integration tokens get their own audience.
 pub const STAFF_AUDIENCE: &str = "kvar-staff";
+/// Audience of integration-client tokens (refused on the staff API and vice versa).
+pub const INTEGRATION_AUDIENCE: &str = "kvar-integration";
 /// Header `typ` of access tokens (RFC 9068).
 pub const ACCESS_TYP: &str = "at+jwt";
 /// The largest Authorization header considered (a larger one is refused unparsed).
@@ -55,11 +57,21 @@ impl TokenIssuer {
         user_id: &str,
         token_version: i32,
     ) -> Result<String, jsonwebtoken::errors::Error> {
+        self.issue_for(STAFF_AUDIENCE, user_id, token_version)
+    }
+
+    /// Issue an access token for `sub` in `audience`.
+    pub fn issue_for(
+        &self,
+        audience: &str,
+        sub: &str,
+        token_version: i32,
+    ) -> Result<String, jsonwebtoken::errors::Error> {
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
             iss: ISSUER.into(),
-            aud: STAFF_AUDIENCE.into(),
-            sub: user_id.into(),
+            aud: audience.into(),
+            sub: sub.into(),
             exp: now + self.ttl.as_secs() as i64,
             nbf: now,
             iat: now,
@@ -71,8 +83,14 @@ impl TokenIssuer {
         encode(&header, &claims, &self.encoding)
     }
 
-    /// Check a token: signature, algorithm, typ, iss, aud, exp, nbf, sub. Any failure is `None`.
+    /// Check a staff token: signature, algorithm, typ, iss, aud, exp, nbf, sub. Any failure is
+    /// `None`.
     pub fn check(&self, token: &str) -> Option<Claims> {
+        self.check_for(token, STAFF_AUDIENCE)
+    }
+
+    /// Check a token of `audience`.
+    pub fn check_for(&self, token: &str, audience: &str) -> Option<Claims> {
         if token.len() > MAX_TOKEN_BYTES {
             return None;
         }
@@ -82,7 +100,7 @@ impl TokenIssuer {
         }
         let mut v = Validation::new(Algorithm::HS256);
         v.set_issuer(&[ISSUER]);
-        v.set_audience(&[STAFF_AUDIENCE]);
+        v.set_audience(&[audience]);
         v.set_required_spec_claims(&["exp", "nbf", "sub", "iss", "aud"]);
         v.validate_exp = true;
         v.validate_nbf = true;

@@ -254,6 +254,9 @@ diesel::joinable!(interventions -> cases (case_id));
 diesel::allow_tables_to_appear_in_same_query!(
     notices,
     deadlines,
+    integration_clients,
+    idempotency_keys,
+    receipts,
     persons,
     households,
     household_members,
@@ -311,5 +314,46 @@ diesel::table! {
         computed_from -> Text,
         status -> Text,
         computed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    integration_clients (id) {
+        id -> Text,
+        client_id -> Text,
+        name -> Text,
+        organization_id -> Text,
+        secret_hash -> Text,
+        scopes -> Text,
+        status -> Text,
+        last_used_at -> Nullable<Timestamp>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (id) {
+        id -> Text,
+        principal -> Text,
+        idem_key -> Text,
+        request_hash -> Text,
+        response_status -> Integer,
+        response_body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    receipts (id) {
+        id -> Text,
+        principal -> Text,
+        organization_id -> Text,
+        kind -> Text,
+        status -> Text,
+        reason -> Nullable<Text>,
+        notice_id -> Nullable<Text>,
+        received_at -> Timestamp,
     }
 }

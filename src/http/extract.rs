@@ -34,7 +34,7 @@ fn json_error(err: JsonPayloadError) -> ApiError {
 }
 
 /// serde_json's message without the line/column suffix, and without quoted input values.
-fn data_error(e: &serde_json::Error) -> String {
+pub fn data_error(e: &serde_json::Error) -> String {
     let msg = e.to_string();
     let msg = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
     if msg.starts_with("invalid value") || msg.starts_with("invalid type") {
@@ -95,4 +95,44 @@ impl<T: serde::de::DeserializeOwned + 'static> actix_web::FromRequest for Body<T
             })))
         })
     }
+}
+
+/// Read a JSON body of at most `limit` bytes from a raw payload (for handlers that also need
+/// the body's hash): 415 unless JSON, 413 over the limit, 400 unless it parses.
+pub async fn read_json(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+    limit: usize,
+) -> Result<serde_json::Value, ApiError> {
+    use futures_util::StreamExt;
+    let json = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(';')
+                .next()
+                .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+        });
+    if !json {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk =
+            chunk.map_err(|_| ApiError::BadRequest("The body could not be read.".into()))?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::PayloadTooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    serde_json::from_slice(&body)
+        .map_err(|_| ApiError::BadRequest("The body is not valid JSON.".into()))
+}
+
+/// Deserialize a parsed body into its request type (422 naming the problem).
+pub fn from_value<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> Result<T, ApiError> {
+    serde_json::from_value(v).map_err(|e| {
+        ApiError::Validation(vec![crate::error::FieldError::new("body", data_error(&e))])
+    })
 }

@@ -132,6 +132,23 @@ fn foreign_objects_are_indistinguishable_from_missing_ones_for_every_operation_a
         app.login("admin.m", PASSWORD).access
     };
     let own_user = w.worker_a1.0.clone();
+    // A receipt and an integration client of the landlord organization: foreign to everyone here.
+    app.user(&w.admin, "landlord.x", "landlord", &w.landlord_org, None);
+    let landlord = app.login("landlord.x", PASSWORD).access;
+    let receipt = app
+        .req("POST", "/api/v1/landlord/notices")
+        .token(&landlord)
+        .header("idempotency-key", "authz-1")
+        .json(json!({"kind": "payment_confirmed", "tenant": {"personnummer": "19121212-1212", "name": "T"},
+            "address": {"street": "S", "postal_code": "11122", "city": "C", "municipality_code": "0181"}, "municipality_code": "0181"}))
+        .send();
+    assert_eq!(receipt.status, 202, "{}", receipt.body);
+    let client = app.post(
+        "/api/v1/integration-clients",
+        &w.admin,
+        json!({"organization_id": w.landlord_org, "name": "c", "scopes": ["landlord:submit"]}),
+    );
+    assert_eq!(client.status, 201, "{}", client.body);
     let foreign_user = app.user(&w.admin, "worker.c", "caseworker", &org2, Some(&unit2));
     let callers: Vec<(&str, Option<Role>, String)> = vec![
         ("anonymous", None, String::new()),
@@ -164,6 +181,8 @@ fn foreign_objects_are_indistinguishable_from_missing_ones_for_every_operation_a
             ),
             "{user_id}" => (own_user.clone(), foreign_user.clone()),
             "{organization_id}" => (w.org.clone(), org2.clone()),
+            "{receipt_id}" => (String::new(), receipt.str("receipt_id")),
+            "{client_id}" => (String::new(), client.str("id")),
             other => panic!("no fixture for path parameter {other}: add one"),
         }
     };

@@ -11,6 +11,7 @@ mod cli;
 mod demo;
 mod errors;
 mod hygiene;
+mod integrations;
 mod legal_clock;
 mod openapi_doc;
 mod ops;

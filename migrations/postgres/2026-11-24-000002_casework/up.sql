@@ -20,7 +20,7 @@ CREATE TABLE households (
     street TEXT NOT NULL,
     postal_code TEXT NOT NULL,
     city TEXT NOT NULL,
-    created_by TEXT NOT NULL REFERENCES users(id),
+    created_by TEXT NOT NULL, -- a user id, or client:<id> for intake from an integration
     version INTEGER NOT NULL DEFAULT 1,
     created_at TIMESTAMPTZ NOT NULL,
     updated_at TIMESTAMPTZ NOT NULL

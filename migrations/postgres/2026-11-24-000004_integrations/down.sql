@@ -1,0 +1,3 @@
+DROP TABLE receipts;
+DROP TABLE idempotency_keys;
+DROP TABLE integration_clients;

@@ -1,0 +1,423 @@
+//! Integration clients: created by an administrator for a landlord or enforcement-authority
+//! organization; the secret is shown once and stored as SHA-256 (it is 256 random bits);
+//! rotating or revoking moves the client's version, which refuses every token issued before.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::audit::{self, Actor, Changes, NewEvent};
+use crate::auth::Principal;
+use crate::auth::policy::{self, Operation};
+use crate::auth::tokens::INTEGRATION_AUDIENCE;
+use crate::crypto::random;
+use crate::db::schema::integration_clients;
+use crate::db::{AnyConnection, types, write_tx};
+use crate::error::{ApiError, FieldError};
+use crate::organizations::repo as orgs;
+use crate::state::AppState;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = integration_clients)]
+pub struct ClientRow {
+    pub id: String,
+    pub client_id: String,
+    pub name: String,
+    pub organization_id: String,
+    pub secret_hash: String,
+    pub scopes: String,
+    pub status: String,
+    pub last_used_at: Option<NaiveDateTime>,
+    pub version: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl ClientRow {
+    pub fn scopes(&self) -> Vec<String> {
+        serde_json::from_str(&self.scopes).unwrap_or_default()
+    }
+}
+
+/// The scopes an organization kind may hold.
+pub fn allowed_scopes(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "landlord" => &["landlord:submit", "landlord:receipts"],
+        "enforcement_authority" => &["enforcement:submit", "enforcement:receipts"],
+        _ => &[],
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateClientRequest {
+    pub organization_id: String,
+    pub name: String,
+    /// landlord:submit, landlord:receipts (landlords); enforcement:submit,
+    /// enforcement:receipts (the enforcement authority).
+    pub scopes: Vec<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClientResponse {
+    pub id: String,
+    pub client_id: String,
+    pub name: String,
+    pub organization_id: String,
+    pub scopes: Vec<String>,
+    pub status: String,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Returned once, at creation and rotation.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClientSecretResponse {
+    #[serde(flatten)]
+    pub client: ClientResponse,
+    /// Shown once; store it now.
+    pub client_secret: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClientList {
+    pub items: Vec<ClientResponse>,
+    pub next_cursor: Option<String>,
+}
+
+impl From<ClientRow> for ClientResponse {
+    fn from(c: ClientRow) -> Self {
+        ClientResponse {
+            scopes: c.scopes(),
+            id: c.id,
+            client_id: c.client_id,
+            name: c.name,
+            organization_id: c.organization_id,
+            status: c.status,
+            last_used_at: c.last_used_at.map(types::utc),
+            version: c.version,
+            created_at: types::utc(c.created_at),
+        }
+    }
+}
+
+fn find_scoped(conn: &mut AnyConnection, id: &str, who: &Principal) -> Result<ClientRow, ApiError> {
+    let row: ClientRow = integration_clients::table
+        .find(id)
+        .select(ClientRow::as_select())
+        .first(conn)?;
+    match who.org_filter() {
+        Some(org) if org != row.organization_id => Err(ApiError::NotFound),
+        _ => Ok(row),
+    }
+}
+
+fn audit_client(
+    tx: &mut crate::db::Tx<'_>,
+    who: &Principal,
+    action: &str,
+    id: &str,
+    changes: Changes,
+) -> Result<(), ApiError> {
+    audit::record(
+        tx,
+        NewEvent {
+            actor: &who.actor(),
+            action,
+            entity_type: "integration_client",
+            entity_id: Some(id),
+            case_id: None,
+            changes,
+        },
+    )?;
+    Ok(())
+}
+
+/// `POST /integration-clients`.
+pub async fn create(
+    state: &AppState,
+    who: Principal,
+    req: CreateClientRequest,
+) -> Result<ClientSecretResponse, ApiError> {
+    policy::ensure(&who, Operation::CreateIntegrationClient)?;
+    if req.name.trim().is_empty() || req.name.chars().count() > 200 {
+        return Err(ApiError::field("name", "must be 1–200 characters"));
+    }
+    state
+        .db
+        .run(move |conn| {
+            write_tx(conn, |tx| {
+                let org = orgs::find_scoped(tx, &req.organization_id, who.org_filter())
+                    .map_err(|_| ApiError::field("organization_id", "no such organization"))?;
+                let allowed = allowed_scopes(&org.kind);
+                let mut errors = Vec::new();
+                if allowed.is_empty() {
+                    errors.push(FieldError::new(
+                        "organization_id",
+                        "must be a landlord or the enforcement authority",
+                    ));
+                }
+                if req.scopes.is_empty()
+                    || req.scopes.iter().any(|s| !allowed.contains(&s.as_str()))
+                {
+                    errors.push(FieldError::new(
+                        "scopes",
+                        "must be non-empty scopes of the organization's kind",
+                    ));
+                }
+                if !errors.is_empty() {
+                    return Err(ApiError::Validation(errors));
+                }
+                let mut scopes = req.scopes.clone();
+                scopes.sort();
+                scopes.dedup();
+                let secret = random::token();
+                let now = types::now();
+                let id = types::new_id();
+                let client_id = format!("kvar_{}", uuid::Uuid::now_v7().simple());
+                diesel::insert_into(integration_clients::table)
+                    .values((
+                        integration_clients::id.eq(&id),
+                        integration_clients::client_id.eq(&client_id),
+                        integration_clients::name.eq(req.name.trim()),
+                        integration_clients::organization_id.eq(&org.id),
+                        integration_clients::secret_hash.eq(random::token_hash(&secret)),
+                        integration_clients::scopes
+                            .eq(serde_json::to_string(&scopes).unwrap_or_default()),
+                        integration_clients::status.eq("active"),
+                        integration_clients::version.eq(1),
+                        integration_clients::created_at.eq(now),
+                        integration_clients::updated_at.eq(now),
+                    ))
+                    .execute(&mut **tx)?;
+                let changes = Changes::new()
+                    .created("client_id", client_id.as_str())
+                    .created("organization_id", org.id.as_str())
+                    .created("scopes", scopes)
+                    .secret("client_secret", true);
+                audit_client(tx, &who, "integration_client.create", &id, changes)?;
+                let row = integration_clients::table
+                    .find(&id)
+                    .select(ClientRow::as_select())
+                    .first(&mut **tx)?;
+                Ok(ClientSecretResponse {
+                    client: row.into(),
+                    client_secret: secret,
+                })
+            })
+        })
+        .await
+}
+
+/// `GET /integration-clients`.
+pub async fn list(state: &AppState, who: Principal) -> Result<ClientList, ApiError> {
+    policy::ensure(&who, Operation::ListIntegrationClients)?;
+    state
+        .db
+        .run(move |conn| {
+            let mut q = integration_clients::table
+                .select(ClientRow::as_select())
+                .into_boxed();
+            if let Some(org) = who.org_filter() {
+                q = q.filter(integration_clients::organization_id.eq(org.to_owned()));
+            }
+            let rows: Vec<ClientRow> = q.order(integration_clients::id).limit(500).load(conn)?;
+            Ok(ClientList {
+                items: rows.into_iter().map(Into::into).collect(),
+                next_cursor: None,
+            })
+        })
+        .await
+}
+
+/// `POST /integration-clients/{id}/rotate`: a new secret; old tokens and the old secret stop
+/// working.
+pub async fn rotate(
+    state: &AppState,
+    who: Principal,
+    id: String,
+) -> Result<ClientSecretResponse, ApiError> {
+    policy::ensure(&who, Operation::RotateIntegrationClient)?;
+    state
+        .db
+        .run(move |conn| {
+            write_tx(conn, |tx| {
+                let row = find_scoped(tx, &id, &who)?;
+                if row.status != "active" {
+                    return Err(ApiError::conflict("The client is revoked."));
+                }
+                let secret = random::token();
+                diesel::update(integration_clients::table.find(&id))
+                    .set((
+                        integration_clients::secret_hash.eq(random::token_hash(&secret)),
+                        integration_clients::version.eq(integration_clients::version + 1),
+                        integration_clients::updated_at.eq(types::now()),
+                    ))
+                    .execute(&mut **tx)?;
+                audit_client(
+                    tx,
+                    &who,
+                    "integration_client.rotate",
+                    &id,
+                    Changes::new().secret("client_secret", true),
+                )?;
+                let row = integration_clients::table
+                    .find(&id)
+                    .select(ClientRow::as_select())
+                    .first(&mut **tx)?;
+                Ok(ClientSecretResponse {
+                    client: row.into(),
+                    client_secret: secret,
+                })
+            })
+        })
+        .await
+}
+
+/// `POST /integration-clients/{id}/revoke`.
+pub async fn revoke(
+    state: &AppState,
+    who: Principal,
+    id: String,
+) -> Result<ClientResponse, ApiError> {
+    policy::ensure(&who, Operation::RevokeIntegrationClient)?;
+    state
+        .db
+        .run(move |conn| {
+            write_tx(conn, |tx| {
+                let row = find_scoped(tx, &id, &who)?;
+                if row.status != "revoked" {
+                    diesel::update(integration_clients::table.find(&id))
+                        .set((
+                            integration_clients::status.eq("revoked"),
+                            integration_clients::version.eq(integration_clients::version + 1),
+                            integration_clients::updated_at.eq(types::now()),
+                        ))
+                        .execute(&mut **tx)?;
+                    audit_client(
+                        tx,
+                        &who,
+                        "integration_client.revoke",
+                        &id,
+                        Changes::new().field("status", "active", "revoked"),
+                    )?;
+                }
+                Ok(integration_clients::table
+                    .find(&id)
+                    .select(ClientRow::as_select())
+                    .first::<ClientRow>(&mut **tx)?
+                    .into())
+            })
+        })
+        .await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenRequest {
+    /// Always `client_credentials`.
+    pub grant_type: String,
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClientTokenResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: u64,
+    pub scope: String,
+}
+
+/// `POST /auth/token`: client credentials → a short-lived token for the integration API.
+pub async fn token(
+    state: &AppState,
+    ip: Option<std::net::IpAddr>,
+    req: TokenRequest,
+    request_id: String,
+) -> Result<ClientTokenResponse, ApiError> {
+    state.auth_limit.check(ip)?;
+    if req.grant_type != "client_credentials" {
+        return Err(ApiError::field("grant_type", "must be client_credentials"));
+    }
+    let st = state.clone();
+    let found = state
+        .db
+        .run(move |conn| {
+            let row: Option<ClientRow> = integration_clients::table
+                .filter(integration_clients::client_id.eq(&req.client_id))
+                .select(ClientRow::as_select())
+                .first(conn)
+                .optional()?;
+            // Constant-time comparison of the secret's hash.
+            let presented = random::token_hash(&req.client_secret);
+            let ok = row.as_ref().is_some_and(|r| {
+                r.status == "active"
+                    && r.secret_hash.len() == presented.len()
+                    && r.secret_hash
+                        .bytes()
+                        .zip(presented.bytes())
+                        .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                        == 0
+            });
+            write_tx(conn, |tx| {
+                let actor = Actor {
+                    kind: "client",
+                    id: row.as_ref().map(|r| r.id.clone()),
+                    request_id: Some(request_id.clone()),
+                    ..Actor::default()
+                };
+                let action = if ok {
+                    "auth.client_token"
+                } else {
+                    "auth.client_token_failed"
+                };
+                audit::record(
+                    tx,
+                    NewEvent {
+                        actor: &actor,
+                        action,
+                        entity_type: "integration_client",
+                        entity_id: row.as_ref().map(|r| r.id.as_str()),
+                        case_id: None,
+                        changes: Changes::new(),
+                    },
+                )?;
+                if ok && let Some(r) = &row {
+                    diesel::update(integration_clients::table.find(&r.id))
+                        .set(integration_clients::last_used_at.eq(types::now()))
+                        .execute(&mut **tx)?;
+                }
+                Ok::<_, ApiError>(())
+            })?;
+            Ok(row.filter(|_| ok))
+        })
+        .await?;
+    let row = found.ok_or(ApiError::Unauthorized)?;
+    let access = st
+        .tokens
+        .issue_for(INTEGRATION_AUDIENCE, &row.client_id, row.version)
+        .map_err(|e| ApiError::Internal(format!("jwt: {e}")))?;
+    Ok(ClientTokenResponse {
+        access_token: access,
+        token_type: "Bearer",
+        expires_in: st.tokens.ttl().as_secs(),
+        scope: row.scopes().join(" "),
+    })
+}
+
+/// An active client by the `sub` of its token, if the token's version is current.
+pub fn active_client(
+    conn: &mut AnyConnection,
+    client_id: &str,
+    version: i32,
+) -> QueryResult<Option<ClientRow>> {
+    Ok(integration_clients::table
+        .filter(integration_clients::client_id.eq(client_id))
+        .select(ClientRow::as_select())
+        .first::<ClientRow>(conn)
+        .optional()?
+        .filter(|c| c.status == "active" && c.version == version))
+}

@@ -1,0 +1,117 @@
+//! Idempotency keys (SPEC §6): the response of a submission is stored in the same transaction
+//! as the notice, keyed by (submitter, key); a replay returns it, a different body under the
+//! same key is 422. The key row is written first, so a concurrent duplicate waits on the unique
+//! index (PostgreSQL) or the write lock (SQLite) and then replays. Keys are kept 7 days.
+
+use diesel::prelude::*;
+use sha2::{Digest, Sha256};
+
+use crate::db::schema::idempotency_keys;
+use crate::db::{AnyConnection, types};
+use crate::error::ApiError;
+
+pub const RETENTION_DAYS: i64 = 7;
+
+/// A stored answer.
+pub struct Stored {
+    pub status: u16,
+    pub body: String,
+}
+
+/// The key from the header: 1–200 visible ASCII characters.
+pub fn parse_key(v: Option<&str>) -> Result<String, ApiError> {
+    match v.map(str::trim) {
+        Some(k) if !k.is_empty() && k.len() <= 200 && k.bytes().all(|b| b.is_ascii_graphic()) => {
+            Ok(k.to_owned())
+        }
+        Some(_) => Err(ApiError::BadRequest(
+            "Idempotency-Key must be 1–200 visible ASCII characters.".into(),
+        )),
+        None => Err(ApiError::BadRequest(
+            "This operation needs an Idempotency-Key header.".into(),
+        )),
+    }
+}
+
+/// SHA-256 of the body's canonical JSON (keys sorted), so whitespace does not matter.
+pub fn request_hash(body: &serde_json::Value) -> String {
+    Sha256::digest(body.to_string().as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The stored answer for this key, or 422 when the key was used with another body.
+pub fn lookup(
+    conn: &mut AnyConnection,
+    principal: &str,
+    key: &str,
+    hash: &str,
+) -> Result<Option<Stored>, ApiError> {
+    let cutoff = types::now() - chrono::Duration::days(RETENTION_DAYS);
+    let row: Option<(String, i32, String)> = idempotency_keys::table
+        .filter(idempotency_keys::principal.eq(principal))
+        .filter(idempotency_keys::idem_key.eq(key))
+        .filter(idempotency_keys::created_at.gt(cutoff))
+        .select((
+            idempotency_keys::request_hash,
+            idempotency_keys::response_status,
+            idempotency_keys::response_body,
+        ))
+        .first(conn)
+        .optional()?;
+    match row {
+        Some((h, _, _)) if h != hash => {
+            Err(ApiError::Validation(vec![crate::error::FieldError::new(
+                "Idempotency-Key",
+                "was used with a different body",
+            )]))
+        }
+        Some((_, status, body)) => Ok(Some(Stored {
+            status: status as u16,
+            body,
+        })),
+        None => Ok(None),
+    }
+}
+
+/// Claim the key (first statement of the transaction); expired rows of the key are removed.
+pub fn claim(
+    conn: &mut AnyConnection,
+    principal: &str,
+    key: &str,
+    hash: &str,
+) -> QueryResult<String> {
+    let cutoff = types::now() - chrono::Duration::days(RETENTION_DAYS);
+    diesel::delete(
+        idempotency_keys::table
+            .filter(idempotency_keys::principal.eq(principal))
+            .filter(idempotency_keys::idem_key.eq(key))
+            .filter(idempotency_keys::created_at.le(cutoff)),
+    )
+    .execute(conn)?;
+    let id = types::new_id();
+    diesel::insert_into(idempotency_keys::table)
+        .values((
+            idempotency_keys::id.eq(&id),
+            idempotency_keys::principal.eq(principal),
+            idempotency_keys::idem_key.eq(key),
+            idempotency_keys::request_hash.eq(hash),
+            idempotency_keys::response_status.eq(0),
+            idempotency_keys::response_body.eq(""),
+            idempotency_keys::created_at.eq(types::now()),
+        ))
+        .execute(conn)?;
+    Ok(id)
+}
+
+/// Store the answer on the claimed row (same transaction as the notice).
+pub fn store(conn: &mut AnyConnection, id: &str, status: u16, body: &str) -> QueryResult<()> {
+    diesel::update(idempotency_keys::table.find(id))
+        .set((
+            idempotency_keys::response_status.eq(i32::from(status)),
+            idempotency_keys::response_body.eq(body),
+        ))
+        .execute(conn)
+        .map(drop)
+}

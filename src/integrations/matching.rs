@@ -1,0 +1,224 @@
+//! Matching an inbound submission to a case (SPEC §7), in the municipality of the address:
+//! (1) an open case with the same Kronofogden case number, (2) an open case whose household
+//! has the person, (3) a case closed within 12 months, reopened, (4) otherwise a new case in
+//! status `new`, with person, household and tenancy from the submission, in the municipality's
+//! intake unit. No notice is ever left without a case (JO 1683-2017). The decision is audited.
+
+use chrono::{Duration, Months};
+use diesel::prelude::*;
+
+use super::submitter::Submitter;
+use crate::audit::{self, Changes, NewEvent};
+use crate::cases::repo::{self as cases_repo, CaseRow};
+use crate::db::schema::{cases, household_members, notices, organizations};
+use crate::db::{Tx, types};
+use crate::domain::personnummer::Personnummer;
+use crate::domain::sweden;
+use crate::error::ApiError;
+use crate::households::dto::Address;
+use crate::households::repo::{self as households, HouseholdRow, MemberRow, TenancyRow};
+use crate::organizations::repo::OrgRow;
+use crate::persons::repo as persons;
+use crate::state::AppState;
+
+/// Reopen a case closed less than this long ago.
+pub const REOPEN_WITHIN_DAYS: i64 = 365;
+
+pub struct Subject<'a> {
+    pub personnummer: &'a Personnummer,
+    pub name: &'a str,
+    pub address: &'a Address,
+    pub kfm_case_number: Option<&'a str>,
+    /// The landlord organization, when known (landlord submissions; org number on events).
+    pub landlord_organization_id: Option<&'a str>,
+    pub apartment_number: Option<&'a str>,
+    pub apartment_size_m2: Option<i32>,
+}
+
+/// The municipality with this code, or a 422 naming the field.
+pub fn municipality(tx: &mut Tx<'_>, code: &str) -> Result<OrgRow, ApiError> {
+    organizations::table
+        .filter(organizations::municipality_code.eq(code))
+        .filter(organizations::kind.eq("municipality"))
+        .select(OrgRow::as_select())
+        .first(&mut **tx)
+        .optional()?
+        .ok_or_else(|| ApiError::field("municipality_code", "is not a municipality known to kvar"))
+}
+
+fn open_case_by_kfm(tx: &mut Tx<'_>, org: &str, number: &str) -> QueryResult<Option<CaseRow>> {
+    let with_number = notices::table
+        .filter(notices::kfm_case_number.eq(number))
+        .select(notices::case_id);
+    cases::table
+        .filter(cases::organization_id.eq(org))
+        .filter(cases::status.ne("closed"))
+        .filter(cases::id.eq_any(with_number))
+        .select(CaseRow::as_select())
+        .order(cases::id.desc())
+        .first(&mut **tx)
+        .optional()
+}
+
+fn cases_of_person(tx: &mut Tx<'_>, org: &str, person_id: &str) -> QueryResult<Vec<CaseRow>> {
+    let households = household_members::table
+        .filter(household_members::person_id.eq(person_id))
+        .select(household_members::household_id);
+    cases::table
+        .filter(cases::organization_id.eq(org))
+        .filter(cases::household_id.eq_any(households))
+        .select(CaseRow::as_select())
+        .order(cases::id.desc())
+        .load(&mut **tx)
+}
+
+/// Find or make the case for `subject`; returns it and the decision.
+pub fn match_case(
+    tx: &mut Tx<'_>,
+    st: &AppState,
+    who: &Submitter,
+    org: &OrgRow,
+    subject: &Subject<'_>,
+) -> Result<(CaseRow, &'static str), ApiError> {
+    let (case, decision) = find_or_create(tx, st, who, org, subject)?;
+    let changes = Changes::new()
+        .created("decision", decision)
+        .created("municipality_code", org.municipality_code.clone());
+    audit::record(
+        tx,
+        NewEvent {
+            actor: &who.actor,
+            action: "intake.match",
+            entity_type: "case",
+            entity_id: Some(&case.id),
+            case_id: Some(&case.id),
+            changes,
+        },
+    )?;
+    Ok((case, decision))
+}
+
+fn find_or_create(
+    tx: &mut Tx<'_>,
+    st: &AppState,
+    who: &Submitter,
+    org: &OrgRow,
+    s: &Subject<'_>,
+) -> Result<(CaseRow, &'static str), ApiError> {
+    if let Some(number) = s.kfm_case_number
+        && let Some(case) = open_case_by_kfm(tx, &org.id, number)?
+    {
+        return Ok((case, "kfm_case_number"));
+    }
+    let person = persons::find_by_pnr(tx, &st.blind, s.personnummer)?;
+    if let Some(person) = &person {
+        let known = cases_of_person(tx, &org.id, &person.id)?;
+        if let Some(open) = known.iter().find(|c| c.status != "closed") {
+            return Ok((open.clone(), "open_case_of_person"));
+        }
+        let cutoff = types::now() - Duration::days(REOPEN_WITHIN_DAYS);
+        if let Some(closed) = known
+            .iter()
+            .find(|c| c.closed_at.is_some_and(|t| t > cutoff))
+        {
+            let now = types::now();
+            diesel::update(cases::table.find(&closed.id))
+                .set((
+                    cases::status.eq("reopened"),
+                    cases::outcome.eq(None::<String>),
+                    cases::closed_at.eq(None::<chrono::NaiveDateTime>),
+                    cases::version.eq(cases::version + 1),
+                    cases::updated_at.eq(now),
+                    cases::last_activity_at.eq(now),
+                ))
+                .execute(&mut **tx)?;
+            return Ok((cases_repo::find(tx, &closed.id)?, "reopened_closed_case"));
+        }
+    }
+    let unit = org
+        .intake_unit_id
+        .clone()
+        .ok_or_else(|| ApiError::field("municipality_code", "has no intake unit yet"))?;
+    let now = types::now();
+    let (person, _) =
+        persons::find_or_create(tx, &st.cipher, &st.blind, s.personnummer, s.name, false)?;
+    let household = HouseholdRow {
+        id: types::new_id(),
+        organization_id: org.id.clone(),
+        municipality_code: s.address.municipality_code.clone(),
+        street: s.address.street.trim().into(),
+        postal_code: s.address.postal_code.replace(' ', ""),
+        city: s.address.city.trim().into(),
+        created_by: who.key.clone(),
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    households::insert_household(tx, &household)?;
+    households::insert_member(
+        tx,
+        &MemberRow {
+            id: types::new_id(),
+            household_id: household.id.clone(),
+            person_id: person.id.clone(),
+            relation: "self".into(),
+            residence: None,
+            minor_until: s
+                .personnummer
+                .birth_date()
+                .checked_add_months(Months::new(18 * 12)),
+            created_at: now,
+        },
+    )?;
+    let tenancy_id = match s.landlord_organization_id {
+        Some(landlord) => {
+            let t = TenancyRow {
+                id: types::new_id(),
+                household_id: household.id.clone(),
+                landlord_organization_id: landlord.into(),
+                street: household.street.clone(),
+                postal_code: household.postal_code.clone(),
+                city: household.city.clone(),
+                municipality_code: household.municipality_code.clone(),
+                apartment_number: s.apartment_number.unwrap_or("unknown").into(),
+                rooms: None,
+                size_m2: s.apartment_size_m2,
+                // Not in the submission: the social worker completes it.
+                monthly_rent: 0,
+                contract_type: "other".into(),
+                start_on: None,
+                end_on: None,
+                conversion_months: None,
+                conversion_conditions: None,
+                conversion_review_on: None,
+                version: 1,
+                created_at: now,
+                updated_at: now,
+            };
+            households::insert_tenancy(tx, &t)?;
+            Some(t.id)
+        }
+        None => None,
+    };
+    let case = CaseRow {
+        id: types::new_id(),
+        organization_id: org.id.clone(),
+        unit_id: unit,
+        household_id: household.id.clone(),
+        tenancy_id,
+        status: "new".into(),
+        legal_stage: crate::cases::service::INITIAL_LEGAL_STAGE.into(),
+        risk_level: crate::cases::service::INITIAL_RISK.into(),
+        children_involved: households::has_minor(tx, &household.id, sweden::today())?,
+        assigned_to: None,
+        outcome: None,
+        homelessness_situation: None,
+        closed_at: None,
+        last_activity_at: now,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    cases_repo::insert(tx, &case)?;
+    Ok((case, "new_case"))
+}

@@ -1,0 +1,386 @@
+//! Integrations over HTTP: clients and their tokens, Kronofogden events and landlord notices
+//! landing on cases, idempotency, receipts that reveal nothing.
+
+use serde_json::{Value, json};
+
+use crate::casework::{HEAD_NAME, HEAD_PNR, World, open_case, world};
+use crate::support::{Resp, TestApp, each_backend};
+
+struct Clients {
+    kfm: String,
+    landlord: String,
+    kfm_client: Value,
+}
+
+fn token(app: &TestApp, client: &Value) -> String {
+    let r = app.req("POST", "/api/v1/auth/token").json(json!({"grant_type": "client_credentials", "client_id": client["client_id"], "client_secret": client["client_secret"]})).send();
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.str("access_token")
+}
+
+fn clients(app: &TestApp, w: &World) -> Clients {
+    let kfm_org = app.post("/api/v1/organizations", &w.admin, json!({"kind": "enforcement_authority", "name": "Kronofogden", "org_number": "202100-5026"}));
+    assert_eq!(kfm_org.status, 201, "{}", kfm_org.body);
+    let kfm_client = app.post("/api/v1/integration-clients", &w.admin, json!({"organization_id": kfm_org.str("id"), "name": "KFM", "scopes": ["enforcement:submit", "enforcement:receipts"]}));
+    assert_eq!(kfm_client.status, 201, "{}", kfm_client.body);
+    let landlord_client = app.post("/api/v1/integration-clients", &w.admin, json!({"organization_id": w.landlord_org, "name": "Hyressystem", "scopes": ["landlord:submit", "landlord:receipts"]}));
+    assert_eq!(landlord_client.status, 201, "{}", landlord_client.body);
+    let bad = app.post(
+        "/api/v1/integration-clients",
+        &w.admin,
+        json!({"organization_id": w.landlord_org, "name": "X", "scopes": ["enforcement:submit"]}),
+    );
+    bad.problem(422);
+    Clients {
+        kfm: token(app, &kfm_client.json),
+        landlord: token(app, &landlord_client.json),
+        kfm_client: kfm_client.json,
+    }
+}
+
+fn event(pnr: &str, name: &str, kind: &str, number: &str) -> Value {
+    json!({"event_type": kind, "occurred_at": "2026-11-20T09:00:00Z", "kfm_case_number": number, "municipality_code": "0180",
+           "tenant": {"personnummer": pnr, "name": name},
+           "address": {"street": "Storgatan 1", "postal_code": "11122", "city": "Stockholm", "municipality_code": "0180"},
+           "eviction_at": "2026-12-10T08:00:00Z"})
+}
+
+fn submit(app: &TestApp, token: &str, path: &str, key: &str, body: Value) -> Resp {
+    app.req("POST", path)
+        .token(token)
+        .header("idempotency-key", key)
+        .json(body)
+        .send()
+}
+
+#[test]
+fn an_eviction_for_a_followed_household_lands_on_its_case_and_an_unknown_person_gets_a_new_case() {
+    each_backend(|b| {
+        let app = TestApp::spawn(b);
+        let w = world(&app);
+        let c = clients(&app, &w);
+        let known = open_case(&app, &w, &w.worker_a1.1);
+        let kid = known["id"].as_str().expect("id");
+        let r1 = submit(
+            &app,
+            &c.kfm,
+            "/api/v1/enforcement/events",
+            "k-1",
+            event(HEAD_PNR, HEAD_NAME, "kfm_eviction_scheduled", "12-111-26"),
+        );
+        assert_eq!(r1.status, 202, "{}", r1.body);
+        let ds = app.get(&format!("/api/v1/cases/{kid}/deadlines"), &w.supervisor_a.1);
+        assert!(
+            ds.json["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .any(|d| d["kind"] == "eviction_date" && d["due_on"] == "2026-12-10"),
+            "{}",
+            ds.body
+        );
+        assert_eq!(
+            app.get(&format!("/api/v1/cases/{kid}"), &w.supervisor_a.1)
+                .json["legal_stage"],
+            "eviction_scheduled"
+        );
+        // Unknown person: a new case in the municipality's intake unit, visible to its supervisor.
+        let r2 = submit(
+            &app,
+            &c.kfm,
+            "/api/v1/enforcement/events",
+            "k-2",
+            event(
+                "19121212-1212",
+                "Tolvan Tolvansson",
+                "kfm_eviction_scheduled",
+                "12-222-26",
+            ),
+        );
+        assert_eq!(r2.status, 202, "{}", r2.body);
+        let list = app.get("/api/v1/cases?limit=100", &w.supervisor_a.1);
+        let cases = list.json["items"].as_array().expect("items");
+        assert_eq!(cases.len(), 2, "{}", list.body);
+        let new = cases
+            .iter()
+            .find(|x| x["id"] != known["id"])
+            .expect("new case");
+        assert_eq!(new["status"], "new");
+        assert_eq!(new["unit_id"], w.unit_a.as_str());
+        // Same case number again: the same case, not a third one.
+        let r3 = submit(
+            &app,
+            &c.kfm,
+            "/api/v1/enforcement/events",
+            "k-3",
+            event(
+                "19121212-1212",
+                "Tolvan Tolvansson",
+                "kfm_postponed",
+                "12-222-26",
+            ),
+        );
+        assert_eq!(r3.status, 202);
+        assert_eq!(
+            app.get("/api/v1/cases?limit=100", &w.supervisor_a.1).json["items"]
+                .as_array()
+                .map(Vec::len),
+            Some(2)
+        );
+        // The two receipts have the same shape and status: no client-status oracle.
+        let keys = |r: &Resp| {
+            r.json
+                .as_object()
+                .expect("object")
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(keys(&r1), keys(&r2));
+        assert_eq!(
+            (r1.json["status"].clone(), r2.json["status"].clone()),
+            (json!("accepted"), json!("accepted"))
+        );
+        // Nothing about the case or the person in any answer to the integration.
+        let receipts = app.get("/api/v1/enforcement/receipts", &c.kfm);
+        assert_eq!(receipts.json["items"].as_array().map(Vec::len), Some(3));
+        for body in [&r1.body, &r2.body, &r3.body, &receipts.body] {
+            for secret in [
+                kid,
+                new["id"].as_str().expect("id"),
+                "9874",
+                "1212",
+                "Tolvan",
+                "Testsson",
+                "unit",
+            ] {
+                assert!(!body.contains(secret), "{secret} leaked: {body}");
+            }
+        }
+        assert_eq!(app.verify()["ok"], true);
+    });
+}
+
+#[test]
+fn tokens_keep_to_their_api_and_scopes() {
+    let app = TestApp::spawn(crate::support::Backend::Sqlite);
+    let w = world(&app);
+    let c = clients(&app, &w);
+    app.get("/api/v1/me", &c.kfm).problem(401);
+    app.get("/api/v1/cases", &c.landlord).problem(401);
+    submit(
+        &app,
+        &w.supervisor_a.1,
+        "/api/v1/enforcement/events",
+        "x",
+        json!({}),
+    )
+    .problem(403);
+    submit(
+        &app,
+        &c.landlord,
+        "/api/v1/enforcement/events",
+        "x",
+        json!({}),
+    )
+    .problem(403);
+    submit(&app, &c.kfm, "/api/v1/landlord/notices", "x", json!({})).problem(403);
+    app.req("POST", "/api/v1/enforcement/events")
+        .json(json!({}))
+        .send()
+        .problem(401);
+    // Landlord users submit like landlord clients.
+    let admin = &w.admin;
+    app.user(admin, "hyresvard", "landlord", &w.landlord_org, None);
+    let landlord_user = app.login("hyresvard", crate::support::PASSWORD).access;
+    let notice = json!({"kind": "termination_served", "served_on": "2026-11-02", "tenant": {"personnummer": HEAD_PNR, "name": HEAD_NAME},
+        "address": {"street": "Storgatan 1", "postal_code": "11122", "city": "Stockholm", "municipality_code": "0180"}, "municipality_code": "0180"});
+    assert_eq!(
+        submit(
+            &app,
+            &landlord_user,
+            "/api/v1/landlord/notices",
+            "n-1",
+            notice.clone()
+        )
+        .status,
+        202
+    );
+    assert_eq!(
+        submit(&app, &c.landlord, "/api/v1/landlord/notices", "n-1", notice).status,
+        202,
+        "keys are per submitter"
+    );
+    let mine = app.get("/api/v1/landlord/receipts", &landlord_user);
+    assert_eq!(
+        mine.json["items"].as_array().map(Vec::len),
+        Some(2),
+        "a landlord sees its organization's receipts"
+    );
+    // Rotation and revocation refuse old tokens at once.
+    let rotated = app.post(
+        &format!(
+            "/api/v1/integration-clients/{}/rotate",
+            c.kfm_client["id"].as_str().expect("id")
+        ),
+        admin,
+        json!({}),
+    );
+    assert_eq!(rotated.status, 200, "{}", rotated.body);
+    app.get("/api/v1/enforcement/receipts", &c.kfm).problem(401);
+    let fresh = token(&app, &rotated.json);
+    assert_eq!(app.get("/api/v1/enforcement/receipts", &fresh).status, 200);
+    app.req("POST", "/api/v1/auth/token").json(json!({"grant_type": "client_credentials", "client_id": c.kfm_client["client_id"], "client_secret": c.kfm_client["client_secret"]})).send().problem(401);
+    app.post(
+        &format!(
+            "/api/v1/integration-clients/{}/revoke",
+            c.kfm_client["id"].as_str().expect("id")
+        ),
+        admin,
+        json!({}),
+    );
+    app.get("/api/v1/enforcement/receipts", &fresh).problem(401);
+}
+
+#[test]
+fn submissions_are_idempotent_and_validated_field_by_field() {
+    each_backend(|b| {
+        let app = TestApp::spawn(b);
+        let w = world(&app);
+        let c = clients(&app, &w);
+        let body = event(HEAD_PNR, HEAD_NAME, "kfm_application_received", "12-333-26");
+        app.req("POST", "/api/v1/enforcement/events")
+            .token(&c.kfm)
+            .json(body.clone())
+            .send()
+            .problem(400);
+        let first = submit(
+            &app,
+            &c.kfm,
+            "/api/v1/enforcement/events",
+            "same",
+            body.clone(),
+        );
+        assert_eq!(first.status, 202);
+        let replay = submit(
+            &app,
+            &c.kfm,
+            "/api/v1/enforcement/events",
+            "same",
+            body.clone(),
+        );
+        assert_eq!(
+            (replay.status, replay.body.clone()),
+            (202, first.body.clone())
+        );
+        assert_eq!(replay.header("idempotent-replayed"), Some("true"));
+        let mut other = body.clone();
+        other["kfm_case_number"] = json!("12-999-26");
+        submit(&app, &c.kfm, "/api/v1/enforcement/events", "same", other).problem(422);
+        // 100 concurrent requests with one key: one notice.
+        let body2 = event(
+            "19121212-1212",
+            "Tolvan Tolvansson",
+            "kfm_application_received",
+            "12-444-26",
+        );
+        let statuses: Vec<u16> = std::thread::scope(|s| {
+            let hs: Vec<_> = (0..100)
+                .map(|_| {
+                    s.spawn(|| {
+                        submit(
+                            &app,
+                            &c.kfm,
+                            "/api/v1/enforcement/events",
+                            "race",
+                            body2.clone(),
+                        )
+                        .status
+                    })
+                })
+                .collect();
+            hs.into_iter().map(|h| h.join().expect("thread")).collect()
+        });
+        assert!(statuses.iter().all(|s| *s == 202), "{statuses:?}");
+        #[derive(diesel::QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        use diesel::RunQueryDsl;
+        let n = diesel::sql_query(
+            "SELECT COUNT(*) AS n FROM notices WHERE kfm_case_number = '12-444-26'",
+        )
+        .get_result::<N>(&mut app.connect())
+        .expect("count");
+        assert_eq!(n.n, 1, "exactly one notice for 100 requests with one key");
+        // Every invalid field is named; the number is not echoed.
+        let bad = submit(
+            &app,
+            &c.kfm,
+            "/api/v1/enforcement/events",
+            "bad",
+            json!({"event_type": "kfm_party", "occurred_at": "2026-11-20T09:00:00Z", "kfm_case_number": "1",
+            "municipality_code": "12", "tenant": {"personnummer": "19811228-9875", "name": ""},
+            "address": {"street": "", "postal_code": "x", "city": "C", "municipality_code": "0180"}}),
+        );
+        let fields: Vec<&str> = bad.problem(422)["errors"]
+            .as_array()
+            .expect("errors")
+            .iter()
+            .filter_map(|e| e["field"].as_str())
+            .collect();
+        for f in [
+            "tenant.name",
+            "tenant.personnummer",
+            "address.street",
+            "address.postal_code",
+            "municipality_code",
+            "event_type",
+        ] {
+            assert!(fields.contains(&f), "{f} missing in {fields:?}");
+        }
+        assert!(!bad.body.contains("9875"));
+        let unknown = submit(&app, &c.kfm, "/api/v1/enforcement/events", "unknown-m", {
+            let mut e = body.clone();
+            e["municipality_code"] = json!("2584");
+            e
+        });
+        assert_eq!(
+            unknown.problem(422)["errors"][0]["field"],
+            "municipality_code"
+        );
+        assert_eq!(app.verify()["ok"], true);
+    });
+}
+
+#[test]
+fn a_batch_answers_item_by_item() {
+    let app = TestApp::spawn(crate::support::Backend::Sqlite);
+    let w = world(&app);
+    let c = clients(&app, &w);
+    let mut ok = event(HEAD_PNR, HEAD_NAME, "kfm_order_issued", "12-555-26");
+    ok["idempotency_key"] = json!("b-1");
+    let mut bad = event("19811228-9875", "X", "kfm_order_issued", "12-556-26");
+    bad["idempotency_key"] = json!("b-2");
+    let no_key = event(HEAD_PNR, HEAD_NAME, "kfm_order_issued", "12-557-26");
+    let r = app
+        .req("POST", "/api/v1/enforcement/events:batch")
+        .token(&c.kfm)
+        .json(json!({"events": [ok, bad, no_key]}))
+        .send();
+    assert_eq!(r.status, 200, "{}", r.body);
+    let statuses: Vec<u64> = r.json["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|i| i["status"].as_u64())
+        .collect();
+    assert_eq!(statuses, [202, 422, 400]);
+    let too_many = json!({"events": vec![json!({}); 501]});
+    app.req("POST", "/api/v1/enforcement/events:batch")
+        .token(&c.kfm)
+        .json(too_many)
+        .send()
+        .problem(422);
+}

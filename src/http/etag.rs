@@ -16,6 +16,11 @@ use crate::error::ApiError;
 pub struct IfMatch(Result<i32, ApiError>);
 
 impl IfMatch {
+    /// The version a non-HTTP caller (CLI, seeder) read.
+    pub fn of(version: i32) -> Self {
+        IfMatch(Ok(version))
+    }
+
     pub fn version(&self) -> Result<i32, ApiError> {
         self.0.clone()
     }

@@ -384,3 +384,65 @@ fn a_batch_answers_item_by_item() {
         .send()
         .problem(422);
 }
+
+#[test]
+fn a_landlord_sees_only_its_own_organizations_receipts() {
+    each_backend(|b| {
+        let app = TestApp::spawn(b);
+        let w = world(&app);
+        let other_org = app
+            .post(
+                "/api/v1/organizations",
+                &w.admin,
+                json!({"kind": "landlord", "name": "Annan Hyresvärd AB"}),
+            )
+            .str("id");
+        app.user(&w.admin, "landlord.one", "landlord", &w.landlord_org, None);
+        app.user(&w.admin, "landlord.two", "landlord", &other_org, None);
+        let one = app.login("landlord.one", crate::support::PASSWORD).access;
+        let two = app.login("landlord.two", crate::support::PASSWORD).access;
+        let report = json!({"tenant": {"personnummer": HEAD_PNR, "name": HEAD_NAME}, "apartment_number": "1102",
+            "address": {"street": "Storgatan 1", "postal_code": "11122", "city": "Stockholm", "municipality_code": "0180"},
+            "municipality_code": "0180", "periods": [{"month": "2026-10", "amount_due": 8500, "amount_paid": 0}], "total_arrears": 8500});
+        let r = submit(
+            &app,
+            &one,
+            "/api/v1/landlord/arrears-reports",
+            "a-1",
+            report.clone(),
+        );
+        assert_eq!(r.status, 202, "{}", r.body);
+        let id = r.str("receipt_id");
+        assert_eq!(
+            app.get(&format!("/api/v1/landlord/receipts/{id}"), &one)
+                .status,
+            200
+        );
+        let foreign = app.get(&format!("/api/v1/landlord/receipts/{id}"), &two);
+        let missing = app.get(
+            &format!("/api/v1/landlord/receipts/{}", uuid::Uuid::now_v7()),
+            &two,
+        );
+        let strip = |r: &Resp| r.body.replace(r.header("x-request-id").unwrap_or("-"), "");
+        assert_eq!(
+            (foreign.status, strip(&foreign)),
+            (missing.status, strip(&missing))
+        );
+        foreign.problem(404);
+        assert_eq!(
+            app.get("/api/v1/landlord/receipts", &two).json["items"],
+            json!([])
+        );
+        let mut wrong = report;
+        wrong["total_arrears"] = json!(1);
+        assert_eq!(
+            submit(&app, &one, "/api/v1/landlord/arrears-reports", "a-2", wrong).problem(422)["errors"]
+                [0]["field"],
+            "total_arrears"
+        );
+        // Social services see the arrears on the case; the landlord sees none of it.
+        let cases = app.get("/api/v1/cases", &w.supervisor_a.1);
+        assert_eq!(cases.json["items"][0]["legal_stage"], "arrears");
+        app.get("/api/v1/cases", &one).problem(403);
+    });
+}

@@ -193,37 +193,41 @@ pub async fn submit_enforcement_events(
     let st = state.get_ref().clone();
     let items = state
         .db
+        // One transaction for the batch (one commit, one fsync); each event in its own savepoint,
+        // so a refused event leaves the others in.
         .run(move |conn| {
-            let mut out = Vec::with_capacity(events.len());
-            for mut ev in events {
-                let key = ev
-                    .as_object_mut()
-                    .and_then(|o| o.remove("idempotency_key"))
-                    .and_then(|k| k.as_str().map(str::to_owned));
-                let hash = idempotency::request_hash(&ev);
-                let result = idempotency::parse_key(key.as_deref())
-                    .and_then(|k| parse_event(ev).map(|s| (k, s)))
-                    .and_then(|(k, s)| inbound::submit(conn, &st, &who, &k, &hash, s));
-                out.push(match result {
-                    Ok(a) => BatchItem {
-                        idempotency_key: key,
-                        status: a.status,
-                        receipt: serde_json::from_str(&a.body).ok(),
-                        problem: None,
-                    },
-                    Err(ApiError::Unavailable(m)) => return Err(ApiError::Unavailable(m)),
-                    Err(e) => {
-                        use actix_web::ResponseError;
-                        BatchItem {
+            crate::db::write_tx(conn, |conn| {
+                let mut out = Vec::with_capacity(events.len());
+                for mut ev in events {
+                    let key = ev
+                        .as_object_mut()
+                        .and_then(|o| o.remove("idempotency_key"))
+                        .and_then(|k| k.as_str().map(str::to_owned));
+                    let hash = idempotency::request_hash(&ev);
+                    let result = idempotency::parse_key(key.as_deref())
+                        .and_then(|k| parse_event(ev).map(|s| (k, s)))
+                        .and_then(|(k, s)| inbound::submit(&mut *conn, &st, &who, &k, &hash, s));
+                    out.push(match result {
+                        Ok(a) => BatchItem {
                             idempotency_key: key,
-                            status: e.status_code().as_u16(),
-                            receipt: None,
-                            problem: Some(e.problem()),
+                            status: a.status,
+                            receipt: serde_json::from_str(&a.body).ok(),
+                            problem: None,
+                        },
+                        Err(ApiError::Unavailable(m)) => return Err(ApiError::Unavailable(m)),
+                        Err(e) => {
+                            use actix_web::ResponseError;
+                            BatchItem {
+                                idempotency_key: key,
+                                status: e.status_code().as_u16(),
+                                receipt: None,
+                                problem: Some(e.problem()),
+                            }
                         }
-                    }
-                });
-            }
-            Ok(out)
+                    });
+                }
+                Ok(out)
+            })
         })
         .await?;
     Ok(web::Json(BatchResponse { items }))

@@ -1,5 +1,5 @@
 import json, os, subprocess, sys, time, urllib.request, random, tempfile, datetime
-BIN = "/work/main/target/release/kvar"
+BIN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "target", "release", "kvar")
 def luhn(d):
     s = 0
     for i, c in enumerate(d):

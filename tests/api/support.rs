@@ -102,6 +102,8 @@ impl TestApp {
             opts.auth_rate_per_minute.to_string(),
         );
         env.insert("KVAR_DB_POOL_SIZE", "4".into());
+        // Generous under a loaded CI machine: the races queue many requests on few connections.
+        env.insert("KVAR_DB_TIMEOUT_MS", "15000".into());
         let settings = Settings::from_lookup(|k| env.get(k).cloned()).expect("settings");
         let (state, _) = kvar::app::prepare(settings, Keys::for_tests()).expect("prepare");
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");

@@ -112,11 +112,16 @@ pub async fn serve(settings: Settings, keys: Keys) -> Result<(), String> {
     let workers = settings.workers;
     let backend = settings.backend();
     let (state, first) = prepare(settings, keys)?;
-    let stop_sealer = Arc::new(AtomicBool::new(false));
+    let stop_background = Arc::new(AtomicBool::new(false));
+    let purger = crate::integrations::idempotency::spawn_purger(
+        state.db.pool().clone(),
+        std::time::Duration::from_secs(600),
+        stop_background.clone(),
+    );
     let sealer = crate::audit::sealer::spawn(
         state.db.pool().clone(),
         state.keys.audit.clone(),
-        stop_sealer.clone(),
+        stop_background.clone(),
     );
     let data = web::Data::new(state.clone());
     let server = HttpServer::new(move || build(data.clone()))
@@ -153,8 +158,8 @@ pub async fn serve(settings: Settings, keys: Keys) -> Result<(), String> {
         None => {}
     }
     let result = server.await.map_err(|e| e.to_string());
-    stop_sealer.store(true, Ordering::Relaxed);
-    let _ = web::block(move || sealer.join()).await;
+    stop_background.store(true, Ordering::Relaxed);
+    let _ = web::block(move || (sealer.join(), purger.join())).await;
     result
 }
 

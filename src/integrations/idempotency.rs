@@ -115,3 +115,42 @@ pub fn store(conn: &mut AnyConnection, id: &str, status: u16, body: &str) -> Que
         .execute(conn)
         .map(drop)
 }
+
+/// Delete keys older than the retention (run periodically by `serve`); returns how many.
+pub fn purge_expired(conn: &mut AnyConnection) -> QueryResult<usize> {
+    let cutoff = types::now() - chrono::Duration::days(RETENTION_DAYS);
+    diesel::delete(idempotency_keys::table.filter(idempotency_keys::created_at.le(cutoff)))
+        .execute(conn)
+}
+
+/// Purge expired keys every `every` until `stop` is set (harmless if several instances do it).
+pub fn spawn_purger(
+    pool: crate::db::Pool,
+    every: std::time::Duration,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        let tick = std::time::Duration::from_millis(500);
+        let mut waited = every;
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            if waited >= every {
+                waited = std::time::Duration::ZERO;
+                match pool
+                    .get()
+                    .map_err(|e| e.to_string())
+                    .and_then(|mut c| purge_expired(&mut c).map_err(|e| e.to_string()))
+                {
+                    Ok(n) if n > 0 => {
+                        tracing::info!(purged = n, "expired idempotency keys removed")
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::warn!(error = %e, "idempotency purge could not run; retrying later")
+                    }
+                }
+            }
+            std::thread::sleep(tick);
+            waited += tick;
+        }
+    })
+}

@@ -446,3 +446,23 @@ fn a_landlord_sees_only_its_own_organizations_receipts() {
         app.get("/api/v1/cases", &one).problem(403);
     });
 }
+
+#[test]
+fn idempotency_keys_expire_after_seven_days() {
+    use diesel::connection::SimpleConnection;
+    let app = TestApp::spawn(crate::support::Backend::Sqlite);
+    let mut c = app.connect();
+    c.batch_execute(
+        "INSERT INTO idempotency_keys (id, principal, idem_key, request_hash, response_status, response_body, created_at) VALUES \
+         ('old', 'client:x', 'k', 'h', 202, '{}', '2000-01-01 00:00:00'), ('new', 'client:x', 'k2', 'h', 202, '{}', '2999-01-01 00:00:00')",
+    )
+    .expect("insert");
+    assert_eq!(
+        kvar::integrations::idempotency::purge_expired(&mut c).expect("purge"),
+        1
+    );
+    assert_eq!(
+        kvar::integrations::idempotency::purge_expired(&mut c).expect("purge"),
+        0
+    );
+}

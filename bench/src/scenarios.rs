@@ -1,0 +1,340 @@
+//! The scenarios of SPEC §12: worker threads, each with its own connection and token, hammer one
+//! endpoint for a warm-up and then a measured window.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Barrier, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::bail;
+use crate::client::{Client, Request, field, unexpected};
+use crate::cpu::{self, Usage};
+use crate::error::{BenchError, Result};
+use crate::ops::{LIST_FILTERS, WorkerState, login};
+use crate::rng::Rng;
+use crate::seed::Fixture;
+use crate::server::rss_mb;
+use crate::stats::{Recorder, Summary};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scenario {
+    CaseGet,
+    CaseList,
+    CaseUpdate,
+    NoteAppend,
+    PersonSearch,
+    LoginStormReads,
+}
+
+impl Scenario {
+    pub const ALL: [Scenario; 6] = [
+        Scenario::CaseGet,
+        Scenario::CaseList,
+        Scenario::CaseUpdate,
+        Scenario::NoteAppend,
+        Scenario::PersonSearch,
+        Scenario::LoginStormReads,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Scenario::CaseGet => "case_get",
+            Scenario::CaseList => "case_list",
+            Scenario::CaseUpdate => "case_update",
+            Scenario::NoteAppend => "note_append",
+            Scenario::PersonSearch => "person_search",
+            Scenario::LoginStormReads => "login_storm_reads",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Scenario> {
+        Scenario::ALL.into_iter().find(|sc| sc.name() == s)
+    }
+}
+
+/// What one worker thread does in a loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Job {
+    CaseGet,
+    CaseList,
+    CaseUpdate,
+    NoteAppend,
+    PersonSearch,
+    Login,
+}
+
+/// Timing and the server to measure.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    pub base: String,
+    pub warmup: Duration,
+    pub duration: Duration,
+    pub server_pid: Option<u32>,
+    /// The PostgreSQL database of a spawned server, to tell its backends' CPU from other work.
+    pub postgres_db: Option<String>,
+}
+
+/// One row of the report.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub scenario: String,
+    /// Concurrency level the row belongs to.
+    pub level: usize,
+    /// Worker threads in this row's group.
+    pub threads: usize,
+    pub summary: Summary,
+    /// Peak VmRSS of the server during the measured window.
+    pub rss_peak_mb: Option<f64>,
+    /// Where the machine's CPU went during the window.
+    pub cpu: Option<Usage>,
+}
+
+/// One request of each kind, checked field by field, before any load: a server bug shows up
+/// here as the exact request and response rather than as an error count.
+pub fn preflight(base: &str, fixture: &Fixture) -> Result<()> {
+    let mut client = Client::new(base);
+    client.login(&fixture.supervisor.creds)?;
+    let Some(case) = fixture.case_ids.first() else {
+        bail!("no cases were seeded (use --households 1 or more)");
+    };
+    let get = Request::get(format!("/api/v1/cases/{case}"));
+    let reply = client.expect("get a case", &get, 200)?;
+    if reply.etag.is_none() || field(&reply.json()?, "id")? != *case {
+        return Err(unexpected(
+            "get a case (ETag and id expected)",
+            &get,
+            &reply,
+        ));
+    }
+    for filter in LIST_FILTERS {
+        let list = Request::get(format!("/api/v1/cases?limit=50{filter}"));
+        let reply = client.expect("list cases", &list, 200)?;
+        if !reply.json()?["items"].is_array() {
+            return Err(unexpected("list cases (items expected)", &list, &reply));
+        }
+    }
+    let Some(pnr) = fixture.personnummer.first() else {
+        bail!("no persons were seeded");
+    };
+    let search = Request::post("/api/v1/persons/search", &json!({"personnummer": pnr}));
+    let reply = client.expect("search a person", &search, 200)?;
+    let hits = reply.json()?["items"].as_array().map_or(0, Vec::len);
+    if hits == 0 {
+        return Err(unexpected(
+            "search a seeded person as the supervisor of the unit (a hit expected)",
+            &search,
+            &reply,
+        ));
+    }
+    Ok(())
+}
+
+/// Run `scenario` with `clients` concurrent workers: its rows.
+pub fn run(
+    scenario: Scenario,
+    clients: usize,
+    cfg: &RunConfig,
+    fixture: &Fixture,
+) -> Result<Vec<Row>> {
+    let clients = clients.max(1);
+    let single = |job| -> Result<Vec<Row>> {
+        let mut rows = run_groups(cfg, fixture, &[(job, clients)], clients)?;
+        rows[0].scenario = scenario.name().to_owned();
+        Ok(rows)
+    };
+    match scenario {
+        Scenario::CaseGet => single(Job::CaseGet),
+        Scenario::CaseList => single(Job::CaseList),
+        Scenario::CaseUpdate => single(Job::CaseUpdate),
+        Scenario::NoteAppend => single(Job::NoteAppend),
+        Scenario::PersonSearch => single(Job::PersonSearch),
+        Scenario::LoginStormReads => {
+            // Half the workers read, half sign in; the same readers first run alone.
+            let readers = (clients / 2).max(1);
+            let loggers = (clients - readers).max(1);
+            let mut quiet = run_groups(cfg, fixture, &[(Job::CaseGet, readers)], clients)?;
+            quiet[0].scenario = format!("login_storm_reads, quiet ({})", plural(readers, "reader"));
+            let mut storm = run_groups(
+                cfg,
+                fixture,
+                &[(Job::CaseGet, readers), (Job::Login, loggers)],
+                clients,
+            )?;
+            storm[0].scenario = format!(
+                "login_storm_reads, storm ({} + {})",
+                plural(readers, "reader"),
+                plural(loggers, "login worker")
+            );
+            storm[1].scenario = format!("login_storm logins ({})", plural(loggers, "worker"));
+            quiet.extend(storm);
+            Ok(quiet)
+        }
+    }
+}
+
+/// Run groups of workers side by side; one row per group.
+fn run_groups(
+    cfg: &RunConfig,
+    fixture: &Fixture,
+    groups: &[(Job, usize)],
+    level: usize,
+) -> Result<Vec<Row>> {
+    let total: usize = groups.iter().map(|(_, n)| n).sum();
+    let barrier = Barrier::new(total + 1); // the workers and the monitor
+    let cpu_use: Mutex<Option<Usage>> = Mutex::new(None);
+    let failed = AtomicBool::new(false);
+    let rss_peak: Mutex<Option<f64>> = Mutex::new(None);
+
+    let results: Vec<Result<(usize, Recorder)>> = thread::scope(|s| {
+        let mut handles = Vec::new();
+        let mut index = 0;
+        for (g, &(job, n)) in groups.iter().enumerate() {
+            for _ in 0..n {
+                let (barrier, failed) = (&barrier, &failed);
+                let worker_index = index;
+                handles.push(s.spawn(move || {
+                    worker(job, worker_index, cfg, fixture, barrier, failed).map(|r| (g, r))
+                }));
+                index += 1;
+            }
+        }
+        {
+            let (barrier, rss_peak, cpu_use) = (&barrier, &rss_peak, &cpu_use);
+            s.spawn(move || {
+                barrier.wait();
+                let measure_from = Instant::now() + cfg.warmup;
+                let end = measure_from + cfg.duration;
+                thread::sleep(cfg.warmup);
+                let before = cpu::snapshot(cfg.server_pid, cfg.postgres_db.as_deref());
+                let mut peak: Option<f64> = None;
+                while Instant::now() < end {
+                    if let Some(mb) = cfg.server_pid.and_then(rss_mb) {
+                        peak = Some(peak.map_or(mb, |p: f64| p.max(mb)));
+                    }
+                    thread::sleep(
+                        end.saturating_duration_since(Instant::now())
+                            .min(Duration::from_millis(100)),
+                    );
+                }
+                let after = cpu::snapshot(cfg.server_pid, cfg.postgres_db.as_deref());
+                *lock(rss_peak) = peak;
+                *lock(cpu_use) = before
+                    .zip(after)
+                    .map(|(a, b)| cpu::usage(&a, &b, cfg.server_pid.is_some()));
+            });
+        }
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(BenchError("a worker thread panicked".into())))
+            })
+            .collect()
+    });
+
+    let mut merged: Vec<Recorder> = vec![Recorder::default(); groups.len()];
+    for result in results {
+        let (g, recorder) = result?;
+        merged[g].merge(recorder);
+    }
+    let peak = rss_peak.into_inner().unwrap_or_else(|p| p.into_inner());
+    let cpu = cpu_use.into_inner().unwrap_or_else(|p| p.into_inner());
+    Ok(merged
+        .into_iter()
+        .zip(groups)
+        .map(|(recorder, &(job, threads))| Row {
+            scenario: format!("{job:?}"),
+            level,
+            threads,
+            summary: recorder.summarize(cfg.duration),
+            rss_peak_mb: peak,
+            cpu,
+        })
+        .collect())
+}
+
+/// One worker: sign in, wait for the others, warm up, measure.
+fn worker(
+    job: Job,
+    index: usize,
+    cfg: &RunConfig,
+    fixture: &Fixture,
+    barrier: &Barrier,
+    failed: &AtomicBool,
+) -> Result<Recorder> {
+    let mut client = Client::new(&cfg.base);
+    let storm_user = &fixture.caseworkers[index % fixture.caseworkers.len()].creds;
+    let signed_in = match job {
+        Job::Login => Ok(()),
+        _ => client.login(&fixture.supervisor.creds),
+    };
+    if signed_in.is_err() {
+        failed.store(true, Ordering::SeqCst);
+    }
+    barrier.wait();
+    signed_in?;
+    let mut recorder = Recorder::default();
+    if failed.load(Ordering::SeqCst) {
+        return Ok(recorder); // another worker could not sign in; it reports why
+    }
+
+    let mut state = WorkerState {
+        rng: Rng::from_clock(index as u64 + 1),
+        counter: index,
+        etags: HashMap::new(),
+    };
+    let measure_from = Instant::now() + cfg.warmup;
+    let end = measure_from + cfg.duration;
+    loop {
+        let started = Instant::now();
+        if started >= end {
+            break;
+        }
+        let outcome = match job {
+            Job::CaseGet => state.case_get(&mut client, fixture),
+            Job::CaseList => state.case_list(&mut client),
+            Job::CaseUpdate => state.case_update(&mut client, fixture),
+            Job::NoteAppend => state.note_append(&mut client, fixture),
+            Job::PersonSearch => state.person_search(&mut client, fixture),
+            Job::Login => login(&client, storm_user),
+        };
+        if started < measure_from || Instant::now() > end {
+            continue; // warm-up, or finished after the window closed
+        }
+        recorder.conflicts += outcome.conflicts;
+        match outcome.result {
+            Ok(latency) => recorder.ok(latency),
+            Err(sample) => recorder.error(|| sample),
+        }
+    }
+    recorder.relogins = client.relogins;
+    Ok(recorder)
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scenario_names_parse_back() {
+        for s in Scenario::ALL {
+            assert_eq!(Scenario::parse(s.name()), Some(s));
+        }
+        assert_eq!(Scenario::parse("nope"), None);
+    }
+}

@@ -1193,11 +1193,13 @@ mod tests {
             );
             for m in &p.members {
                 assert!(numbers.insert(m.pnr.clone()), "a number twice");
-                let minor = Personnummer::parse(&m.pnr).unwrap().is_minor_at(today());
+                let minor = Personnummer::parse(&m.pnr)
+                    .expect("generated numbers are valid")
+                    .is_minor_at(today());
                 assert_eq!(minor, m.relation == Relation::Child, "{}", m.pnr);
             }
             with_children += usize::from(p.members.iter().any(|m| m.relation == Relation::Child));
-            p.tenancy.validate().unwrap();
+            p.tenancy.validate().expect("generated tenancies are valid");
         }
         assert!((330..470).contains(&with_children), "{with_children}");
         let first: Vec<usize> = plans.iter().take(14).map(|p| p.unit).collect();

@@ -140,8 +140,11 @@ fn find_or_create(
         .clone()
         .ok_or_else(|| ApiError::field("municipality_code", "has no intake unit yet"))?;
     let now = types::now();
-    let (person, _) =
-        persons::find_or_create(tx, &st.cipher, &st.blind, s.personnummer, s.name, false)?;
+    // Looked up above: reuse it, or insert without looking again.
+    let person = match person {
+        Some(p) => p,
+        None => persons::insert(tx, &st.cipher, &st.blind, s.personnummer, s.name, false)?,
+    };
     let household = HouseholdRow {
         id: types::new_id(),
         organization_id: org.id.clone(),

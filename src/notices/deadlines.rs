@@ -76,10 +76,14 @@ pub fn status_of(row: &DeadlineRow, facts: &[NoticeFacts], today: NaiveDate) -> 
 }
 
 /// Bring the stored deadlines of a case in line with its ledger. Returns the live deadlines.
-pub fn recompute(conn: &mut AnyConnection, case_id: &str) -> Result<Vec<DeadlineRow>, ApiError> {
-    let notices = repo::for_case(conn, case_id)?;
+/// `notices` is the case's whole ledger, as the caller has just loaded it.
+pub fn recompute(
+    conn: &mut AnyConnection,
+    case_id: &str,
+    notices: &[NoticeRow],
+) -> Result<Vec<DeadlineRow>, ApiError> {
     let facts: Vec<NoticeFacts> = notices.iter().filter_map(facts).collect();
-    let computation = rules::compute(&facts, latest_arrears(&notices));
+    let computation = rules::compute(&facts, latest_arrears(notices));
     // The other reading of a reinstatement period built on a materially defective notice.
     let readings: Vec<NaiveDate> = computation
         .reinstatement_readings

@@ -79,9 +79,11 @@ pub fn register(
     };
     // Defects are graded against the ledger as it stands, this notice included.
     let notice_facts = facts(&row).ok_or_else(|| ApiError::Internal("notice kind".into()))?;
-    let mut arrears_ledger = ledger.clone();
-    arrears_ledger.push(row.clone());
-    let assessment = rules::assess(&notice_facts, latest_arrears(&arrears_ledger), false);
+    // The ledger with this notice: for grading now and for the deadlines below (no second read;
+    // the rules read only the facts, which grading does not change).
+    let mut full_ledger = ledger.clone();
+    full_ledger.push(row.clone());
+    let assessment = rules::assess(&notice_facts, latest_arrears(&full_ledger), false);
     row.defect_grade = assessment.grade.as_str().into();
     row.defects = serde_json::to_string(
         &assessment
@@ -117,7 +119,7 @@ pub fn register(
     } else {
         crate::cases::repo::touch(tx, &case.id, row.created_at)?;
     }
-    let live = recompute(tx, &case.id)?;
+    let live = recompute(tx, &case.id, &full_ledger)?;
     let changes = Changes::new()
         .created("kind", row.kind.as_str())
         .created("source", row.source.as_str())

@@ -78,28 +78,45 @@ pub fn find_or_create(
     if let Some(existing) = find_by_pnr(conn, blind, pnr)? {
         return Ok((existing, false));
     }
+    insert(conn, cipher, blind, pnr, name, protected_identity).map(|p| (p, true))
+}
+
+/// Insert a person known not to exist yet (the caller has looked it up).
+pub fn insert(
+    conn: &mut AnyConnection,
+    cipher: &FieldCipher,
+    blind: &BlindIndex,
+    pnr: &Personnummer,
+    name: &str,
+    protected_identity: bool,
+) -> QueryResult<PersonRow> {
     let id = types::new_id();
     let now = types::now();
+    let row = PersonRow {
+        pnr_enc: cipher.encrypt_str("persons", "pnr", &id, &pnr.canonical()),
+        pnr_index: blind.of(BLIND_PURPOSE, &pnr.canonical()),
+        name_enc: cipher.encrypt_str("persons", "name", &id, name),
+        birth_year: pnr.birth_year(),
+        protected_identity,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+        id,
+    };
     diesel::insert_into(persons::table)
         .values((
-            persons::id.eq(&id),
-            persons::pnr_enc.eq(cipher.encrypt_str("persons", "pnr", &id, &pnr.canonical())),
-            persons::pnr_index.eq(blind.of(BLIND_PURPOSE, &pnr.canonical())),
-            persons::name_enc.eq(cipher.encrypt_str("persons", "name", &id, name)),
-            persons::birth_year.eq(pnr.birth_year()),
-            persons::protected_identity.eq(protected_identity),
-            persons::version.eq(1),
-            persons::created_at.eq(now),
-            persons::updated_at.eq(now),
+            persons::id.eq(&row.id),
+            persons::pnr_enc.eq(&row.pnr_enc),
+            persons::pnr_index.eq(&row.pnr_index),
+            persons::name_enc.eq(&row.name_enc),
+            persons::birth_year.eq(row.birth_year),
+            persons::protected_identity.eq(row.protected_identity),
+            persons::version.eq(row.version),
+            persons::created_at.eq(row.created_at),
+            persons::updated_at.eq(row.updated_at),
         ))
         .execute(conn)?;
-    Ok((
-        persons::table
-            .find(&id)
-            .select(PersonRow::as_select())
-            .first(conn)?,
-        true,
-    ))
+    Ok(row)
 }
 
 pub fn find_many(conn: &mut AnyConnection, ids: &[String]) -> QueryResult<Vec<PersonRow>> {

@@ -41,6 +41,8 @@ pub fn build(
         .app_data(extract::query_config())
         .configure(crate::routes::configure)
         .split_for_parts();
+    let mut api = api;
+    openapi::finish(&mut api);
     let operations = Arc::new(openapi::operations(&api));
     app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
         .route(
@@ -119,7 +121,7 @@ pub async fn serve(settings: Settings, keys: Keys) -> Result<(), String> {
         stop_background.clone(),
     );
     let sealer = crate::audit::sealer::spawn(
-        state.db.pool().clone(),
+        state.db.clone(),
         state.keys.audit.clone(),
         stop_background.clone(),
     );
@@ -127,17 +129,25 @@ pub async fn serve(settings: Settings, keys: Keys) -> Result<(), String> {
     let server = HttpServer::new(move || build(data.clone()))
         .workers(workers)
         .disable_signals()
-        .shutdown_timeout(30)
+        // The grace period plus this stays under the 30 s a container runtime waits by default.
+        .shutdown_timeout(20)
         .client_request_timeout(std::time::Duration::from_secs(10))
         .bind(bind)
         .map_err(|e| format!("KVAR_BIND: cannot listen on {bind}: {e}"))?
         .run();
     let handle = server.handle();
     let flag = state.shutting_down.clone();
+    let grace = state.settings.shutdown_grace;
     actix_web::rt::spawn(async move {
         wait_for_signal().await;
-        tracing::info!("shutting down: draining in-flight requests");
+        // Readiness answers 503 at once; requests are still served for the grace period so a
+        // load balancer can take the instance out of rotation before the listener closes.
         flag.store(true, Ordering::Relaxed);
+        tracing::info!(
+            grace_ms = grace.as_millis() as u64,
+            "shutting down: readiness 503, then draining in-flight requests"
+        );
+        actix_web::rt::time::sleep(grace).await;
         handle.stop(true).await;
     });
     println!(

@@ -42,6 +42,20 @@ pub enum Command {
         #[arg(long)]
         seed: Option<u64>,
     },
+    /// Bulk-fill the database for the benchmark: households with persons, a tenancy and a case
+    /// in the given unit (a quarter with notices and deadlines), 500 per transaction, through
+    /// the domain code (encryption, blind index, audit events). Refused in production.
+    Seed {
+        /// How many households, 1–2000000.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=2_000_000))]
+        households: u32,
+        /// Id of the unit (of a municipality) the cases belong to.
+        #[arg(long)]
+        unit: String,
+        /// Parallel transaction streams (1–16; more than 1 helps on PostgreSQL only).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=16))]
+        threads: u32,
+    },
 }
 
 #[derive(Debug, Subcommand)]

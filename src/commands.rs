@@ -58,6 +58,19 @@ pub fn run(command: Command) -> i32 {
         Command::Demo { households, seed } => {
             crate::demo::run(settings, keys, crate::demo::Options { households, seed })
         }
+        Command::Seed {
+            households,
+            unit,
+            threads,
+        } => crate::seed::run(
+            settings,
+            keys,
+            crate::seed::Options {
+                households,
+                unit,
+                threads,
+            },
+        ),
         Command::Openapi => Ok(true),
     };
     match result {

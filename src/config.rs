@@ -62,6 +62,11 @@ pub struct Settings {
     pub search_rate_per_minute: u32,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
+    /// A refresh token unused this long is refused (idle timeout of a session).
+    pub refresh_idle: Duration,
+    /// After SIGTERM: how long readiness answers 503 while requests are still served, before
+    /// the listener closes and in-flight requests drain.
+    pub shutdown_grace: Duration,
     pub keys: KeySettings,
 }
 
@@ -154,6 +159,12 @@ impl Settings {
                     30 * 24 * 3600,
                 )?
                 .into(),
+            ),
+            refresh_idle: Duration::from_secs(
+                number(&get, "KVAR_REFRESH_IDLE_SECS", 1800, 60, 24 * 3600)?.into(),
+            ),
+            shutdown_grace: Duration::from_millis(
+                number(&get, "KVAR_SHUTDOWN_GRACE_MS", 2000, 0, 60_000)?.into(),
             ),
             keys,
         })

@@ -73,7 +73,7 @@ pub fn run(settings: Settings, keys: Keys, opts: Options) -> Result<bool, String
     Ok(true)
 }
 
-fn clock_seed() -> u64 {
+pub(crate) fn clock_seed() -> u64 {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
@@ -84,10 +84,10 @@ fn clock_seed() -> u64 {
 // The content: households, tenancies and the story of each case, made before anything is written.
 
 /// SplitMix64: tiny, fast, and good enough for fictional households.
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -96,31 +96,31 @@ impl Rng {
     }
 
     /// 0..n.
-    fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         usize::try_from(self.next() % (n.max(1) as u64)).unwrap_or(0)
     }
 
     /// lo..=hi.
-    fn range(&mut self, lo: i64, hi: i64) -> i64 {
+    pub(crate) fn range(&mut self, lo: i64, hi: i64) -> i64 {
         let span = usize::try_from(hi - lo + 1).unwrap_or(1);
         lo + i64::try_from(self.below(span)).unwrap_or(0)
     }
 
-    fn chance(&mut self, percent: usize) -> bool {
+    pub(crate) fn chance(&mut self, percent: usize) -> bool {
         self.below(100) < percent
     }
 
-    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+    pub(crate) fn pick<T: Copy>(&mut self, items: &[T]) -> T {
         items[self.below(items.len())]
     }
 
     /// A word of a space-separated list.
-    fn word(&mut self, list: &'static str) -> &'static str {
+    pub(crate) fn word(&mut self, list: &'static str) -> &'static str {
         let i = self.below(list.split_whitespace().count());
         list.split_whitespace().nth(i).unwrap_or(list)
     }
 
-    fn weighted<T: Copy>(&mut self, items: &[(T, usize)]) -> T {
+    pub(crate) fn weighted<T: Copy>(&mut self, items: &[(T, usize)]) -> T {
         let mut x = self.below(items.iter().map(|(_, w)| w).sum());
         for &(item, w) in items {
             if x < w {
@@ -131,19 +131,19 @@ impl Rng {
         items[0].0
     }
 
-    fn days_ago(&mut self, today: NaiveDate, min: i64, max: i64) -> NaiveDate {
+    pub(crate) fn days_ago(&mut self, today: NaiveDate, min: i64, max: i64) -> NaiveDate {
         today - TimeDelta::days(self.range(min, max))
     }
 }
 
-const FEMALE: &str = "Anna Eva Maria Karin Sara Lena Emma Kristina Elin Ida Johanna Linnea Fatima \
+pub(crate) const FEMALE: &str = "Anna Eva Maria Karin Sara Lena Emma Kristina Elin Ida Johanna Linnea Fatima \
     Amira Sofia Maja Hanna Ebba Alice Wilma Elsa Agnes Leila Zeynep Aisha Åsa";
-const MALE: &str = "Erik Lars Anders Johan Per Karl Mikael Ahmed Mohammed Ali Oskar William Liam \
+pub(crate) const MALE: &str = "Erik Lars Anders Johan Per Karl Mikael Ahmed Mohammed Ali Oskar William Liam \
     Hugo Elias Noah Lucas Adam Viktor Emil Omar Yusuf Daniel Filip Nils Örjan";
-const SURNAMES: &str = "Andersson Johansson Karlsson Nilsson Eriksson Larsson Olsson Persson \
+pub(crate) const SURNAMES: &str = "Andersson Johansson Karlsson Nilsson Eriksson Larsson Olsson Persson \
     Svensson Gustafsson Pettersson Jonsson Lindberg Lindqvist Berg Holm Ek Lund Sandberg Hassan \
     Mohamed Yilmaz Nguyen Ahmadi Abdi Virtanen Nowak Lindström Forsberg Sjögren Ström Åberg Öberg";
-const STREETS: &str = "Kvarnvägen Björkgatan Storgatan Skolgatan Ängsvägen Lärkstigen Tallbacken \
+pub(crate) const STREETS: &str = "Kvarnvägen Björkgatan Storgatan Skolgatan Ängsvägen Lärkstigen Tallbacken \
     Sjövägen Smedjegatan Parkvägen Mjölnarvägen Vallgatan";
 
 /// Luhn check digit over `digits` with weights 2, 1, 2, … from the left (personnummer and
@@ -172,11 +172,21 @@ fn org_number(nine: &str) -> String {
 
 /// `YYYYMMDD-NNNC` for `born`: day + 60 for a samordningsnummer; the birth number's last digit
 /// is odd for men and even for women, and never 000.
-fn personnummer(rng: &mut Rng, born: NaiveDate, male: bool, coordination: bool) -> String {
+pub(crate) fn personnummer(
+    rng: &mut Rng,
+    born: NaiveDate,
+    male: bool,
+    coordination: bool,
+) -> String {
     let serial = match rng.below(100) * 10 + 2 * rng.below(5) + usize::from(male) {
         0 => 2, // 000 is no birth number; 0 is even, so this was a woman's number anyway
         n => n,
     };
+    format_personnummer(born, serial, coordination)
+}
+
+/// `YYYYMMDD-NNNC` for `born` and birth number `serial` (day + 60 for a samordningsnummer).
+pub(crate) fn format_personnummer(born: NaiveDate, serial: usize, coordination: bool) -> String {
     let day = born.day() + if coordination { 60 } else { 0 };
     let date = format!("{:04}{:02}{day:02}", born.year(), born.month());
     let check = luhn_check_digit(&format!("{}{serial:03}", &date[2..]));

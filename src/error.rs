@@ -69,6 +69,9 @@ pub enum ApiError {
         detail: String,
         extra: Option<serde_json::Value>,
     },
+    /// A request with the same Idempotency-Key is still being processed (409 + Retry-After).
+    #[error("idempotency key in flight")]
+    InFlight,
     #[error("precondition failed")]
     PreconditionFailed,
     #[error("payload too large")]
@@ -119,6 +122,12 @@ impl ApiError {
                 "This resource does not support the method.".into(),
             ),
             ApiError::Conflict { detail, .. } => ("conflict", "Conflict", detail.clone()),
+            ApiError::InFlight => (
+                "idempotency-in-flight",
+                "Conflict",
+                "A request with this Idempotency-Key is still being processed; retry shortly."
+                    .into(),
+            ),
             ApiError::PreconditionFailed => (
                 "precondition-failed",
                 "Precondition failed",
@@ -191,7 +200,7 @@ impl ResponseError for ApiError {
             ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::Conflict { .. } | ApiError::InFlight => StatusCode::CONFLICT,
             ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -219,6 +228,9 @@ impl ResponseError for ApiError {
             }
             ApiError::Unavailable(_) => {
                 res.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
+            }
+            ApiError::InFlight => {
+                res.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
             }
             ApiError::Unauthorized => {
                 res.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));

@@ -3,6 +3,7 @@
 use clap::Parser;
 
 fn main() {
+    kvar::memory::tune();
     let cli = kvar::cli::Cli::parse();
     let code = kvar::commands::run(cli.command);
     std::process::exit(code);

@@ -46,7 +46,46 @@ pub fn spec() -> utoipa::openapi::OpenApi {
         .openapi(ApiDoc::openapi())
         .configure(crate::routes::configure)
         .split_for_parts();
+    let mut api = api;
+    finish(&mut api);
     api
+}
+
+/// What the route table cannot say by itself; applied to the served and the printed document.
+pub fn finish(api: &mut utoipa::openapi::OpenApi) {
+    errors_as_problem_json(api);
+}
+
+/// Error responses are declared `(status = "4XX", body = Problem)` in the handlers; the server
+/// sends them as `application/problem+json` (RFC 9457), so that is the media type documented.
+fn errors_as_problem_json(api: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::RefOr;
+    for item in api.paths.paths.values_mut() {
+        let ops = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+            &mut item.head,
+            &mut item.options,
+        ];
+        for op in ops.into_iter().flatten() {
+            for (status, response) in op.responses.responses.iter_mut() {
+                let RefOr::T(response) = response else {
+                    continue;
+                };
+                if !(status.starts_with('4') || status.starts_with('5')) {
+                    continue;
+                }
+                if let Some(content) = response.content.shift_remove("application/json") {
+                    response
+                        .content
+                        .insert("application/problem+json".into(), content);
+                }
+            }
+        }
+    }
 }
 
 /// The document as pretty JSON with a trailing newline.

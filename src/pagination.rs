@@ -16,6 +16,7 @@ pub const MAX_LIMIT: i64 = 100;
 #[into_params(parameter_in = Query)]
 pub struct Page {
     /// Items per page, 1–100 (default 50).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,

@@ -25,6 +25,8 @@ pub struct AppState {
     pub keys: Arc<Keys>,
     pub settings: Arc<Settings>,
     pub shutting_down: Arc<AtomicBool>,
+    /// Idempotency keys being processed by this instance.
+    pub inflight: crate::integrations::idempotency::InFlight,
 }
 
 impl AppState {
@@ -34,7 +36,8 @@ impl AppState {
         AppState {
             db,
             tokens: TokenIssuer::new(&keys.jwt, settings.access_token_ttl),
-            hasher: Hasher::new(cores),
+            // Hashes may take half the cores at most: reads keep the rest during a login storm.
+            hasher: Hasher::new((cores / 2).max(1)),
             auth_limit: AuthRateLimit::per_minute(settings.auth_rate_per_minute),
             search_limit: KeyedLimit::per_minute(settings.search_rate_per_minute),
             cipher: FieldCipher::new(&keys.field),
@@ -42,6 +45,7 @@ impl AppState {
             keys: Arc::new(keys),
             settings: Arc::new(settings),
             shutting_down: Arc::new(AtomicBool::new(false)),
+            inflight: Default::default(),
         }
     }
 

@@ -47,6 +47,9 @@ Target:
 
 Load:
   --households N          households (each with a tenancy and a case) to seed (default: 1000)
+  --bulk N                with --spawn: also write N households with cases into the bench unit with
+                          `kvar seed` (through kvar's domain code, straight into the database;
+                          1,000,000 in a few minutes on SQLite) before the API seeding
   --seed-threads N        parallel seeding threads (default: 4)
   --caseworkers N         caseworkers to create; the seeding threads sign in as them (default: 4)
   --municipality-code C   kommunkod of the bench municipality, reused if it exists (default: 0999)
@@ -78,6 +81,8 @@ pub enum Target {
 pub struct Options {
     pub target: Target,
     pub households: usize,
+    /// Extra households written by `kvar seed` straight into the database (spawned servers).
+    pub bulk: usize,
     pub seed_threads: usize,
     pub caseworkers: usize,
     pub municipality_code: String,
@@ -130,6 +135,7 @@ fn parse(args: &[String]) -> Result<Options> {
             keep: false,
         },
         households: 1000,
+        bulk: 0,
         seed_threads: 4,
         caseworkers: 4,
         municipality_code: "0999".into(),
@@ -157,6 +163,7 @@ fn parse(args: &[String]) -> Result<Options> {
             "--server-bin" => bin = PathBuf::from(value()?),
             "--keep" => keep = true,
             "--households" => opts.households = number(flag, &value()?)?,
+            "--bulk" => opts.bulk = number(flag, &value()?)?,
             "--seed-threads" => opts.seed_threads = number(flag, &value()?)?,
             "--caseworkers" => opts.caseworkers = number(flag, &value()?)?,
             "--municipality-code" => opts.municipality_code = value()?,

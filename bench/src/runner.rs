@@ -6,6 +6,7 @@ use std::process::Command;
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use crate::bail;
 use crate::client::{Client, Credentials, Request, unexpected};
 use crate::error::{BenchError, Result};
 use crate::people::Date;
@@ -37,6 +38,7 @@ pub fn run(opts: &Options) -> Result<bool> {
                 rows: Vec::new(),
             };
             let server = Server {
+                seeder: None,
                 base,
                 pid: *pid,
                 postgres_db: None,
@@ -92,6 +94,7 @@ pub fn run(opts: &Options) -> Result<bool> {
                             server.data_dir().display()
                         );
                         let measured = Server {
+                            seeder: Some(&server),
                             base: &server.base,
                             pid: Some(server.pid),
                             postgres_db: match &database {
@@ -163,6 +166,8 @@ fn admin_creds(password: String) -> Credentials {
 /// Seed, check and measure one server, filling `section` as it goes.
 /// The server being measured.
 struct Server<'a> {
+    /// The spawned server, for `kvar seed` on its database (`--bulk`).
+    seeder: Option<&'a Spawned>,
     base: &'a str,
     pid: Option<u32>,
     /// The PostgreSQL database of a spawned server.
@@ -184,10 +189,24 @@ fn bench(
         "  seeding {} households on {} threads…",
         opts.households, opts.seed_threads
     );
+    let bulk_fact = std::sync::Mutex::new(None);
+    let bulk = |unit: &str| -> Result<()> {
+        let Some(spawned) = server.seeder else {
+            bail!("--bulk needs --spawn (kvar seed writes into the server's database)");
+        };
+        println!("  bulk seeding {} households with kvar seed…", opts.bulk);
+        let printed = spawned.bulk_seed(unit, opts.bulk)?;
+        println!("  {printed}");
+        if let Ok(mut f) = bulk_fact.lock() {
+            *f = Some(format!("bulk: {printed}"));
+        }
+        Ok(())
+    };
     let fixture = seed::run(
         base,
         admin,
         &SeedOptions {
+            bulk: (opts.bulk > 0).then_some(&bulk as &seed::BulkSeeder<'_>),
             households: opts.households,
             threads: opts.seed_threads,
             caseworkers: opts.caseworkers,
@@ -207,6 +226,9 @@ fn bench(
         s.requests_per_sec()
     );
     println!("  {seeded}");
+    section
+        .facts
+        .extend(bulk_fact.lock().ok().and_then(|mut f| f.take()));
     section.facts.push(seeded);
     let memory: Vec<String> = [idle_rss, rss("after seeding:")]
         .into_iter()

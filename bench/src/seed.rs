@@ -15,9 +15,13 @@ use crate::people::{Generator, Household};
 use crate::rng::{Rng, secret_hex};
 
 /// What to create.
-#[derive(Debug, Clone)]
-pub struct SeedOptions {
+/// Writes households straight into the database of the unit it is given.
+pub type BulkSeeder<'a> = dyn Fn(&str) -> Result<()> + Sync + 'a;
+
+pub struct SeedOptions<'a> {
     pub households: usize,
+    /// Called with the new unit's id before the API seeding (the bulk seeder).
+    pub bulk: Option<&'a BulkSeeder<'a>>,
     pub threads: usize,
     pub caseworkers: usize,
     pub municipality_code: String,
@@ -67,10 +71,13 @@ struct Organizations {
 }
 
 /// Create everything and seed `opts.households` households.
-pub fn run(base: &str, admin: &Credentials, opts: &SeedOptions) -> Result<Fixture> {
+pub fn run(base: &str, admin: &Credentials, opts: &SeedOptions<'_>) -> Result<Fixture> {
     let mut admin_client = Client::new(base);
     admin_client.login(admin)?;
     let orgs = organizations(&mut admin_client, opts)?;
+    if let Some(bulk) = opts.bulk {
+        bulk(&orgs.unit)?;
+    }
     let supervisor = create_user(&mut admin_client, &orgs, opts, "supervisor", "supervisor")?;
     let caseworkers = (1..=opts.caseworkers.max(1))
         .map(|k| {
@@ -119,7 +126,7 @@ pub fn run(base: &str, admin: &Credentials, opts: &SeedOptions) -> Result<Fixtur
 }
 
 /// The municipality (reused when one with the code exists), a new unit and a new landlord.
-fn organizations(admin: &mut Client, opts: &SeedOptions) -> Result<Organizations> {
+fn organizations(admin: &mut Client, opts: &SeedOptions<'_>) -> Result<Organizations> {
     let req = Request::post(
         "/api/v1/organizations",
         &json!({
@@ -189,7 +196,7 @@ fn find_municipality(admin: &mut Client, code: &str) -> Result<String> {
 fn create_user(
     admin: &mut Client,
     orgs: &Organizations,
-    opts: &SeedOptions,
+    opts: &SeedOptions<'_>,
     role: &str,
     suffix: &str,
 ) -> Result<User> {
@@ -231,7 +238,7 @@ fn seed_households(
     orgs: &Organizations,
     caseworkers: &[User],
     households: &[Household],
-    opts: &SeedOptions,
+    opts: &SeedOptions<'_>,
 ) -> Result<(Vec<String>, usize)> {
     let threads = opts.threads.clamp(1, 64);
     let done = AtomicUsize::new(0);
@@ -304,7 +311,7 @@ fn seed_one(
     worker: &User,
     h: &Household,
     i: usize,
-    opts: &SeedOptions,
+    opts: &SeedOptions<'_>,
 ) -> Result<(String, usize)> {
     let code = &opts.municipality_code;
     let household_req = Request::post("/api/v1/households", &h.create_request(code));

@@ -138,6 +138,8 @@ pub struct Spawned {
     pub ready_in: Duration,
     data_dir: PathBuf,
     database: Database,
+    database_url: String,
+    bin: PathBuf,
     keep: bool,
 }
 
@@ -191,6 +193,8 @@ impl Spawned {
             ready_in: Duration::ZERO,
             data_dir,
             database: database.clone(),
+            database_url,
+            bin: bin.to_path_buf(),
             keep,
         };
         spawned.ready_in = spawned.wait_ready(started)?;
@@ -222,6 +226,61 @@ impl Spawned {
         let log = fs::read_to_string(self.data_dir.join("server.log")).unwrap_or_default();
         let lines: Vec<&str> = log.lines().collect();
         lines[lines.len().saturating_sub(20)..].join("\n")
+    }
+
+    /// `kvar seed --households N --unit UNIT` on the server's database and keys (its data
+    /// directory), while the server runs; returns what the seeder printed.
+    pub fn bulk_seed(&self, unit: &str, households: usize) -> Result<String> {
+        let threads = match self.database {
+            Database::Sqlite => "1",
+            Database::Postgres(_) => "4",
+        };
+        let out = Command::new(&self.bin)
+            .args([
+                "seed",
+                "--households",
+                &households.to_string(),
+                "--unit",
+                unit,
+            ])
+            .args(["--threads", threads])
+            .env("DATABASE_URL", &self.database_url)
+            .env("KVAR_DATA_DIR", &self.data_dir)
+            .env_remove("KVAR_ENV")
+            .stdin(Stdio::null())
+            .stderr(Stdio::inherit())
+            .output()
+            .map_err(|e| BenchError(format!("cannot run {} seed: {e}", self.bin.display())))?;
+        let printed = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        if !out.status.success() {
+            bail!("kvar seed failed ({}): {printed}", out.status);
+        }
+        // Seal and verify the chain now, so the sealer is idle while the scenarios run.
+        let started = Instant::now();
+        let verify = Command::new(&self.bin)
+            .args(["audit", "verify"])
+            .env("DATABASE_URL", &self.database_url)
+            .env("KVAR_DATA_DIR", &self.data_dir)
+            .env_remove("KVAR_ENV")
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| {
+                BenchError(format!(
+                    "cannot run {} audit verify: {e}",
+                    self.bin.display()
+                ))
+            })?;
+        let verified = String::from_utf8_lossy(&verify.stdout).trim().to_owned();
+        if !verify.status.success() {
+            bail!(
+                "kvar audit verify failed after seeding ({}): {verified}",
+                verify.status
+            );
+        }
+        Ok(format!(
+            "{printed} Audit chain sealed and verified in {:.1} s: {verified}.",
+            started.elapsed().as_secs_f64()
+        ))
     }
 
     /// Where the server's log and (SQLite) database are.

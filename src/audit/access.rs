@@ -5,7 +5,8 @@ use diesel::prelude::*;
 
 use crate::auth::Principal;
 use crate::db::schema::access_log;
-use crate::db::{AnyConnection, types};
+use crate::db::{self, AnyConnection, types};
+use crate::error::ApiError;
 
 /// One subject read (or refused).
 pub struct Access<'a> {
@@ -16,16 +17,16 @@ pub struct Access<'a> {
 
 #[derive(Insertable)]
 #[diesel(table_name = access_log)]
-struct NewEntry<'a> {
+struct NewEntry {
     at: chrono::NaiveDateTime,
-    actor_id: &'a str,
-    actor_role: &'a str,
-    operation: &'a str,
-    subject_type: &'a str,
-    subject_id: &'a str,
-    case_id: Option<&'a str>,
-    request_id: Option<&'a str>,
-    decision: &'a str,
+    actor_id: String,
+    actor_role: &'static str,
+    operation: String,
+    subject_type: String,
+    subject_id: String,
+    case_id: Option<String>,
+    request_id: Option<String>,
+    decision: &'static str,
 }
 
 fn write(
@@ -33,32 +34,35 @@ fn write(
     who: &Principal,
     operation: &str,
     subjects: &[Access<'_>],
-    decision: &str,
-) -> QueryResult<()> {
+    decision: &'static str,
+) -> Result<(), ApiError> {
     if subjects.is_empty() {
         return Ok(());
     }
     let at = types::now();
-    let rows: Vec<NewEntry<'_>> = subjects
+    let rows: Vec<NewEntry> = subjects
         .iter()
         .map(|s| NewEntry {
             at,
-            actor_id: &who.user_id,
+            actor_id: who.user_id.clone(),
             actor_role: who.role.as_str(),
-            operation,
-            subject_type: s.subject_type,
-            subject_id: s.subject_id,
-            case_id: s.case_id,
-            request_id: Some(&who.request_id),
+            operation: operation.to_owned(),
+            subject_type: s.subject_type.to_owned(),
+            subject_id: s.subject_id.to_owned(),
+            case_id: s.case_id.map(str::to_owned),
+            request_id: Some(who.request_id.clone()),
             decision,
         })
         .collect();
     // One statement for a whole list page (MultiBackend has no batch insert: run it on the inner
-    // connection).
-    crate::on_inner!(conn, |c| diesel::insert_into(access_log::table)
-        .values(&rows)
-        .execute(c))
-    .map(drop)
+    // connection); on SQLite it is group-committed by the single writer.
+    db::append(conn, move |conn| {
+        crate::on_inner!(conn, |c| diesel::insert_into(access_log::table)
+            .values(&rows)
+            .execute(c))
+        .map(drop)
+        .map_err(ApiError::from)
+    })
 }
 
 /// Log reads that were granted.
@@ -67,7 +71,7 @@ pub fn granted(
     who: &Principal,
     operation: &str,
     subjects: &[Access<'_>],
-) -> QueryResult<()> {
+) -> Result<(), ApiError> {
     write(conn, who, operation, subjects, "granted")
 }
 
@@ -78,7 +82,7 @@ pub fn denied(
     operation: &str,
     subject_type: &str,
     subject_id: &str,
-) -> QueryResult<()> {
+) -> Result<(), ApiError> {
     write(
         conn,
         who,

@@ -10,7 +10,7 @@ use diesel::prelude::*;
 
 use super::chain::{self, EventFields, GENESIS};
 use crate::db::schema::{audit_chain, audit_events, audit_pending};
-use crate::db::{AnyConnection, Pool, types, write_tx};
+use crate::db::{AnyConnection, Db, Tx, types, write_tx};
 
 /// Events sealed per transaction.
 pub const BATCH: i64 = 500;
@@ -62,7 +62,12 @@ impl EventRow {
 
 /// Seal up to [`BATCH`] pending events; returns how many were sealed.
 pub fn seal_pending(conn: &mut AnyConnection, key: &[u8]) -> QueryResult<usize> {
-    write_tx(conn, |tx| {
+    write_tx(conn, |tx| seal_in(tx, key))
+}
+
+/// Seal up to [`BATCH`] pending events in the caller's transaction.
+fn seal_in(tx: &mut Tx<'_>, key: &[u8]) -> QueryResult<usize> {
+    {
         if let AnyConnection::Postgresql(c) = &mut **tx {
             c.batch_execute(&format!(
                 "SELECT pg_advisory_xact_lock({ADVISORY_LOCK_KEY})"
@@ -104,7 +109,7 @@ pub fn seal_pending(conn: &mut AnyConnection, key: &[u8]) -> QueryResult<usize> 
         diesel::delete(audit_pending::table.filter(audit_pending::event_id.eq_any(&pending)))
             .execute(&mut **tx)?;
         Ok(events.len())
-    })
+    }
 }
 
 /// Seal until nothing is pending (used before verify and at shutdown).
@@ -119,19 +124,21 @@ pub fn seal_all(conn: &mut AnyConnection, key: &[u8]) -> QueryResult<usize> {
     }
 }
 
-/// Start the background sealer thread; it stops when `stop` is set.
+/// Start the background sealer thread; it stops when `stop` is set. Its transactions go
+/// through [`Db::write_blocking`] (on SQLite the single writer, so it never polls for the lock).
 pub fn spawn(
-    pool: Pool,
+    db: Db,
     key: Vec<u8>,
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
 ) -> std::thread::JoinHandle<()> {
+    let key = std::sync::Arc::new(key);
     std::thread::spawn(move || {
         use std::sync::atomic::Ordering;
         while !stop.load(Ordering::Relaxed) {
-            let sealed = pool
-                .get()
-                .map_err(|e| e.to_string())
-                .and_then(|mut c| seal_pending(&mut c, &key).map_err(|e| e.to_string()));
+            let k = key.clone();
+            let sealed = db
+                .write_blocking(move |tx| Ok(seal_in(tx, &k)?))
+                .map_err(|e| e.to_string());
             match sealed {
                 Ok(n) if n == BATCH as usize => continue,
                 Ok(_) => {}
@@ -139,7 +146,7 @@ pub fn spawn(
             }
             std::thread::sleep(INTERVAL);
         }
-        if let Ok(mut c) = pool.get() {
+        if let Ok(mut c) = db.pool().get() {
             let _ = seal_all(&mut c, &key);
         }
     })

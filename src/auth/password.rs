@@ -1,5 +1,6 @@
 //! argon2id password hashing at the OWASP floor (m = 19 MiB, t = 2, p = 1), run on the blocking
-//! pool behind a semaphore: at most one hash per core at a time, so logins cannot starve reads.
+//! pool behind a semaphore: at most one hash per two cores at a time, so logins cannot starve
+//! reads (SPEC §12: a case get's p99 within 2× of its quiet value during a login storm).
 
 use std::sync::{Arc, OnceLock};
 

@@ -60,6 +60,17 @@ pub fn mark_used(conn: &mut AnyConnection, id: &str, now: NaiveDateTime) -> Quer
     Ok(n == 1)
 }
 
+/// When the session of `family_id` began: its first refresh token.
+pub fn family_started(
+    conn: &mut AnyConnection,
+    family_id: &str,
+) -> QueryResult<Option<NaiveDateTime>> {
+    refresh_tokens::table
+        .filter(refresh_tokens::family_id.eq(family_id))
+        .select(diesel::dsl::min(refresh_tokens::created_at))
+        .first(conn)
+}
+
 pub fn revoke_family(
     conn: &mut AnyConnection,
     family_id: &str,

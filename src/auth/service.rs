@@ -60,22 +60,37 @@ fn user_actor(u: &UserRow, request_id: &str) -> Actor {
     }
 }
 
-/// Issue a refresh token in `family` and an access token; both stored/returned in `tx`.
+/// When a refresh token issued at `now` in a session that began at `started` stops working:
+/// after `idle` without use, and never later than `absolute` after the session began
+/// (ASVS 7.3: idle and absolute session timeouts).
+pub fn refresh_expiry(
+    started: NaiveDateTime,
+    now: NaiveDateTime,
+    idle: std::time::Duration,
+    absolute: std::time::Duration,
+) -> NaiveDateTime {
+    let idle = Duration::from_std(idle).unwrap_or(Duration::minutes(30));
+    let absolute = Duration::from_std(absolute).unwrap_or(Duration::hours(8));
+    (now + idle).min(started + absolute)
+}
+
+/// Issue a refresh token in `family` (a session that began at `started`) and an access token;
+/// both stored/returned in `tx`.
 fn issue_pair(
     tx: &mut Tx<'_>,
     state: &AppState,
     user: &UserRow,
-    family: &str,
+    (family, started): (&str, NaiveDateTime),
     now: NaiveDateTime,
 ) -> Result<TokenResponse, ApiError> {
     let refresh = random::token();
-    let ttl = Duration::from_std(state.settings.refresh_token_ttl).unwrap_or(Duration::hours(8));
+    let s = &state.settings;
     tokens_repo::insert(
         tx,
         &user.id,
         family,
         &random::token_hash(&refresh),
-        now + ttl,
+        refresh_expiry(started, now, s.refresh_idle, s.refresh_token_ttl),
         now,
     )?;
     let access = state
@@ -129,50 +144,48 @@ pub async fn login(
     let st = state.clone();
     let outcome = state
         .db
-        .run(move |conn| {
-            write_tx(conn, |tx| {
-                let user = match &found {
-                    Some(u) => Some(users::find(tx, &u.id)?),
-                    None => None,
-                };
-                let now = types::now();
-                match user {
-                    Some(u) if password_ok && u.status == "active" => {
-                        users::record_login_success(tx, &u.id, now)?;
-                        let pair = issue_pair(tx, &st, &u, &types::new_id(), now)?;
-                        audit_login(
-                            tx,
-                            &user_actor(&u, &request_id),
-                            "auth.login",
-                            Some(&u.id),
-                            None,
-                        )?;
-                        Ok(LoginOutcome::Success(pair))
-                    }
-                    Some(u) => {
-                        let reason = if password_ok {
-                            "disabled"
-                        } else {
-                            "bad_password"
-                        };
-                        let failures = if password_ok {
-                            u.failed_logins
-                        } else {
-                            u.failed_logins + 1
-                        };
-                        let until = backoff_secs(failures).map(|s| now + Duration::seconds(s));
-                        users::record_login_failure(tx, &u.id, failures, until)?;
-                        let actor = Actor::anonymous(request_id.clone());
-                        audit_login(tx, &actor, "auth.login_failed", Some(&u.id), Some(reason))?;
-                        Ok(LoginOutcome::Refused)
-                    }
-                    None => {
-                        let actor = Actor::anonymous(request_id.clone());
-                        audit_login(tx, &actor, "auth.login_failed", None, Some("unknown_user"))?;
-                        Ok(LoginOutcome::Refused)
-                    }
+        .write(move |tx| {
+            let user = match &found {
+                Some(u) => Some(users::find(tx, &u.id)?),
+                None => None,
+            };
+            let now = types::now();
+            match user {
+                Some(u) if password_ok && u.status == "active" => {
+                    users::record_login_success(tx, &u.id, now)?;
+                    let pair = issue_pair(tx, &st, &u, (&types::new_id(), now), now)?;
+                    audit_login(
+                        tx,
+                        &user_actor(&u, &request_id),
+                        "auth.login",
+                        Some(&u.id),
+                        None,
+                    )?;
+                    Ok(LoginOutcome::Success(pair))
                 }
-            })
+                Some(u) => {
+                    let reason = if password_ok {
+                        "disabled"
+                    } else {
+                        "bad_password"
+                    };
+                    let failures = if password_ok {
+                        u.failed_logins
+                    } else {
+                        u.failed_logins + 1
+                    };
+                    let until = backoff_secs(failures).map(|s| now + Duration::seconds(s));
+                    users::record_login_failure(tx, &u.id, failures, until)?;
+                    let actor = Actor::anonymous(request_id.clone());
+                    audit_login(tx, &actor, "auth.login_failed", Some(&u.id), Some(reason))?;
+                    Ok(LoginOutcome::Refused)
+                }
+                None => {
+                    let actor = Actor::anonymous(request_id.clone());
+                    audit_login(tx, &actor, "auth.login_failed", None, Some("unknown_user"))?;
+                    Ok(LoginOutcome::Refused)
+                }
+            }
         })
         .await?;
     match outcome {
@@ -223,7 +236,7 @@ pub async fn refresh(
     let st = state.clone();
     let outcome = state
         .db
-        .run(move |conn| write_tx(conn, |tx| refresh_in_tx(tx, &st, &hash, &request_id)))
+        .write(move |tx| refresh_in_tx(tx, &st, &hash, &request_id))
         .await?;
     match outcome {
         RefreshOutcome::Success(pair) => Ok(pair),
@@ -265,7 +278,12 @@ fn refresh_in_tx(
     if user.status != "active" {
         return Ok(RefreshOutcome::Refused);
     }
-    let pair = issue_pair(tx, state, &user, &token.family_id, now)?;
+    let started = tokens_repo::family_started(tx, &token.family_id)?.unwrap_or(now);
+    let s = &state.settings;
+    if refresh_expiry(started, now, s.refresh_idle, s.refresh_token_ttl) <= now {
+        return Ok(RefreshOutcome::Refused); // the session's absolute limit has passed
+    }
+    let pair = issue_pair(tx, state, &user, (&token.family_id, started), now)?;
     audit::record(
         tx,
         NewEvent {
@@ -330,5 +348,25 @@ mod tests {
         assert_eq!(backoff_secs(9), Some(16));
         assert_eq!(backoff_secs(40), Some(MAX_BACKOFF_SECS));
         assert_eq!(backoff_secs(i32::MAX), Some(MAX_BACKOFF_SECS));
+    }
+
+    #[test]
+    fn refresh_tokens_expire_after_the_idle_window_and_never_past_the_session_limit() {
+        let t0 = chrono::NaiveDate::from_ymd_opt(2026, 11, 24)
+            .and_then(|d| d.and_hms_opt(8, 0, 0))
+            .expect("date");
+        let idle = std::time::Duration::from_secs(1800);
+        let absolute = std::time::Duration::from_secs(12 * 3600);
+        // A fresh session: the idle window decides.
+        assert_eq!(
+            refresh_expiry(t0, t0, idle, absolute),
+            t0 + Duration::minutes(30)
+        );
+        // 11 h 45 min in: the absolute limit cuts the idle window short.
+        let late = t0 + Duration::minutes(11 * 60 + 45);
+        assert_eq!(
+            refresh_expiry(t0, late, idle, absolute),
+            t0 + Duration::hours(12)
+        );
     }
 }

@@ -106,6 +106,7 @@ pub struct CaseFilter {
     pub children_involved: Option<bool>,
     pub risk_level: Option<RiskLevel>,
     /// Items per page, 1–100 (default 50).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -128,10 +129,16 @@ pub struct UpdateCaseRequest {
 pub struct TransitionRequest {
     pub to: CaseStatus,
     /// Why (kept in the audit trail: write no personal data here).
+    #[schema(
+        min_length = 1,
+        max_length = 1000,
+        pattern = r"[^\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"
+    )]
     pub reason: String,
     /// Required when closing.
     pub outcome: Option<Outcome>,
     /// Socialstyrelsen's homelessness situation 1–4, where known.
+    #[schema(minimum = 1, maximum = 4)]
     pub homelessness_situation: Option<u8>,
 }
 
@@ -161,6 +168,11 @@ pub enum Decision {
 pub struct ClosureDecisionRequest {
     pub closure_request_id: String,
     pub decision: Decision,
+    #[schema(
+        min_length = 1,
+        max_length = 1000,
+        pattern = r"[^\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"
+    )]
     pub reason: String,
 }
 

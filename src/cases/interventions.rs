@@ -12,7 +12,7 @@ use crate::audit::access::{self, Access};
 use crate::auth::Principal;
 use crate::auth::policy::{self, Operation};
 use crate::db::schema::interventions;
-use crate::db::{types, write_tx};
+use crate::db::types;
 use crate::error::{ApiError, FieldError};
 use crate::state::AppState;
 
@@ -57,8 +57,10 @@ pub struct CreateInterventionRequest {
     pub started_on: Option<NaiveDate>,
     pub ended_on: Option<NaiveDate>,
     /// Whole kronor (financial assistance, rent commitment).
+    #[schema(minimum = 0, maximum = 10000000)]
     pub amount: Option<i64>,
     /// A short outcome code or phrase (no personal data).
+    #[schema(max_length = 200)]
     pub outcome: Option<String>,
 }
 
@@ -137,58 +139,61 @@ pub async fn create(
 ) -> Result<InterventionResponse, ApiError> {
     policy::ensure(&who, Operation::CreateIntervention)?;
     validate(&req)?;
-    state
-        .db
-        .run(move |conn| {
-            write_tx(conn, |tx| {
-                let case = visible_or_404(tx, &who, &case_id, "create_intervention")?;
-                let status = req.status.unwrap_or(if req.ended_on.is_some() {
-                    InterventionStatus::Completed
-                } else {
-                    InterventionStatus::Planned
-                });
-                let id = types::new_id();
-                let now = types::now();
-                diesel::insert_into(interventions::table)
-                    .values((
-                        interventions::id.eq(&id),
-                        interventions::case_id.eq(&case.id),
-                        interventions::kind.eq(name(req.kind)),
-                        interventions::status.eq(name(status)),
-                        interventions::started_on.eq(req.started_on),
-                        interventions::ended_on.eq(req.ended_on),
-                        interventions::amount.eq(req.amount),
-                        interventions::outcome.eq(&req.outcome),
-                        interventions::created_by.eq(&who.user_id),
-                        interventions::version.eq(1),
-                        interventions::created_at.eq(now),
-                        interventions::updated_at.eq(now),
-                    ))
-                    .execute(&mut **tx)?;
-                super::repo::touch(tx, &case.id, now)?;
-                let changes = Changes::new()
-                    .created("kind", name(req.kind))
-                    .created("status", name(status))
-                    .created("started_on", req.started_on.map(|d| d.to_string()))
-                    .created("ended_on", req.ended_on.map(|d| d.to_string()))
-                    .created("amount", req.amount)
-                    .secret("outcome", req.outcome.is_some());
-                audit_case(
-                    tx,
-                    &who,
-                    "intervention.create",
-                    &case.id,
-                    ("intervention", &id),
-                    changes,
-                )?;
-                let row = interventions::table
-                    .find(&id)
-                    .select(InterventionRow::as_select())
-                    .first(&mut **tx)?;
-                Ok(row.into())
-            })
-        })
-        .await
+    let (scope_who, scope_id) = (who.clone(), case_id.clone());
+    super::service::scoped_write(
+        state,
+        &scope_who,
+        &scope_id,
+        "create_intervention",
+        move |tx| {
+            let case = visible_or_404(tx, &who, &case_id, "create_intervention")?;
+            let status = req.status.unwrap_or(if req.ended_on.is_some() {
+                InterventionStatus::Completed
+            } else {
+                InterventionStatus::Planned
+            });
+            let id = types::new_id();
+            let now = types::now();
+            diesel::insert_into(interventions::table)
+                .values((
+                    interventions::id.eq(&id),
+                    interventions::case_id.eq(&case.id),
+                    interventions::kind.eq(name(req.kind)),
+                    interventions::status.eq(name(status)),
+                    interventions::started_on.eq(req.started_on),
+                    interventions::ended_on.eq(req.ended_on),
+                    interventions::amount.eq(req.amount),
+                    interventions::outcome.eq(&req.outcome),
+                    interventions::created_by.eq(&who.user_id),
+                    interventions::version.eq(1),
+                    interventions::created_at.eq(now),
+                    interventions::updated_at.eq(now),
+                ))
+                .execute(&mut **tx)?;
+            super::repo::touch(tx, &case.id, now)?;
+            let changes = Changes::new()
+                .created("kind", name(req.kind))
+                .created("status", name(status))
+                .created("started_on", req.started_on.map(|d| d.to_string()))
+                .created("ended_on", req.ended_on.map(|d| d.to_string()))
+                .created("amount", req.amount)
+                .secret("outcome", req.outcome.is_some());
+            audit_case(
+                tx,
+                &who,
+                "intervention.create",
+                &case.id,
+                ("intervention", &id),
+                changes,
+            )?;
+            let row = interventions::table
+                .find(&id)
+                .select(InterventionRow::as_select())
+                .first(&mut **tx)?;
+            Ok(row.into())
+        },
+    )
+    .await
 }
 
 /// `GET /cases/{id}/interventions`.

@@ -12,7 +12,7 @@ use crate::audit::access::{self, Access};
 use crate::auth::Principal;
 use crate::auth::policy::{self, Operation};
 use crate::db::schema::notes;
-use crate::db::{types, write_tx};
+use crate::db::types;
 use crate::error::ApiError;
 use crate::pagination::{Cursor, Page};
 use crate::state::AppState;
@@ -22,6 +22,11 @@ pub const MAX_BODY_CHARS: usize = 20_000;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateNoteRequest {
+    #[schema(
+        min_length = 1,
+        max_length = 20000,
+        pattern = r"[^\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"
+    )]
     pub body: String,
     /// The note this one corrects (notes are never edited).
     pub corrects: Option<String>,
@@ -81,49 +86,46 @@ pub async fn create(
         return Err(ApiError::field("body", "must be 1–20000 characters"));
     }
     let st = state.clone();
-    state
-        .db
-        .run(move |conn| {
-            write_tx(conn, |tx| {
-                let case = visible_or_404(tx, &who, &case_id, "create_note")?;
-                if let Some(c) = &req.corrects {
-                    let found: i64 = notes::table
-                        .filter(notes::id.eq(c))
-                        .filter(notes::case_id.eq(&case.id))
-                        .count()
-                        .get_result(&mut **tx)?;
-                    if found == 0 {
-                        return Err(ApiError::field("corrects", "no such note on this case"));
-                    }
-                }
-                let id = types::new_id();
-                let now = types::now();
-                diesel::insert_into(notes::table)
-                    .values((
-                        notes::id.eq(&id),
-                        notes::case_id.eq(&case.id),
-                        notes::author_id.eq(&who.user_id),
-                        notes::body_enc.eq(st.cipher.encrypt_str("notes", "body", &id, &req.body)),
-                        notes::corrects_note_id.eq(&req.corrects),
-                        notes::created_at.eq(now),
-                    ))
-                    .execute(&mut **tx)?;
-                super::repo::touch(tx, &case.id, now)?;
-                let changes = Changes::new()
-                    .created("corrects", req.corrects.clone())
-                    .secret("body", true);
-                audit_case(tx, &who, "note.create", &case.id, ("note", &id), changes)?;
-                Ok(NoteResponse {
-                    id,
-                    case_id: case.id,
-                    author_id: who.user_id.clone(),
-                    body: req.body,
-                    corrects: req.corrects,
-                    created_at: types::utc(now),
-                })
-            })
+    let (scope_who, scope_id) = (who.clone(), case_id.clone());
+    super::service::scoped_write(state, &scope_who, &scope_id, "create_note", move |tx| {
+        let case = visible_or_404(tx, &who, &case_id, "create_note")?;
+        if let Some(c) = &req.corrects {
+            let found: i64 = notes::table
+                .filter(notes::id.eq(c))
+                .filter(notes::case_id.eq(&case.id))
+                .count()
+                .get_result(&mut **tx)?;
+            if found == 0 {
+                return Err(ApiError::field("corrects", "no such note on this case"));
+            }
+        }
+        let id = types::new_id();
+        let now = types::now();
+        diesel::insert_into(notes::table)
+            .values((
+                notes::id.eq(&id),
+                notes::case_id.eq(&case.id),
+                notes::author_id.eq(&who.user_id),
+                notes::body_enc.eq(st.cipher.encrypt_str("notes", "body", &id, &req.body)),
+                notes::corrects_note_id.eq(&req.corrects),
+                notes::created_at.eq(now),
+            ))
+            .execute(&mut **tx)?;
+        super::repo::touch(tx, &case.id, now)?;
+        let changes = Changes::new()
+            .created("corrects", req.corrects.clone())
+            .secret("body", true);
+        audit_case(tx, &who, "note.create", &case.id, ("note", &id), changes)?;
+        Ok(NoteResponse {
+            id,
+            case_id: case.id,
+            author_id: who.user_id.clone(),
+            body: req.body,
+            corrects: req.corrects,
+            created_at: types::utc(now),
         })
-        .await
+    })
+    .await
 }
 
 /// `GET /cases/{id}/notes`: oldest first; each note shown is logged.

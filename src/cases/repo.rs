@@ -45,6 +45,38 @@ pub struct ClosureRow {
     pub created_at: NaiveDateTime,
 }
 
+impl CaseRow {
+    /// A new case (SPEC §4.1): status `new`, no legal stage yet, medium risk, unassigned.
+    pub fn opened(
+        organization_id: String,
+        unit_id: String,
+        household_id: String,
+        tenancy_id: Option<String>,
+        children_involved: bool,
+        now: NaiveDateTime,
+    ) -> CaseRow {
+        CaseRow {
+            id: crate::db::types::new_id(),
+            organization_id,
+            unit_id,
+            household_id,
+            tenancy_id,
+            status: "new".into(),
+            legal_stage: super::service::INITIAL_LEGAL_STAGE.into(),
+            risk_level: super::service::INITIAL_RISK.into(),
+            children_involved,
+            assigned_to: None,
+            outcome: None,
+            homelessness_situation: None,
+            closed_at: None,
+            last_activity_at: now,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
 pub fn insert(conn: &mut AnyConnection, c: &CaseRow) -> QueryResult<()> {
     diesel::insert_into(cases::table)
         .values((
@@ -80,11 +112,7 @@ pub fn find_visible(
     who: &Principal,
     id: &str,
 ) -> QueryResult<Option<CaseRow>> {
-    scope::visible(who)
-        .filter(cases::id.eq(id.to_owned()))
-        .select(CaseRow::as_select())
-        .first(conn)
-        .optional()
+    scope::find(conn, who, id)
 }
 
 pub fn find(conn: &mut AnyConnection, id: &str) -> QueryResult<CaseRow> {

@@ -7,7 +7,7 @@ use crate::audit::access::{self, Access};
 use crate::audit::{self, Changes, NewEvent};
 use crate::auth::policy::{self, Operation};
 use crate::auth::{Principal, Role};
-use crate::db::{AnyConnection, Tx, types, write_tx};
+use crate::db::{AnyConnection, Tx, types};
 use crate::domain::sweden;
 use crate::error::ApiError;
 use crate::households::{repo as households, service as household_service};
@@ -61,6 +61,37 @@ pub fn visible_or_404(
     }
 }
 
+/// A write transaction on a case that starts with [`visible_or_404`]. The denial row written
+/// inside it is rolled back with it, so a 404 because the case is out of scope is logged again
+/// here, after the rollback (a missing id is logged the same way: the caller cannot tell them
+/// apart, the log need not either).
+pub async fn scoped_write<T, F>(
+    state: &AppState,
+    who: &Principal,
+    case_id: &str,
+    operation: &'static str,
+    f: F,
+) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut Tx<'_>) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    let result = state.db.write(f).await;
+    if matches!(result, Err(ApiError::NotFound)) {
+        let (who, id) = (who.clone(), case_id.to_owned());
+        state
+            .db
+            .run(move |conn| {
+                if repo::find_visible(conn, &who, &id)?.is_none() {
+                    access::denied(conn, &who, operation, "case", &id)?;
+                }
+                Ok(())
+            })
+            .await?;
+    }
+    result
+}
+
 /// `POST /cases`: a new case in the caller's unit, status `new`.
 pub async fn create(
     state: &AppState,
@@ -71,57 +102,44 @@ pub async fn create(
     let unit = who.unit_id.clone().ok_or(ApiError::Forbidden)?;
     state
         .db
-        .run(move |conn| {
-            write_tx(conn, |tx| {
-                let household = households::find_visible(tx, &who, &req.household_id)?
-                    .ok_or_else(|| household_service::no_household("household_id"))?;
-                if let Some(t) = &req.tenancy_id
-                    && households::find_tenancy(tx, t)?
-                        .is_none_or(|t| t.household_id != household.id)
-                {
-                    return Err(ApiError::field(
-                        "tenancy_id",
-                        "no such tenancy of the household",
-                    ));
-                }
-                let now = types::now();
-                let case = CaseRow {
-                    id: types::new_id(),
-                    organization_id: who.organization_id.clone(),
-                    unit_id: unit,
-                    household_id: household.id.clone(),
-                    tenancy_id: req.tenancy_id.clone(),
-                    status: "new".into(),
-                    legal_stage: INITIAL_LEGAL_STAGE.into(),
-                    risk_level: INITIAL_RISK.into(),
-                    children_involved: households::has_minor(tx, &household.id, sweden::today())?,
-                    assigned_to: None,
-                    outcome: None,
-                    homelessness_situation: None,
-                    closed_at: None,
-                    last_activity_at: now,
-                    version: 1,
-                    created_at: now,
-                    updated_at: now,
-                };
-                repo::insert(tx, &case)?;
-                let changes = Changes::new()
-                    .created("status", "new")
-                    .created("unit_id", case.unit_id.as_str())
-                    .created("household_id", case.household_id.as_str())
-                    .created("tenancy_id", case.tenancy_id.clone())
-                    .created("risk_level", INITIAL_RISK)
-                    .created("children_involved", case.children_involved);
-                audit_case(
-                    tx,
-                    &who,
-                    "case.create",
-                    &case.id,
-                    ("case", &case.id),
-                    changes,
-                )?;
-                Ok(case.into())
-            })
+        .write(move |tx| {
+            let household = households::find_visible(tx, &who, &req.household_id)?
+                .ok_or_else(|| household_service::no_household("household_id"))?;
+            if let Some(t) = &req.tenancy_id
+                && households::find_tenancy(tx, t)?.is_none_or(|t| t.household_id != household.id)
+            {
+                return Err(ApiError::field(
+                    "tenancy_id",
+                    "no such tenancy of the household",
+                ));
+            }
+            let now = types::now();
+            let children = households::has_minor(tx, &household.id, sweden::today())?;
+            let case = CaseRow::opened(
+                who.organization_id.clone(),
+                unit,
+                household.id.clone(),
+                req.tenancy_id.clone(),
+                children,
+                now,
+            );
+            repo::insert(tx, &case)?;
+            let changes = Changes::new()
+                .created("status", "new")
+                .created("unit_id", case.unit_id.as_str())
+                .created("household_id", case.household_id.as_str())
+                .created("tenancy_id", case.tenancy_id.clone())
+                .created("risk_level", INITIAL_RISK)
+                .created("children_involved", case.children_involved);
+            audit_case(
+                tx,
+                &who,
+                "case.create",
+                &case.id,
+                ("case", &case.id),
+                changes,
+            )?;
+            Ok(case.into())
         })
         .await
 }
@@ -230,72 +248,69 @@ pub async fn update(
 ) -> Result<CaseResponse, ApiError> {
     policy::ensure(&who, Operation::UpdateCase)?;
     let expected = if_match.version()?;
-    state
-        .db
-        .run(move |conn| {
-            write_tx(conn, |tx| {
-                let before = visible_or_404(tx, &who, &id, "update_case")?;
-                if before.version != expected {
-                    return Err(ApiError::PreconditionFailed);
-                }
-                if before.status == "closed" {
-                    return Err(ApiError::conflict("The case is closed; reopen it first."));
-                }
-                let supervisor = who.role == Role::Supervisor;
-                let unit = req.unit_id.clone().unwrap_or(before.unit_id.clone());
-                if req.unit_id.is_some() && unit != before.unit_id {
-                    if !supervisor {
-                        return Err(ApiError::Forbidden);
-                    }
-                    if orgs::find_unit(tx, &unit)?
-                        .is_none_or(|u| u.organization_id != before.organization_id)
-                    {
-                        return Err(ApiError::field(
-                            "unit_id",
-                            "no such unit in the municipality",
-                        ));
-                    }
-                }
-                let assignee = match &req.assigned_to {
-                    None => before.assigned_to.clone(),
-                    Some(a) => a.clone(),
-                };
-                if assignee != before.assigned_to {
-                    let taking_it = assignee.as_deref() == Some(who.user_id.as_str())
-                        && before.assigned_to.is_none();
-                    let giving_back = assignee.is_none()
-                        && before.assigned_to.as_deref() == Some(who.user_id.as_str());
-                    if !supervisor && !taking_it && !giving_back {
-                        return Err(ApiError::Forbidden);
-                    }
-                }
-                if let Some(a) = &assignee
-                    && (assignee != before.assigned_to || unit != before.unit_id)
-                {
-                    check_assignee(tx, a, &unit)?;
-                }
-                let risk = req
-                    .risk_level
-                    .map_or(before.risk_level.clone(), |r| r.as_str().to_owned());
-                let changes = Changes::new()
-                    .field("risk_level", before.risk_level.as_str(), risk.as_str())
-                    .field("assigned_to", before.assigned_to.clone(), assignee.clone())
-                    .field("unit_id", before.unit_id.as_str(), unit.as_str());
-                if changes.is_empty() {
-                    return Ok(before.into());
-                }
-                let set = CaseChanges {
-                    risk_level: Some(&risk),
-                    assigned_to: Some(assignee.as_deref()),
-                    unit_id: Some(&unit),
-                    ..CaseChanges::default()
-                };
-                if !repo::update_versioned(tx, &id, expected, &set, types::now())? {
-                    return Err(ApiError::PreconditionFailed);
-                }
-                audit_case(tx, &who, "case.update", &id, ("case", &id), changes)?;
-                Ok(repo::find(tx, &id)?.into())
-            })
-        })
-        .await
+    let (scope_who, scope_id) = (who.clone(), id.clone());
+    scoped_write(state, &scope_who, &scope_id, "update_case", move |tx| {
+        let before = visible_or_404(tx, &who, &id, "update_case")?;
+        if before.version != expected {
+            return Err(ApiError::PreconditionFailed);
+        }
+        if before.status == "closed" {
+            return Err(ApiError::conflict("The case is closed; reopen it first."));
+        }
+        let supervisor = who.role == Role::Supervisor;
+        let unit = req.unit_id.clone().unwrap_or(before.unit_id.clone());
+        if req.unit_id.is_some() && unit != before.unit_id {
+            if !supervisor {
+                return Err(ApiError::Forbidden);
+            }
+            if orgs::find_unit(tx, &unit)?
+                .is_none_or(|u| u.organization_id != before.organization_id)
+            {
+                return Err(ApiError::field(
+                    "unit_id",
+                    "no such unit in the municipality",
+                ));
+            }
+        }
+        let assignee = match &req.assigned_to {
+            None => before.assigned_to.clone(),
+            Some(a) => a.clone(),
+        };
+        if assignee != before.assigned_to {
+            let taking_it =
+                assignee.as_deref() == Some(who.user_id.as_str()) && before.assigned_to.is_none();
+            let giving_back =
+                assignee.is_none() && before.assigned_to.as_deref() == Some(who.user_id.as_str());
+            if !supervisor && !taking_it && !giving_back {
+                return Err(ApiError::Forbidden);
+            }
+        }
+        if let Some(a) = &assignee
+            && (assignee != before.assigned_to || unit != before.unit_id)
+        {
+            check_assignee(tx, a, &unit)?;
+        }
+        let risk = req
+            .risk_level
+            .map_or(before.risk_level.clone(), |r| r.as_str().to_owned());
+        let changes = Changes::new()
+            .field("risk_level", before.risk_level.as_str(), risk.as_str())
+            .field("assigned_to", before.assigned_to.clone(), assignee.clone())
+            .field("unit_id", before.unit_id.as_str(), unit.as_str());
+        if changes.is_empty() {
+            return Ok(before.into());
+        }
+        let set = CaseChanges {
+            risk_level: Some(&risk),
+            assigned_to: Some(assignee.as_deref()),
+            unit_id: Some(&unit),
+            ..CaseChanges::default()
+        };
+        if !repo::update_versioned(tx, &id, expected, &set, types::now())? {
+            return Err(ApiError::PreconditionFailed);
+        }
+        audit_case(tx, &who, "case.update", &id, ("case", &id), changes)?;
+        Ok(repo::find(tx, &id)?.into())
+    })
+    .await
 }

@@ -14,7 +14,7 @@ use super::service::{audit_case, visible_or_404};
 use crate::audit::Changes;
 use crate::auth::policy::{self, Operation};
 use crate::auth::{Principal, Role};
-use crate::db::{Tx, types, write_tx};
+use crate::db::{Tx, types};
 use crate::domain::outcome::{HomelessnessSituation, Outcome};
 use crate::domain::workflow::{
     CaseStatus, ClosureContext, TransitionEffect, TransitionError, check_transition,
@@ -156,53 +156,78 @@ pub async fn transition(
     policy::ensure(&who, Operation::TransitionCase)?;
     let expected = if_match.version()?;
     let situation = validate(&req)?.map(|s| i32::from(s.get()));
-    state
-        .db
-        .run(move |conn| {
-            write_tx(conn, |tx| {
-                let before = visible_or_404(tx, &who, &id, "transition_case")?;
-                if before.version != expected {
-                    return Err(ApiError::PreconditionFailed);
+    let (scope_who, scope_id) = (who.clone(), id.clone());
+    super::service::scoped_write(state, &scope_who, &scope_id, "transition_case", move |tx| {
+        let before = visible_or_404(tx, &who, &id, "transition_case")?;
+        if before.version != expected {
+            return Err(ApiError::PreconditionFailed);
+        }
+        let from = CaseStatus::from_str(&before.status)
+            .map_err(|_| ApiError::Internal("stored status".into()))?;
+        let ctx = ClosureContext {
+            outcome: req.outcome,
+            children_involved: before.children_involved,
+            open_legal_deadline: req.to == CaseStatus::Closed
+                && crate::notices::deadlines::has_open_legal_deadline(tx, &before.id)?,
+            approved_by_supervisor: who.role == Role::Supervisor,
+        };
+        match check_transition(from, req.to, &ctx).map_err(illegal)? {
+            TransitionEffect::Apply => {
+                let reason = req.reason.trim();
+                Ok(Transitioned::Moved(
+                    apply(
+                        tx,
+                        &who,
+                        &before,
+                        Move {
+                            to: req.to,
+                            outcome: req.outcome,
+                            situation,
+                            reason,
+                            action: "case.transition",
+                        },
+                    )?
+                    .into(),
+                ))
+            }
+            TransitionEffect::NeedsSupervisorApproval { .. } => {
+                if repo::pending_closure(tx, &before.id)?.is_some() {
+                    return Err(ApiError::conflict(
+                        "A closure request for this case is already waiting for a supervisor.",
+                    ));
                 }
-                let from = CaseStatus::from_str(&before.status).map_err(|_| ApiError::Internal("stored status".into()))?;
-                let ctx = ClosureContext {
-                    outcome: req.outcome,
-                    children_involved: before.children_involved,
-                    open_legal_deadline: req.to == CaseStatus::Closed
-                        && crate::notices::deadlines::has_open_legal_deadline(tx, &before.id)?,
-                    approved_by_supervisor: who.role == Role::Supervisor,
+                let outcome = req
+                    .outcome
+                    .ok_or_else(|| ApiError::field("outcome", "is required when closing a case"))?;
+                let row = ClosureRow {
+                    id: types::new_id(),
+                    case_id: before.id.clone(),
+                    requested_by: who.user_id.clone(),
+                    outcome: outcome.as_str().into(),
+                    homelessness_situation: situation,
+                    reason: req.reason.trim().into(),
+                    status: "pending".into(),
+                    decided_by: None,
+                    decided_at: None,
+                    created_at: types::now(),
                 };
-                match check_transition(from, req.to, &ctx).map_err(illegal)? {
-                    TransitionEffect::Apply => {
-                        let reason = req.reason.trim();
-                        Ok(Transitioned::Moved(apply(tx, &who, &before, Move { to: req.to, outcome: req.outcome, situation, reason, action: "case.transition" })?.into()))
-                    }
-                    TransitionEffect::NeedsSupervisorApproval { .. } => {
-                        if repo::pending_closure(tx, &before.id)?.is_some() {
-                            return Err(ApiError::conflict("A closure request for this case is already waiting for a supervisor."));
-                        }
-                        let outcome = req.outcome.ok_or_else(|| ApiError::field("outcome", "is required when closing a case"))?;
-                        let row = ClosureRow {
-                            id: types::new_id(),
-                            case_id: before.id.clone(),
-                            requested_by: who.user_id.clone(),
-                            outcome: outcome.as_str().into(),
-                            homelessness_situation: situation,
-                            reason: req.reason.trim().into(),
-                            status: "pending".into(),
-                            decided_by: None,
-                            decided_at: None,
-                            created_at: types::now(),
-                        };
-                        repo::insert_closure(tx, &row)?;
-                        let changes = Changes::new().created("outcome", outcome.as_str()).created("reason", row.reason.as_str());
-                        audit_case(tx, &who, "case.closure_requested", &before.id, ("closure_request", &row.id), changes)?;
-                        Ok(Transitioned::AwaitingApproval(row.into()))
-                    }
-                }
-            })
-        })
-        .await
+                repo::insert_closure(tx, &row)?;
+                let changes = Changes::new()
+                    .created("outcome", outcome.as_str())
+                    .created("reason", row.reason.as_str());
+                audit_case(
+                    tx,
+                    &who,
+                    "case.closure_requested",
+                    &before.id,
+                    ("closure_request", &row.id),
+                    changes,
+                )?;
+                Ok(Transitioned::AwaitingApproval(row.into()))
+            }
+        }
+    })
+    .await
 }
 
 /// `POST /cases/{id}/closure-approvals`: a supervisor approves (the case closes) or rejects.
@@ -216,79 +241,76 @@ pub async fn decide(
     if req.reason.trim().is_empty() || req.reason.chars().count() > 1000 {
         return Err(ApiError::field("reason", "must be 1–1000 characters"));
     }
-    state
-        .db
-        .run(move |conn| {
-            write_tx(conn, |tx| {
-                let case = visible_or_404(tx, &who, &id, "decide_closure")?;
-                let pending = repo::pending_closure(tx, &case.id)?
-                    .filter(|r| r.id == req.closure_request_id)
-                    .ok_or_else(|| {
-                        ApiError::field(
-                            "closure_request_id",
-                            "no pending closure request of this case",
-                        )
-                    })?;
-                let now = types::now();
-                let status = match req.decision {
-                    Decision::Approve => "approved",
-                    Decision::Reject => "rejected",
+    let (scope_who, scope_id) = (who.clone(), id.clone());
+    super::service::scoped_write(state, &scope_who, &scope_id, "decide_closure", move |tx| {
+        let case = visible_or_404(tx, &who, &id, "decide_closure")?;
+        let pending = repo::pending_closure(tx, &case.id)?
+            .filter(|r| r.id == req.closure_request_id)
+            .ok_or_else(|| {
+                ApiError::field(
+                    "closure_request_id",
+                    "no pending closure request of this case",
+                )
+            })?;
+        let now = types::now();
+        let status = match req.decision {
+            Decision::Approve => "approved",
+            Decision::Reject => "rejected",
+        };
+        if !repo::decide_closure(tx, &pending.id, status, &who.user_id, now)? {
+            return Err(ApiError::conflict(
+                "The closure request was decided meanwhile.",
+            ));
+        }
+        let case = match req.decision {
+            Decision::Approve => {
+                let outcome = Outcome::from_str(&pending.outcome)
+                    .map_err(|_| ApiError::Internal("stored outcome".into()))?;
+                let from = CaseStatus::from_str(&case.status)
+                    .map_err(|_| ApiError::Internal("stored status".into()))?;
+                let ctx = ClosureContext {
+                    outcome: Some(outcome),
+                    approved_by_supervisor: true,
+                    ..ClosureContext::default()
                 };
-                if !repo::decide_closure(tx, &pending.id, status, &who.user_id, now)? {
-                    return Err(ApiError::conflict(
-                        "The closure request was decided meanwhile.",
-                    ));
-                }
-                let case = match req.decision {
-                    Decision::Approve => {
-                        let outcome = Outcome::from_str(&pending.outcome)
-                            .map_err(|_| ApiError::Internal("stored outcome".into()))?;
-                        let from = CaseStatus::from_str(&case.status)
-                            .map_err(|_| ApiError::Internal("stored status".into()))?;
-                        let ctx = ClosureContext {
-                            outcome: Some(outcome),
-                            approved_by_supervisor: true,
-                            ..ClosureContext::default()
-                        };
-                        check_transition(from, CaseStatus::Closed, &ctx).map_err(illegal)?;
-                        let reason = format!(
-                            "closure request {} approved: {}",
-                            pending.id,
-                            req.reason.trim()
-                        );
-                        apply(
-                            tx,
-                            &who,
-                            &case,
-                            Move {
-                                to: CaseStatus::Closed,
-                                outcome: Some(outcome),
-                                situation: pending.homelessness_situation,
-                                reason: &reason,
-                                action: "case.closure_approved",
-                            },
-                        )?
-                    }
-                    Decision::Reject => {
-                        let changes = Changes::new()
-                            .field("status", "pending", "rejected")
-                            .created("reason", req.reason.trim());
-                        audit_case(
-                            tx,
-                            &who,
-                            "case.closure_rejected",
-                            &case.id,
-                            ("closure_request", &pending.id),
-                            changes,
-                        )?;
-                        case
-                    }
-                };
-                Ok(ClosureDecisionResponse {
-                    closure_request: repo::find_closure(tx, &pending.id)?.into(),
-                    case: case.into(),
-                })
-            })
+                check_transition(from, CaseStatus::Closed, &ctx).map_err(illegal)?;
+                let reason = format!(
+                    "closure request {} approved: {}",
+                    pending.id,
+                    req.reason.trim()
+                );
+                apply(
+                    tx,
+                    &who,
+                    &case,
+                    Move {
+                        to: CaseStatus::Closed,
+                        outcome: Some(outcome),
+                        situation: pending.homelessness_situation,
+                        reason: &reason,
+                        action: "case.closure_approved",
+                    },
+                )?
+            }
+            Decision::Reject => {
+                let changes = Changes::new()
+                    .field("status", "pending", "rejected")
+                    .created("reason", req.reason.trim());
+                audit_case(
+                    tx,
+                    &who,
+                    "case.closure_rejected",
+                    &case.id,
+                    ("closure_request", &pending.id),
+                    changes,
+                )?;
+                case
+            }
+        };
+        Ok(ClosureDecisionResponse {
+            closure_request: repo::find_closure(tx, &pending.id)?.into(),
+            case: case.into(),
         })
-        .await
+    })
+    .await
 }

@@ -94,6 +94,19 @@ impl ManageConnection for AnyManager {
     }
 }
 
+/// After a unit of work failed as if the server had gone away, have the pool drop `conn` when
+/// it comes back. Diesel cannot tell that a PostgreSQL connection died (only a broken
+/// transaction), and the pool does not test connections on checkout (that costs a round trip
+/// per request), so without this a connection that lived through an outage would fail every
+/// request it serves afterwards. Marking its transaction state as failed is what makes
+/// `has_broken` say so.
+pub fn discard_on_return(conn: &mut AnyConnection) {
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    if let AnyConnection::Postgresql(c) = conn {
+        AnsiTransactionManager::transaction_manager_status_mut(c).set_in_error();
+    }
+}
+
 /// Runs once per new physical connection.
 #[derive(Debug)]
 struct ConnectionSetup;
@@ -136,10 +149,13 @@ pub fn build_pool(url: &str, max_size: u32, timeout: Duration) -> Result<Pool, S
         max_size
     };
     // Unchecked: the first use reports an unreachable server with its real error, and the
-    // service keeps running (503) until the database comes back.
+    // service keeps running (503) until the database comes back. No `SELECT 1` on every
+    // checkout (a round trip per request on PostgreSQL): a connection that broke answers its
+    // next query with an error (503) and is then dropped ([`discard_on_return`]).
     Ok(r2d2::Pool::builder()
         .max_size(max_size)
         .min_idle(Some(1))
+        .test_on_check_out(false)
         .connection_timeout(timeout)
         .connection_customizer(Box::new(ConnectionSetup))
         .error_handler(Box::new(r2d2::LoggingErrorHandler))

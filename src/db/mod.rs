@@ -8,8 +8,9 @@ mod migrate;
 pub mod schema;
 mod tx;
 pub mod types;
+mod writer;
 
-pub use bridge::Db;
+pub use bridge::{Db, append};
 pub use conn::{AnyConnection, Backend, MultiBackend, Pool, backend_of, build_pool};
 pub use migrate::run_migrations;
 pub use tx::{Tx, write_tx};

@@ -12,7 +12,7 @@ use super::AnyConnection;
 
 /// A connection inside an open write transaction.
 pub struct Tx<'c> {
-    conn: &'c mut AnyConnection,
+    pub(super) conn: &'c mut AnyConnection,
 }
 
 impl Deref for Tx<'_> {

@@ -10,11 +10,23 @@ use crate::error::FieldError;
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Address {
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"[^\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"
+    )]
     pub street: String,
     /// Five digits, optionally `NNN NN`.
+    #[schema(pattern = "^ *([0-9] *){5}$")]
     pub postal_code: String,
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"[^\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"
+    )]
     pub city: String,
     /// The 4-digit kommunkod.
+    #[schema(pattern = "^[0-9]{4}$")]
     pub municipality_code: String,
 }
 
@@ -62,6 +74,11 @@ impl Residence {
 pub struct MemberInput {
     /// Personnummer or samordningsnummer in any common form.
     pub personnummer: String,
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"[^\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"
+    )]
     pub name: String,
     pub relation: Relation,
     /// For children: where they live.
@@ -76,6 +93,7 @@ pub struct MemberInput {
 #[serde(deny_unknown_fields)]
 pub struct CreateHouseholdRequest {
     pub address: Address,
+    #[schema(min_items = 1, max_items = 20)]
     pub members: Vec<MemberInput>,
 }
 
@@ -227,7 +245,9 @@ impl ContractType {
 #[serde(deny_unknown_fields)]
 pub struct ConversionAgreement {
     /// Months until first-hand (default 18).
+    #[schema(minimum = 1, maximum = 120)]
     pub months: Option<i32>,
+    #[schema(max_length = 2000)]
     pub conditions: Option<String>,
     pub review_on: Option<NaiveDate>,
 }
@@ -239,9 +259,17 @@ pub struct CreateTenancyRequest {
     pub household_id: String,
     pub landlord_organization_id: String,
     pub address: Address,
+    #[schema(
+        min_length = 1,
+        max_length = 20,
+        pattern = r"[^\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"
+    )]
     pub apartment_number: String,
+    #[schema(minimum = 1, maximum = 20)]
     pub rooms: Option<i32>,
+    #[schema(minimum = 5, maximum = 1000)]
     pub size_m2: Option<i32>,
+    #[schema(minimum = 0, maximum = 1000000)]
     pub monthly_rent: i64,
     pub contract_type: ContractType,
     pub start_on: Option<NaiveDate>,

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use crate::auth::Principal;
 use crate::db::AnyConnection;
-use crate::db::schema::{cases, household_members, households, tenancies};
+use crate::db::schema::{cases, household_members, households, persons, tenancies};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = households)]
@@ -121,10 +121,18 @@ pub fn find_visible(
     Ok((h.created_by == who.user_id && any_case == 0).then_some(h))
 }
 
-pub fn members(conn: &mut AnyConnection, household_id: &str) -> QueryResult<Vec<MemberRow>> {
+/// The members with their person rows, in one static (prepared) query.
+pub fn members_with_persons(
+    conn: &mut AnyConnection,
+    household_id: &str,
+) -> QueryResult<Vec<(MemberRow, crate::persons::repo::PersonRow)>> {
     household_members::table
+        .inner_join(persons::table)
         .filter(household_members::household_id.eq(household_id))
-        .select(MemberRow::as_select())
+        .select((
+            MemberRow::as_select(),
+            crate::persons::repo::PersonRow::as_select(),
+        ))
         .order(household_members::created_at)
         .then_order_by(household_members::id)
         .load(conn)

@@ -9,7 +9,7 @@ use crate::audit::access::{self, Access};
 use crate::audit::{self, Changes, NewEvent};
 use crate::auth::Principal;
 use crate::auth::policy::{self, Operation};
-use crate::db::{AnyConnection, types, write_tx};
+use crate::db::{AnyConnection, types};
 use crate::domain::sweden;
 use crate::error::{ApiError, FieldError};
 use crate::organizations::repo as orgs;
@@ -34,80 +34,76 @@ pub async fn create(
     let st = state.clone();
     state
         .db
-        .run(move |conn| {
-            write_tx(conn, |tx| {
-                if caller_municipality(tx, &who)? != req.address.municipality_code {
-                    return Err(ApiError::field(
-                        "address.municipality_code",
-                        "is not your municipality",
-                    ));
-                }
-                let now = types::now();
-                let household = HouseholdRow {
-                    id: types::new_id(),
-                    organization_id: who.organization_id.clone(),
-                    municipality_code: req.address.municipality_code.clone(),
-                    street: req.address.street.trim().into(),
-                    postal_code: req.address.postal_code.replace(' ', ""),
-                    city: req.address.city.trim().into(),
-                    created_by: who.user_id.clone(),
-                    version: 1,
-                    created_at: now,
-                    updated_at: now,
-                };
-                repo::insert_household(tx, &household)?;
-                let mut person_ids = Vec::new();
-                for m in &members {
-                    let (person, _) = persons::find_or_create(
-                        tx,
-                        &st.cipher,
-                        &st.blind,
-                        &m.personnummer,
-                        &m.name,
-                        m.protected_identity,
-                    )?;
-                    let minor_until = m
-                        .personnummer
-                        .birth_date()
-                        .checked_add_months(Months::new(18 * 12));
-                    repo::insert_member(
-                        tx,
-                        &MemberRow {
-                            id: types::new_id(),
-                            household_id: household.id.clone(),
-                            person_id: person.id.clone(),
-                            relation: m.relation.as_str().into(),
-                            residence: m.residence.map(|r| r.as_str().into()),
-                            minor_until,
-                            created_at: now,
-                        },
-                    )
-                    .map_err(|e| match ApiError::from(e) {
-                        ApiError::Conflict { .. } => {
-                            ApiError::field("members", "lists a person twice")
-                        }
-                        other => other,
-                    })?;
-                    person_ids.push(person.id);
-                }
-                let changes = Changes::new()
-                    .created("municipality_code", household.municipality_code.as_str())
-                    .created("person_ids", person_ids)
-                    .secret("address", true)
-                    .secret("members", true);
-                audit::record(
+        .write(move |tx| {
+            if caller_municipality(tx, &who)? != req.address.municipality_code {
+                return Err(ApiError::field(
+                    "address.municipality_code",
+                    "is not your municipality",
+                ));
+            }
+            let now = types::now();
+            let household = HouseholdRow {
+                id: types::new_id(),
+                organization_id: who.organization_id.clone(),
+                municipality_code: req.address.municipality_code.clone(),
+                street: req.address.street.trim().into(),
+                postal_code: req.address.postal_code.replace(' ', ""),
+                city: req.address.city.trim().into(),
+                created_by: who.user_id.clone(),
+                version: 1,
+                created_at: now,
+                updated_at: now,
+            };
+            repo::insert_household(tx, &household)?;
+            let mut person_ids = Vec::new();
+            for m in &members {
+                let (person, _) = persons::find_or_create(
                     tx,
-                    NewEvent {
-                        actor: &who.actor(),
-                        action: "household.create",
-                        entity_type: "household",
-                        entity_id: Some(&household.id),
-                        case_id: None,
-                        changes,
-                    },
+                    &st.cipher,
+                    &st.blind,
+                    &m.personnummer,
+                    &m.name,
+                    m.protected_identity,
                 )?;
-                view(tx, &st, &who, household, "create_household")
-            })
+                let minor_until = m
+                    .personnummer
+                    .birth_date()
+                    .checked_add_months(Months::new(18 * 12));
+                repo::insert_member(
+                    tx,
+                    &MemberRow {
+                        id: types::new_id(),
+                        household_id: household.id.clone(),
+                        person_id: person.id.clone(),
+                        relation: m.relation.as_str().into(),
+                        residence: m.residence.map(|r| r.as_str().into()),
+                        minor_until,
+                        created_at: now,
+                    },
+                )
+                .map_err(|e| match ApiError::from(e) {
+                    ApiError::Conflict { .. } => ApiError::field("members", "lists a person twice"),
+                    other => other,
+                })?;
+                person_ids.push(person.id);
+            }
+            let changes = Changes::new()
+                .created("municipality_code", household.municipality_code.as_str())
+                .created("person_ids", person_ids)
+                .secret("address", true)
+                .secret("members", true);
+            audit::record(
+                tx,
+                NewEvent {
+                    actor: &who.actor(),
+                    action: "household.create",
+                    entity_type: "household",
+                    entity_id: Some(&household.id),
+                    case_id: None,
+                    changes,
+                },
+            )?;
+            view(tx, &st, &who, household, "create_household")
         })
         .await
 }
@@ -171,17 +167,11 @@ pub fn member_views(
     household_id: &str,
     full: bool,
 ) -> Result<Vec<MemberResponse>, ApiError> {
-    let rows = repo::members(conn, household_id)?;
-    let ids: Vec<String> = rows.iter().map(|m| m.person_id.clone()).collect();
-    let people = persons::find_many(conn, &ids)?;
+    let rows = repo::members_with_persons(conn, household_id)?;
     let today = sweden::today();
     rows.into_iter()
-        .map(|m| {
-            let row = people
-                .iter()
-                .find(|p| p.id == m.person_id)
-                .ok_or(ApiError::Internal("member without person".into()))?;
-            let p = persons::decrypt(&st.cipher, row)?;
+        .map(|(m, row)| {
+            let p = persons::decrypt(&st.cipher, &row)?;
             Ok(MemberResponse {
                 person_id: p.id,
                 personnummer: if full {

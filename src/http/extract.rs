@@ -40,6 +40,10 @@ pub fn data_error(e: &serde_json::Error) -> String {
     if msg.starts_with("invalid value") || msg.starts_with("invalid type") {
         // "invalid type: string \"…\", expected …": drop the value.
         match msg.split_once(", expected ") {
+            // JSON Schema counts 2.0 as an integer; kvar wants integers written as such.
+            Some((_, expected)) if msg.starts_with("invalid type: floating point") => {
+                format!("invalid value, expected {expected} written without a decimal point")
+            }
             Some((_, expected)) => format!("invalid value, expected {expected}"),
             None => "invalid value".into(),
         }
@@ -135,4 +139,20 @@ pub fn from_value<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> Resul
     serde_json::from_value(v).map_err(|e| {
         ApiError::Validation(vec![crate::error::FieldError::new("body", data_error(&e))])
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::data_error;
+
+    #[test]
+    fn body_errors_name_the_expected_type_never_the_value() {
+        let e = serde_json::from_str::<u8>("2.0").expect_err("float for an integer");
+        assert_eq!(
+            data_error(&e),
+            "invalid value, expected u8 written without a decimal point"
+        );
+        let e = serde_json::from_str::<u8>("\"secret\"").expect_err("string for an integer");
+        assert_eq!(data_error(&e), "invalid value, expected u8");
+    }
 }

@@ -3,20 +3,22 @@
 //! metrics by route and status, and turns a panic into a 500 problem while the process lives on.
 
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use actix_web::http::{ConnectionType, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::web::Bytes;
-use actix_web::{Error, HttpResponse, ResponseError};
+use actix_web::{Error, HttpResponse, ResponseError, web};
 use futures_util::FutureExt;
 use tracing::Instrument;
 
 use crate::error::ApiError;
 use crate::http::context;
+use crate::state::AppState;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
@@ -26,6 +28,11 @@ pub async fn request_context(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let started = Instant::now();
+    // While shutting down, every answer closes its connection, so that keep-alive clients move
+    // to a new connection (another instance) instead of racing the listener's close.
+    let shutting_down = req
+        .app_data::<web::Data<AppState>>()
+        .map(|s| s.shutting_down.clone());
     let id = uuid::Uuid::now_v7().to_string();
     let method = req.method().to_string();
     let path = req.path().to_owned();
@@ -41,14 +48,20 @@ pub async fn request_context(
             .instrument(span.clone()),
     )
     .await;
+    let close = shutting_down.is_some_and(|f| f.load(Ordering::Relaxed));
     let result = match outcome {
         Ok(Ok(mut res)) => {
             add_headers(res.headers_mut(), &id);
+            if close {
+                res.response_mut()
+                    .head_mut()
+                    .set_connection_type(ConnectionType::Close);
+            }
             Ok(res.map_into_boxed_body())
         }
         Ok(Err(err)) => {
             let res = context::with_request_id(id.clone(), async { err.error_response() }).await;
-            Err(Finished::from_response(res, &id))
+            Err(Finished::from_response(res, &id, close))
         }
         Err(_panic) => {
             // The panic hook has logged where; the payload may hold data and is not logged.
@@ -56,7 +69,7 @@ pub async fn request_context(
                 ApiError::Internal("handler panicked".into()).error_response()
             })
             .await;
-            Err(Finished::from_response(res, &id))
+            Err(Finished::from_response(res, &id, close))
         }
     };
     // The route pattern (never the concrete path, which may carry ids) labels metrics and logs.
@@ -101,16 +114,18 @@ struct Finished {
     status: StatusCode,
     headers: HeaderMap,
     body: Bytes,
+    close: bool,
 }
 
 impl Finished {
-    fn from_response(res: HttpResponse, id: &str) -> Self {
+    fn from_response(res: HttpResponse, id: &str, close: bool) -> Self {
         let (mut head, body) = res.into_parts();
         add_headers(head.headers_mut(), id);
         Finished {
             status: head.status(),
             headers: head.headers().clone(),
             body: body.try_into_bytes().unwrap_or_default(),
+            close,
         }
     }
 }
@@ -130,6 +145,9 @@ impl ResponseError for Finished {
         let mut res = HttpResponse::with_body(self.status, self.body.clone()).map_into_boxed_body();
         for (k, v) in &self.headers {
             res.headers_mut().insert(k.clone(), v.clone());
+        }
+        if self.close {
+            res.head_mut().set_connection_type(ConnectionType::Close);
         }
         res
     }

@@ -49,13 +49,40 @@ pub fn allowed_scopes(kind: &str) -> &'static [&'static str] {
     }
 }
 
+/// `scopes`: a non-empty list of the four scope names (which fit depends on the organization).
+/// A `schema_with` function replaces the field's doc comment, so the description is here.
+fn scopes_schema() -> utoipa::openapi::schema::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+    let scope = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some([
+            "landlord:submit",
+            "landlord:receipts",
+            "enforcement:submit",
+            "enforcement:receipts",
+        ]));
+    ArrayBuilder::new()
+        .items(scope)
+        .min_items(Some(1))
+        .description(Some(
+            "landlord:submit, landlord:receipts (landlords); enforcement:submit, \
+             enforcement:receipts (the enforcement authority).",
+        ))
+        .build()
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateClientRequest {
     pub organization_id: String,
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"[^\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"
+    )]
     pub name: String,
-    /// landlord:submit, landlord:receipts (landlords); enforcement:submit,
-    /// enforcement:receipts (the enforcement authority).
+    /// Non-empty; which scopes fit depends on the organization's kind (see the schema).
+    #[schema(schema_with = scopes_schema)]
     pub scopes: Vec<String>,
 }
 
@@ -147,65 +174,61 @@ pub async fn create(
     }
     state
         .db
-        .run(move |conn| {
-            write_tx(conn, |tx| {
-                let org = orgs::find_scoped(tx, &req.organization_id, who.org_filter())
-                    .map_err(|_| ApiError::field("organization_id", "no such organization"))?;
-                let allowed = allowed_scopes(&org.kind);
-                let mut errors = Vec::new();
-                if allowed.is_empty() {
-                    errors.push(FieldError::new(
-                        "organization_id",
-                        "must be a landlord or the enforcement authority",
-                    ));
-                }
-                if req.scopes.is_empty()
-                    || req.scopes.iter().any(|s| !allowed.contains(&s.as_str()))
-                {
-                    errors.push(FieldError::new(
-                        "scopes",
-                        "must be non-empty scopes of the organization's kind",
-                    ));
-                }
-                if !errors.is_empty() {
-                    return Err(ApiError::Validation(errors));
-                }
-                let mut scopes = req.scopes.clone();
-                scopes.sort();
-                scopes.dedup();
-                let secret = random::token();
-                let now = types::now();
-                let id = types::new_id();
-                let client_id = format!("kvar_{}", uuid::Uuid::now_v7().simple());
-                diesel::insert_into(integration_clients::table)
-                    .values((
-                        integration_clients::id.eq(&id),
-                        integration_clients::client_id.eq(&client_id),
-                        integration_clients::name.eq(req.name.trim()),
-                        integration_clients::organization_id.eq(&org.id),
-                        integration_clients::secret_hash.eq(random::token_hash(&secret)),
-                        integration_clients::scopes
-                            .eq(serde_json::to_string(&scopes).unwrap_or_default()),
-                        integration_clients::status.eq("active"),
-                        integration_clients::version.eq(1),
-                        integration_clients::created_at.eq(now),
-                        integration_clients::updated_at.eq(now),
-                    ))
-                    .execute(&mut **tx)?;
-                let changes = Changes::new()
-                    .created("client_id", client_id.as_str())
-                    .created("organization_id", org.id.as_str())
-                    .created("scopes", scopes)
-                    .secret("client_secret", true);
-                audit_client(tx, &who, "integration_client.create", &id, changes)?;
-                let row = integration_clients::table
-                    .find(&id)
-                    .select(ClientRow::as_select())
-                    .first(&mut **tx)?;
-                Ok(ClientSecretResponse {
-                    client: row.into(),
-                    client_secret: secret,
-                })
+        .write(move |tx| {
+            let org = orgs::find_scoped(tx, &req.organization_id, who.org_filter())
+                .map_err(|_| ApiError::field("organization_id", "no such organization"))?;
+            let allowed = allowed_scopes(&org.kind);
+            let mut errors = Vec::new();
+            if allowed.is_empty() {
+                errors.push(FieldError::new(
+                    "organization_id",
+                    "must be a landlord or the enforcement authority",
+                ));
+            }
+            if req.scopes.is_empty() || req.scopes.iter().any(|s| !allowed.contains(&s.as_str())) {
+                errors.push(FieldError::new(
+                    "scopes",
+                    "must be non-empty scopes of the organization's kind",
+                ));
+            }
+            if !errors.is_empty() {
+                return Err(ApiError::Validation(errors));
+            }
+            let mut scopes = req.scopes.clone();
+            scopes.sort();
+            scopes.dedup();
+            let secret = random::token();
+            let now = types::now();
+            let id = types::new_id();
+            let client_id = format!("kvar_{}", uuid::Uuid::now_v7().simple());
+            diesel::insert_into(integration_clients::table)
+                .values((
+                    integration_clients::id.eq(&id),
+                    integration_clients::client_id.eq(&client_id),
+                    integration_clients::name.eq(req.name.trim()),
+                    integration_clients::organization_id.eq(&org.id),
+                    integration_clients::secret_hash.eq(random::token_hash(&secret)),
+                    integration_clients::scopes
+                        .eq(serde_json::to_string(&scopes).unwrap_or_default()),
+                    integration_clients::status.eq("active"),
+                    integration_clients::version.eq(1),
+                    integration_clients::created_at.eq(now),
+                    integration_clients::updated_at.eq(now),
+                ))
+                .execute(&mut **tx)?;
+            let changes = Changes::new()
+                .created("client_id", client_id.as_str())
+                .created("organization_id", org.id.as_str())
+                .created("scopes", scopes)
+                .secret("client_secret", true);
+            audit_client(tx, &who, "integration_client.create", &id, changes)?;
+            let row = integration_clients::table
+                .find(&id)
+                .select(ClientRow::as_select())
+                .first(&mut **tx)?;
+            Ok(ClientSecretResponse {
+                client: row.into(),
+                client_secret: secret,
             })
         })
         .await
@@ -242,35 +265,33 @@ pub async fn rotate(
     policy::ensure(&who, Operation::RotateIntegrationClient)?;
     state
         .db
-        .run(move |conn| {
-            write_tx(conn, |tx| {
-                let row = find_scoped(tx, &id, &who)?;
-                if row.status != "active" {
-                    return Err(ApiError::conflict("The client is revoked."));
-                }
-                let secret = random::token();
-                diesel::update(integration_clients::table.find(&id))
-                    .set((
-                        integration_clients::secret_hash.eq(random::token_hash(&secret)),
-                        integration_clients::version.eq(integration_clients::version + 1),
-                        integration_clients::updated_at.eq(types::now()),
-                    ))
-                    .execute(&mut **tx)?;
-                audit_client(
-                    tx,
-                    &who,
-                    "integration_client.rotate",
-                    &id,
-                    Changes::new().secret("client_secret", true),
-                )?;
-                let row = integration_clients::table
-                    .find(&id)
-                    .select(ClientRow::as_select())
-                    .first(&mut **tx)?;
-                Ok(ClientSecretResponse {
-                    client: row.into(),
-                    client_secret: secret,
-                })
+        .write(move |tx| {
+            let row = find_scoped(tx, &id, &who)?;
+            if row.status != "active" {
+                return Err(ApiError::conflict("The client is revoked."));
+            }
+            let secret = random::token();
+            diesel::update(integration_clients::table.find(&id))
+                .set((
+                    integration_clients::secret_hash.eq(random::token_hash(&secret)),
+                    integration_clients::version.eq(integration_clients::version + 1),
+                    integration_clients::updated_at.eq(types::now()),
+                ))
+                .execute(&mut **tx)?;
+            audit_client(
+                tx,
+                &who,
+                "integration_client.rotate",
+                &id,
+                Changes::new().secret("client_secret", true),
+            )?;
+            let row = integration_clients::table
+                .find(&id)
+                .select(ClientRow::as_select())
+                .first(&mut **tx)?;
+            Ok(ClientSecretResponse {
+                client: row.into(),
+                client_secret: secret,
             })
         })
         .await
@@ -285,31 +306,29 @@ pub async fn revoke(
     policy::ensure(&who, Operation::RevokeIntegrationClient)?;
     state
         .db
-        .run(move |conn| {
-            write_tx(conn, |tx| {
-                let row = find_scoped(tx, &id, &who)?;
-                if row.status != "revoked" {
-                    diesel::update(integration_clients::table.find(&id))
-                        .set((
-                            integration_clients::status.eq("revoked"),
-                            integration_clients::version.eq(integration_clients::version + 1),
-                            integration_clients::updated_at.eq(types::now()),
-                        ))
-                        .execute(&mut **tx)?;
-                    audit_client(
-                        tx,
-                        &who,
-                        "integration_client.revoke",
-                        &id,
-                        Changes::new().field("status", "active", "revoked"),
-                    )?;
-                }
-                Ok(integration_clients::table
-                    .find(&id)
-                    .select(ClientRow::as_select())
-                    .first::<ClientRow>(&mut **tx)?
-                    .into())
-            })
+        .write(move |tx| {
+            let row = find_scoped(tx, &id, &who)?;
+            if row.status != "revoked" {
+                diesel::update(integration_clients::table.find(&id))
+                    .set((
+                        integration_clients::status.eq("revoked"),
+                        integration_clients::version.eq(integration_clients::version + 1),
+                        integration_clients::updated_at.eq(types::now()),
+                    ))
+                    .execute(&mut **tx)?;
+                audit_client(
+                    tx,
+                    &who,
+                    "integration_client.revoke",
+                    &id,
+                    Changes::new().field("status", "active", "revoked"),
+                )?;
+            }
+            Ok(integration_clients::table
+                .find(&id)
+                .select(ClientRow::as_select())
+                .first::<ClientRow>(&mut **tx)?
+                .into())
         })
         .await
 }
@@ -318,6 +337,7 @@ pub async fn revoke(
 #[serde(deny_unknown_fields)]
 pub struct TokenRequest {
     /// Always `client_credentials`.
+    #[schema(pattern = "^client_credentials$")]
     pub grant_type: String,
     pub client_id: String,
     pub client_secret: String,
@@ -345,11 +365,11 @@ pub async fn token(
     let st = state.clone();
     let found = state
         .db
-        .run(move |conn| {
+        .write(move |conn| {
             let row: Option<ClientRow> = integration_clients::table
                 .filter(integration_clients::client_id.eq(&req.client_id))
                 .select(ClientRow::as_select())
-                .first(conn)
+                .first(&mut **conn)
                 .optional()?;
             // Constant-time comparison of the secret's hash.
             let presented = random::token_hash(&req.client_secret);

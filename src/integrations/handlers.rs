@@ -124,12 +124,16 @@ async fn single(
     let body = read_json(req, payload, MAX_BODY_BYTES).await?;
     let hash = idempotency::request_hash(&body);
     let submission = parse(body)?;
+    // Held until the transaction is committed or rolled back: a duplicate meanwhile gets 409,
+    // afterwards a replay.
+    let held = state.inflight.hold(&who.key, &key)?;
     let st = state.clone();
     let a = state
         .db
-        .run(move |conn| inbound::submit(conn, &st, &who, &key, &hash, submission))
-        .await?;
-    Ok(answer(a))
+        .write(move |conn| inbound::submit(conn, &st, &who, &key, &hash, submission))
+        .await;
+    drop(held);
+    Ok(answer(a?))
 }
 
 fn parse_event(v: Value) -> Result<Submission, ApiError> {
@@ -144,7 +148,7 @@ fn parse_arrears(v: Value) -> Result<Submission, ApiError> {
 
 /// Kronofogden: one `kfm_*` event (Idempotency-Key required). 202 with a receipt.
 #[utoipa::path(tag = "integrations", request_body = EnforcementEvent, security(("bearer" = [])),
-    params(("Idempotency-Key" = String, Header)),
+    params(("Idempotency-Key" = String, Header, pattern = "^[!-~]{1,200}$")),
     responses((status = 202, body = ReceiptResponse), (status = "4XX", body = Problem)))]
 #[post("/enforcement/events")]
 pub async fn submit_enforcement_event(
@@ -171,8 +175,19 @@ pub struct BatchResponse {
     pub items: Vec<BatchItem>,
 }
 
+/// The body of `POST /enforcement/events:batch` (documentation only: the handler reads the JSON
+/// itself so that each event is validated, and answered, on its own).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct EnforcementEventBatch {
+    /// 1–500 events, each an `EnforcementEvent` with its own `idempotency_key`. An invalid event
+    /// is answered in its item with a problem; the others go in.
+    #[schema(min_items = 1, max_items = 500, value_type = Vec<Value>)]
+    events: Vec<Value>,
+}
+
 /// Kronofogden: up to 500 events, each object with its own `idempotency_key`; per-item answers.
-#[utoipa::path(tag = "integrations", request_body(content = Object, description = "{\"events\": [{\"idempotency_key\": \"…\", …EnforcementEvent}]}"),
+#[utoipa::path(tag = "integrations", request_body = EnforcementEventBatch,
     security(("bearer" = [])),
     responses((status = 200, body = BatchResponse), (status = "4XX", body = Problem)))]
 #[post("/enforcement/events:batch")]
@@ -195,47 +210,54 @@ pub async fn submit_enforcement_events(
         .db
         // One transaction for the batch (one commit, one fsync); each event in its own savepoint,
         // so a refused event leaves the others in.
-        .run(move |conn| {
-            crate::db::write_tx(conn, |conn| {
-                let mut out = Vec::with_capacity(events.len());
-                for mut ev in events {
-                    let key = ev
-                        .as_object_mut()
-                        .and_then(|o| o.remove("idempotency_key"))
-                        .and_then(|k| k.as_str().map(str::to_owned));
-                    let hash = idempotency::request_hash(&ev);
-                    let result = idempotency::parse_key(key.as_deref())
-                        .and_then(|k| parse_event(ev).map(|s| (k, s)))
-                        .and_then(|(k, s)| inbound::submit(&mut *conn, &st, &who, &k, &hash, s));
-                    out.push(match result {
-                        Ok(a) => BatchItem {
-                            idempotency_key: key,
-                            status: a.status,
-                            receipt: serde_json::from_str(&a.body).ok(),
-                            problem: None,
-                        },
-                        Err(ApiError::Unavailable(m)) => return Err(ApiError::Unavailable(m)),
-                        Err(e) => {
-                            use actix_web::ResponseError;
-                            BatchItem {
-                                idempotency_key: key,
-                                status: e.status_code().as_u16(),
-                                receipt: None,
-                                problem: Some(e.problem()),
-                            }
+        .write(move |conn| {
+            let mut out = Vec::with_capacity(events.len());
+            // Keys held until the batch is committed (returned with the answers, dropped after).
+            let mut held = std::collections::HashMap::new();
+            for mut ev in events {
+                let key = ev
+                    .as_object_mut()
+                    .and_then(|o| o.remove("idempotency_key"))
+                    .and_then(|k| k.as_str().map(str::to_owned));
+                let hash = idempotency::request_hash(&ev);
+                let result = idempotency::parse_key(key.as_deref())
+                    .and_then(|k| parse_event(ev).map(|s| (k, s)))
+                    .and_then(|(k, s)| {
+                        if !held.contains_key(&k) {
+                            held.insert(k.clone(), st.inflight.hold(&who.key, &k)?);
                         }
+                        inbound::submit(&mut *conn, &st, &who, &k, &hash, s)
                     });
-                }
-                Ok(out)
-            })
+                out.push(match result {
+                    Ok(a) => BatchItem {
+                        idempotency_key: key,
+                        status: a.status,
+                        receipt: serde_json::from_str(&a.body).ok(),
+                        problem: None,
+                    },
+                    Err(ApiError::Unavailable(m)) => return Err(ApiError::Unavailable(m)),
+                    Err(e) => {
+                        use actix_web::ResponseError;
+                        BatchItem {
+                            idempotency_key: key,
+                            status: e.status_code().as_u16(),
+                            receipt: None,
+                            problem: Some(e.problem()),
+                        }
+                    }
+                });
+            }
+            Ok((out, held))
         })
         .await?;
+    let (items, held) = items;
+    drop(held);
     Ok(web::Json(BatchResponse { items }))
 }
 
 /// Landlords: a rent-arrears report (Idempotency-Key required).
 #[utoipa::path(tag = "integrations", request_body = ArrearsReport, security(("bearer" = [])),
-    params(("Idempotency-Key" = String, Header)),
+    params(("Idempotency-Key" = String, Header, pattern = "^[!-~]{1,200}$")),
     responses((status = 202, body = ReceiptResponse), (status = "4XX", body = Problem)))]
 #[post("/landlord/arrears-reports")]
 pub async fn submit_arrears_report(
@@ -249,7 +271,7 @@ pub async fn submit_arrears_report(
 
 /// Landlords: a termination, a formulär 3 to social services, a payment, a withdrawal.
 #[utoipa::path(tag = "integrations", request_body = LandlordNotice, security(("bearer" = [])),
-    params(("Idempotency-Key" = String, Header)),
+    params(("Idempotency-Key" = String, Header, pattern = "^[!-~]{1,200}$")),
     responses((status = 202, body = ReceiptResponse), (status = "4XX", body = Problem)))]
 #[post("/landlord/notices")]
 pub async fn submit_landlord_notice(

@@ -1,7 +1,12 @@
 //! Idempotency keys (SPEC §6): the response of a submission is stored in the same transaction
 //! as the notice, keyed by (submitter, key); a replay returns it, a different body under the
-//! same key is 422. The key row is written first, so a concurrent duplicate waits on the unique
-//! index (PostgreSQL) or the write lock (SQLite) and then replays. Keys are kept 7 days.
+//! same key is 422. While the first request with a key is being processed, a duplicate gets 409
+//! with `Retry-After` ([`InFlight`], per instance); once it has committed, duplicates replay.
+//! Across instances (PostgreSQL) the key row is written first, so a duplicate on another
+//! instance waits on the unique index and then replays. Keys are kept 7 days.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 
 use diesel::prelude::*;
 use sha2::{Digest, Sha256};
@@ -11,6 +16,43 @@ use crate::db::{AnyConnection, types};
 use crate::error::ApiError;
 
 pub const RETENTION_DAYS: i64 = 7;
+
+/// The keys this instance is processing right now, as `principal` + NUL + key.
+#[derive(Clone, Default)]
+pub struct InFlight(Arc<Mutex<HashSet<String>>>);
+
+/// A key held while its request runs; released on drop (after the commit, or on failure).
+pub struct Held {
+    set: Arc<Mutex<HashSet<String>>>,
+    id: String,
+}
+
+impl InFlight {
+    /// Hold `key` for `principal`, or 409 (with Retry-After) when a request with it is running.
+    pub fn hold(&self, principal: &str, key: &str) -> Result<Held, ApiError> {
+        let id = format!("{principal}\0{key}");
+        let mut set = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !set.insert(id.clone()) {
+            return Err(ApiError::InFlight);
+        }
+        Ok(Held {
+            set: Arc::clone(&self.0),
+            id,
+        })
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.set
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&self.id);
+    }
+}
 
 /// A stored answer.
 pub struct Stored {

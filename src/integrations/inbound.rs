@@ -24,6 +24,11 @@ use crate::state::AppState;
 #[serde(deny_unknown_fields)]
 pub struct Tenant {
     pub personnummer: String,
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"[^\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"
+    )]
     pub name: String,
 }
 
@@ -33,10 +38,19 @@ pub struct Tenant {
 pub struct EnforcementEvent {
     /// kfm_application_received, kfm_order_issued, kfm_eviction_scheduled, kfm_postponed,
     /// kfm_withdrawn or kfm_executed.
+    #[schema(
+        pattern = "^(kfm_application_received|kfm_order_issued|kfm_eviction_scheduled|kfm_postponed|kfm_withdrawn|kfm_executed)$"
+    )]
     pub event_type: String,
     pub occurred_at: DateTime<Utc>,
     /// Kronofogden's målnummer.
+    #[schema(
+        min_length = 1,
+        max_length = 40,
+        pattern = r"[^\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"
+    )]
     pub kfm_case_number: String,
+    #[schema(pattern = "^[0-9]{4}$")]
     pub municipality_code: String,
     pub tenant: Tenant,
     pub address: Address,
@@ -53,18 +67,35 @@ pub struct EnforcementEvent {
 #[serde(deny_unknown_fields)]
 pub struct LandlordNotice {
     /// termination_served, social_notice_received, payment_confirmed or kfm_withdrawn.
+    #[schema(
+        pattern = "^(termination_served|social_notice_received|payment_confirmed|kfm_withdrawn)$"
+    )]
     pub kind: String,
     pub tenant: Tenant,
     pub address: Address,
+    #[schema(pattern = "^[0-9]{4}$")]
     pub municipality_code: String,
     pub apartment_number: Option<String>,
     pub sent_on: Option<NaiveDate>,
     pub served_on: Option<NaiveDate>,
+    #[schema(pattern = "^(personal|substitute|public_notice|by_enforcement_authority|unknown)$")]
     pub service_method: Option<String>,
+    #[schema(minimum = 0, maximum = 100000000)]
     pub amount_to_reinstate: Option<i64>,
+    #[schema(minimum = 1, maximum = 1000)]
     pub apartment_size_m2: Option<i32>,
+    #[schema(
+        min_length = 1,
+        max_length = 40,
+        pattern = r"[^\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"
+    )]
     pub kfm_case_number: Option<String>,
     /// The landlord's own reference.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"[^\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"
+    )]
     pub reference: Option<String>,
 }
 
@@ -72,8 +103,11 @@ pub struct LandlordNotice {
 #[serde(deny_unknown_fields)]
 pub struct ArrearsPeriod {
     /// `YYYY-MM`.
+    #[schema(pattern = "^[0-9]{4}-(0[1-9]|1[0-2])$")]
     pub month: String,
+    #[schema(minimum = 0, maximum = 1000000)]
     pub amount_due: i64,
+    #[schema(minimum = 0, maximum = 1000000)]
     pub amount_paid: i64,
 }
 
@@ -84,9 +118,18 @@ pub struct ArrearsReport {
     pub tenant: Tenant,
     pub address: Address,
     pub apartment_number: String,
+    #[schema(pattern = "^[0-9]{4}$")]
     pub municipality_code: String,
+    #[schema(min_items = 1, max_items = 36)]
     pub periods: Vec<ArrearsPeriod>,
+    /// The sum of `amount_due − amount_paid` over the periods.
+    #[schema(minimum = 0, maximum = 36000000)]
     pub total_arrears: i64,
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"[^\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"
+    )]
     pub reference: Option<String>,
 }
 
@@ -226,6 +269,18 @@ impl LandlordNotice {
     }
 }
 
+/// 36 months of at most 1 000 000 kronor each.
+const MAX_TOTAL_ARREARS: i64 = 36_000_000;
+
+/// `YYYY-MM` exactly (four-digit year, month 01–12), as the schema's pattern says.
+fn is_year_month(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 7
+        && b[4] == b'-'
+        && b[..4].iter().chain(&b[5..]).all(u8::is_ascii_digit)
+        && matches!(s[5..].parse::<u32>(), Ok(1..=12))
+}
+
 impl ArrearsReport {
     pub fn validate(self) -> Result<Submission, ApiError> {
         let (mut errors, pnr) = common(&self.tenant, &self.address, &self.municipality_code);
@@ -233,7 +288,7 @@ impl ArrearsReport {
             errors.push(FieldError::new("periods", "must list 1–36 months"));
         }
         for (i, p) in self.periods.iter().enumerate() {
-            if NaiveDate::parse_from_str(&format!("{}-01", p.month), "%Y-%m-%d").is_err() {
+            if !is_year_month(&p.month) {
                 errors.push(FieldError::new(
                     format!("periods[{i}].month"),
                     "must be YYYY-MM",
@@ -252,7 +307,12 @@ impl ArrearsReport {
             .iter()
             .map(|p| p.amount_due - p.amount_paid)
             .sum();
-        if self.total_arrears != owed {
+        if !(0..=MAX_TOTAL_ARREARS).contains(&self.total_arrears) {
+            errors.push(FieldError::new(
+                "total_arrears",
+                "must be 0–36000000 kronor",
+            ));
+        } else if self.total_arrears != owed {
             errors.push(FieldError::new(
                 "total_arrears",
                 "must equal the sum of amount_due − amount_paid",
@@ -262,7 +322,9 @@ impl ArrearsReport {
         let req = CreateNoticeRequest {
             kind: "arrears_reported".into(),
             sent_on: Some(today),
-            arrears_amount: Some(self.total_arrears),
+            // In range whenever the report is valid; clamped so an out-of-range total is reported
+            // once, as total_arrears, never as a field the client did not send.
+            arrears_amount: Some(self.total_arrears.clamp(0, MAX_TOTAL_ARREARS)),
             external_ref: self.reference.clone(),
             ..CreateNoticeRequest::default()
         };

@@ -203,25 +203,15 @@ fn find_or_create(
         }
         None => None,
     };
-    let case = CaseRow {
-        id: types::new_id(),
-        organization_id: org.id.clone(),
-        unit_id: unit,
-        household_id: household.id.clone(),
+    let children = households::has_minor(tx, &household.id, sweden::today())?;
+    let case = CaseRow::opened(
+        org.id.clone(),
+        unit,
+        household.id.clone(),
         tenancy_id,
-        status: "new".into(),
-        legal_stage: crate::cases::service::INITIAL_LEGAL_STAGE.into(),
-        risk_level: crate::cases::service::INITIAL_RISK.into(),
-        children_involved: households::has_minor(tx, &household.id, sweden::today())?,
-        assigned_to: None,
-        outcome: None,
-        homelessness_situation: None,
-        closed_at: None,
-        last_activity_at: now,
-        version: 1,
-        created_at: now,
-        updated_at: now,
-    };
+        children,
+        now,
+    );
     cases_repo::insert(tx, &case)?;
     Ok((case, "new_case"))
 }

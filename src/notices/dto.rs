@@ -27,18 +27,35 @@ pub struct CreateNoticeRequest {
     /// social_notice_received, payment_confirmed, rent_commitment_issued,
     /// kfm_application_received, kfm_order_issued, kfm_eviction_scheduled, kfm_postponed,
     /// kfm_withdrawn, kfm_executed.
+    #[schema(
+        pattern = "^(arrears_reported|termination_served|social_notice_received|payment_confirmed|rent_commitment_issued|kfm_application_received|kfm_order_issued|kfm_eviction_scheduled|kfm_postponed|kfm_withdrawn|kfm_executed)$"
+    )]
     pub kind: String,
     pub sent_on: Option<NaiveDate>,
     pub served_on: Option<NaiveDate>,
     /// personal, substitute, public_notice, by_enforcement_authority or unknown.
+    #[schema(pattern = "^(personal|substitute|public_notice|by_enforcement_authority|unknown)$")]
     pub service_method: Option<String>,
     pub received_on: Option<NaiveDate>,
+    #[schema(minimum = 0, maximum = 100000000)]
     pub arrears_amount: Option<i64>,
+    #[schema(minimum = 0, maximum = 100000000)]
     pub amount_to_reinstate: Option<i64>,
+    #[schema(minimum = 1, maximum = 1000)]
     pub apartment_size_m2: Option<i32>,
     /// Kronofogden's målnummer.
+    #[schema(
+        min_length = 1,
+        max_length = 40,
+        pattern = r"[^\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"
+    )]
     pub kfm_case_number: Option<String>,
     /// The landlord's reference.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"[^\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"
+    )]
     pub external_ref: Option<String>,
     pub eviction_at: Option<DateTime<Utc>>,
     /// For kfm_executed: executed, abandoned or moved_voluntarily.

@@ -13,7 +13,7 @@ use crate::auth::Principal;
 use crate::auth::policy::{self, Operation};
 use crate::cases::repo::CaseRow;
 use crate::db::schema::cases;
-use crate::db::{Tx, types, write_tx};
+use crate::db::{Tx, types};
 use crate::domain::deadlines::{self as rules, NoticeKind};
 use crate::domain::legal_stage::{self, Seen};
 use crate::domain::sweden;
@@ -191,17 +191,13 @@ pub async fn create(
     let input = req
         .validate("social_services", sweden::today())
         .map_err(ApiError::Validation)?;
-    state
-        .db
-        .run(move |conn| {
-            write_tx(conn, |tx| {
-                let case =
-                    crate::cases::service::visible_or_404(tx, &who, &case_id, "create_notice")?;
-                let registered = register(tx, &who.actor(), &case, input)?;
-                Ok(to_response(registered.notice, false))
-            })
-        })
-        .await
+    let (scope_who, scope_id) = (who.clone(), case_id.clone());
+    crate::cases::service::scoped_write(state, &scope_who, &scope_id, "create_notice", move |tx| {
+        let case = crate::cases::service::visible_or_404(tx, &who, &case_id, "create_notice")?;
+        let registered = register(tx, &who.actor(), &case, input)?;
+        Ok(to_response(registered.notice, false))
+    })
+    .await
 }
 
 /// `GET /cases/{id}/notices`: the ledger, oldest first, with defects and supersessions.

@@ -33,10 +33,16 @@ impl OrganizationKind {
 #[serde(deny_unknown_fields)]
 pub struct CreateOrganizationRequest {
     pub kind: OrganizationKind,
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"[^\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"
+    )]
     pub name: String,
     /// Swedish organisationsnummer, `NNNNNN-NNNN`.
     pub org_number: Option<String>,
     /// The 4-digit kommunkod; required for municipalities, refused for other kinds.
+    #[schema(pattern = "^[0-9]{4}$")]
     pub municipality_code: Option<String>,
 }
 
@@ -80,6 +86,11 @@ pub struct OrganizationList {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUnitRequest {
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"[^\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"
+    )]
     pub name: String,
 }
 

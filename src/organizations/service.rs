@@ -8,7 +8,7 @@ use super::repo::{self, OrgRow, UnitRow};
 use crate::audit::{self, Changes, NewEvent};
 use crate::auth::Principal;
 use crate::auth::policy::{self, Operation};
-use crate::db::{Db, types, write_tx};
+use crate::db::{Db, types};
 use crate::error::{ApiError, FieldError};
 use crate::pagination::{Cursor, Page};
 
@@ -100,44 +100,42 @@ pub async fn create(
 ) -> Result<OrganizationResponse, ApiError> {
     policy::ensure(&who, Operation::CreateOrganization)?;
     let org_number = validate(&req)?;
-    db.run(move |conn| {
-        write_tx(conn, |tx| {
-            let now = types::now();
-            let row = OrgRow {
-                id: types::new_id(),
-                kind: req.kind.as_str().into(),
-                name: req.name.trim().into(),
-                org_number,
-                municipality_code: req.municipality_code.clone(),
-                intake_unit_id: None,
-                version: 1,
-                created_at: now,
-                updated_at: now,
-            };
-            repo::insert_org(tx, &row).map_err(|e| match ApiError::from(e) {
-                ApiError::Conflict { .. } => ApiError::conflict(
-                    "An organization with this municipality code already exists.",
-                ),
-                other => other,
-            })?;
-            let changes = Changes::new()
-                .created("kind", row.kind.as_str())
-                .created("name", row.name.as_str())
-                .created("org_number", row.org_number.clone())
-                .created("municipality_code", row.municipality_code.clone());
-            audit::record(
-                tx,
-                NewEvent {
-                    actor: &who.actor(),
-                    action: "organization.create",
-                    entity_type: "organization",
-                    entity_id: Some(&row.id),
-                    case_id: None,
-                    changes,
-                },
-            )?;
-            Ok(row.into())
-        })
+    db.write(move |tx| {
+        let now = types::now();
+        let row = OrgRow {
+            id: types::new_id(),
+            kind: req.kind.as_str().into(),
+            name: req.name.trim().into(),
+            org_number,
+            municipality_code: req.municipality_code.clone(),
+            intake_unit_id: None,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        repo::insert_org(tx, &row).map_err(|e| match ApiError::from(e) {
+            ApiError::Conflict { .. } => {
+                ApiError::conflict("An organization with this municipality code already exists.")
+            }
+            other => other,
+        })?;
+        let changes = Changes::new()
+            .created("kind", row.kind.as_str())
+            .created("name", row.name.as_str())
+            .created("org_number", row.org_number.clone())
+            .created("municipality_code", row.municipality_code.clone());
+        audit::record(
+            tx,
+            NewEvent {
+                actor: &who.actor(),
+                action: "organization.create",
+                entity_type: "organization",
+                entity_id: Some(&row.id),
+                case_id: None,
+                changes,
+            },
+        )?;
+        Ok(row.into())
     })
     .await
 }
@@ -175,42 +173,40 @@ pub async fn create_unit(
     if !valid_name(&req.name) {
         return Err(ApiError::field("name", "must be 1–200 characters"));
     }
-    db.run(move |conn| {
-        write_tx(conn, |tx| {
-            let org = repo::find_scoped(tx, &org_id, who.org_filter())?;
-            if org.kind != "municipality" {
-                return Err(ApiError::conflict(
-                    "Units belong to municipalities' social services.",
-                ));
-            }
-            let now = types::now();
-            let unit = UnitRow {
-                id: types::new_id(),
-                organization_id: org.id.clone(),
-                name: req.name.trim().into(),
-                version: 1,
-                created_at: now,
-                updated_at: now,
-            };
-            repo::insert_unit(tx, &unit)?;
-            let intake = repo::set_intake_unit_if_unset(tx, &org.id, &unit.id, now)?;
-            let changes = Changes::new()
-                .created("organization_id", unit.organization_id.as_str())
-                .created("name", unit.name.as_str())
-                .created("intake_unit", intake);
-            audit::record(
-                tx,
-                NewEvent {
-                    actor: &who.actor(),
-                    action: "unit.create",
-                    entity_type: "unit",
-                    entity_id: Some(&unit.id),
-                    case_id: None,
-                    changes,
-                },
-            )?;
-            Ok(unit.into())
-        })
+    db.write(move |tx| {
+        let org = repo::find_scoped(tx, &org_id, who.org_filter())?;
+        if org.kind != "municipality" {
+            return Err(ApiError::conflict(
+                "Units belong to municipalities' social services.",
+            ));
+        }
+        let now = types::now();
+        let unit = UnitRow {
+            id: types::new_id(),
+            organization_id: org.id.clone(),
+            name: req.name.trim().into(),
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        repo::insert_unit(tx, &unit)?;
+        let intake = repo::set_intake_unit_if_unset(tx, &org.id, &unit.id, now)?;
+        let changes = Changes::new()
+            .created("organization_id", unit.organization_id.as_str())
+            .created("name", unit.name.as_str())
+            .created("intake_unit", intake);
+        audit::record(
+            tx,
+            NewEvent {
+                actor: &who.actor(),
+                action: "unit.create",
+                entity_type: "unit",
+                entity_id: Some(&unit.id),
+                case_id: None,
+                changes,
+            },
+        )?;
+        Ok(unit.into())
     })
     .await
 }

@@ -118,10 +118,3 @@ pub fn insert(
         .execute(conn)?;
     Ok(row)
 }
-
-pub fn find_many(conn: &mut AnyConnection, ids: &[String]) -> QueryResult<Vec<PersonRow>> {
-    persons::table
-        .filter(persons::id.eq_any(ids))
-        .select(PersonRow::as_select())
-        .load(conn)
-}

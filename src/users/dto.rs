@@ -12,9 +12,16 @@ use crate::db::types::utc;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUserRequest {
+    #[schema(pattern = "^[a-z0-9._-]{3,64}$")]
     pub username: String,
     /// At least 12 characters.
+    #[schema(min_length = 12, max_length = 1024)]
     pub password: String,
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"[^\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"
+    )]
     pub display_name: String,
     pub role: Role,
     pub organization_id: String,
@@ -47,7 +54,13 @@ pub struct UpdateUserRequest {
     #[schema(value_type = Option<String>, nullable)]
     pub unit_id: Option<Option<String>>,
     pub status: Option<UserStatus>,
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"[^\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"
+    )]
     pub display_name: Option<String>,
+    #[schema(min_length = 12, max_length = 1024)]
     pub password: Option<String>,
 }
 

@@ -7,7 +7,7 @@ use super::repo::{self, NewUserRow, UserChanges};
 use crate::audit::{self, Changes, NewEvent};
 use crate::auth::policy::{self, Operation};
 use crate::auth::{Principal, Role, password};
-use crate::db::{AnyConnection, Db, types, write_tx};
+use crate::db::{AnyConnection, Db, types};
 use crate::error::{ApiError, FieldError};
 use crate::http::etag::IfMatch;
 use crate::organizations::repo as orgs;
@@ -119,40 +119,38 @@ pub async fn create(
     let hash = state.hasher.hash(req.password).await?;
     state
         .db
-        .run(move |conn| {
-            write_tx(conn, |tx| {
-                check_placement(
-                    tx,
-                    who.org_filter(),
-                    req.role,
-                    &req.organization_id,
-                    req.unit_id.as_deref(),
-                )?;
-                if repo::find_by_username(tx, &username)?.is_some() {
-                    return Err(ApiError::conflict("The username is taken."));
-                }
-                let user = insert_user(
-                    tx,
-                    &username,
-                    &req.display_name,
-                    &hash,
-                    req.role,
-                    &req.organization_id,
-                    req.unit_id.as_deref(),
-                )?;
-                audit::record(
-                    tx,
-                    NewEvent {
-                        actor: &who.actor(),
-                        action: "user.create",
-                        entity_type: "user",
-                        entity_id: Some(&user.id),
-                        case_id: None,
-                        changes: created_changes(&user),
-                    },
-                )?;
-                Ok(user.into())
-            })
+        .write(move |tx| {
+            check_placement(
+                tx,
+                who.org_filter(),
+                req.role,
+                &req.organization_id,
+                req.unit_id.as_deref(),
+            )?;
+            if repo::find_by_username(tx, &username)?.is_some() {
+                return Err(ApiError::conflict("The username is taken."));
+            }
+            let user = insert_user(
+                tx,
+                &username,
+                &req.display_name,
+                &hash,
+                req.role,
+                &req.organization_id,
+                req.unit_id.as_deref(),
+            )?;
+            audit::record(
+                tx,
+                NewEvent {
+                    actor: &who.actor(),
+                    action: "user.create",
+                    entity_type: "user",
+                    entity_id: Some(&user.id),
+                    case_id: None,
+                    changes: created_changes(&user),
+                },
+            )?;
+            Ok(user.into())
         })
         .await
 }
@@ -224,84 +222,82 @@ pub async fn update(
     };
     state
         .db
-        .run(move |conn| {
-            write_tx(conn, |tx| {
-                let before = repo::find_scoped(tx, &id, who.org_filter())?;
-                if before.version != expected {
-                    return Err(ApiError::PreconditionFailed);
-                }
-                let role = req
-                    .role
-                    .map_or(before.role.clone(), |r| r.as_str().to_owned());
-                let unit = req.unit_id.clone().unwrap_or(before.unit_id.clone());
-                if before.id == who.user_id
-                    && (role != before.role || req.status == Some(super::dto::UserStatus::Disabled))
-                {
-                    return Err(ApiError::conflict(
-                        "You cannot demote or disable your own account.",
-                    ));
-                }
-                if req.role.is_some() || req.unit_id.is_some() {
-                    let role = Role::parse(&role)
-                        .ok_or_else(|| ApiError::Internal("stored role".into()))?;
-                    check_placement(
-                        tx,
-                        who.org_filter(),
-                        role,
-                        &before.organization_id,
-                        unit.as_deref(),
-                    )?;
-                }
-                let status = req
-                    .status
-                    .map_or(before.status.clone(), |s| s.as_str().to_owned());
-                let display = req
-                    .display_name
-                    .as_deref()
-                    .map(str::trim)
-                    .unwrap_or(&before.display_name)
-                    .to_owned();
-                let changes = Changes::new()
-                    .field("role", before.role.as_str(), role.as_str())
-                    .field("unit_id", before.unit_id.clone(), unit.clone())
-                    .field("status", before.status.as_str(), status.as_str())
-                    .field(
-                        "display_name",
-                        before.display_name.as_str(),
-                        display.as_str(),
-                    )
-                    .secret("password", new_hash.is_some());
-                if changes.is_empty() {
-                    return Ok(before.into());
-                }
-                // Role, unit, status and password changes refuse every token issued before.
-                let bump = role != before.role
-                    || unit != before.unit_id
-                    || status != before.status
-                    || new_hash.is_some();
-                let set = UserChanges {
-                    role: Some(&role),
-                    unit_id: Some(unit.as_deref()),
-                    status: Some(&status),
-                    display_name: Some(&display),
-                    password_hash: new_hash.as_deref(),
-                };
-                if !repo::update_versioned(tx, &id, expected, &set, bump, types::now())? {
-                    return Err(ApiError::PreconditionFailed);
-                }
-                audit::record(
+        .write(move |tx| {
+            let before = repo::find_scoped(tx, &id, who.org_filter())?;
+            if before.version != expected {
+                return Err(ApiError::PreconditionFailed);
+            }
+            let role = req
+                .role
+                .map_or(before.role.clone(), |r| r.as_str().to_owned());
+            let unit = req.unit_id.clone().unwrap_or(before.unit_id.clone());
+            if before.id == who.user_id
+                && (role != before.role || req.status == Some(super::dto::UserStatus::Disabled))
+            {
+                return Err(ApiError::conflict(
+                    "You cannot demote or disable your own account.",
+                ));
+            }
+            if req.role.is_some() || req.unit_id.is_some() {
+                let role =
+                    Role::parse(&role).ok_or_else(|| ApiError::Internal("stored role".into()))?;
+                check_placement(
                     tx,
-                    NewEvent {
-                        actor: &who.actor(),
-                        action: "user.update",
-                        entity_type: "user",
-                        entity_id: Some(&id),
-                        case_id: None,
-                        changes,
-                    },
+                    who.org_filter(),
+                    role,
+                    &before.organization_id,
+                    unit.as_deref(),
                 )?;
-                Ok(repo::find(tx, &id)?.into())
-            })
+            }
+            let status = req
+                .status
+                .map_or(before.status.clone(), |s| s.as_str().to_owned());
+            let display = req
+                .display_name
+                .as_deref()
+                .map(str::trim)
+                .unwrap_or(&before.display_name)
+                .to_owned();
+            let changes = Changes::new()
+                .field("role", before.role.as_str(), role.as_str())
+                .field("unit_id", before.unit_id.clone(), unit.clone())
+                .field("status", before.status.as_str(), status.as_str())
+                .field(
+                    "display_name",
+                    before.display_name.as_str(),
+                    display.as_str(),
+                )
+                .secret("password", new_hash.is_some());
+            if changes.is_empty() {
+                return Ok(before.into());
+            }
+            // Role, unit, status and password changes refuse every token issued before.
+            let bump = role != before.role
+                || unit != before.unit_id
+                || status != before.status
+                || new_hash.is_some();
+            let set = UserChanges {
+                role: Some(&role),
+                unit_id: Some(unit.as_deref()),
+                status: Some(&status),
+                display_name: Some(&display),
+                password_hash: new_hash.as_deref(),
+            };
+            if !repo::update_versioned(tx, &id, expected, &set, bump, types::now())? {
+                return Err(ApiError::PreconditionFailed);
+            }
+            audit::record(
+                tx,
+                NewEvent {
+                    actor: &who.actor(),
+                    action: "user.update",
+                    entity_type: "user",
+                    entity_id: Some(&id),
+                    case_id: None,
+                    changes,
+                },
+            )?;
+            Ok(repo::find(tx, &id)?.into())
         })
         .await
 }

@@ -31,6 +31,19 @@ fn login_me_refresh_rotation_and_reuse_revokes_the_family() {
             .json(json!({"refresh_token": second}))
             .send()
             .problem(401);
+        // Row 8: the reuse is an audit event.
+        #[derive(diesel::QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        use diesel::RunQueryDsl;
+        let reuse = diesel::sql_query(
+            "SELECT COUNT(*) AS n FROM audit_events WHERE action = 'auth.refresh_reuse'",
+        )
+        .get_result::<N>(&mut app.connect())
+        .expect("count");
+        assert_eq!(reuse.n, 1, "one auth.refresh_reuse event");
         assert_eq!(app.verify()["ok"], true);
     });
 }
@@ -252,4 +265,56 @@ fn jwt_attacks_are_refused_over_http() {
         .problem(401);
     // No token at all.
     app.req("GET", "/api/v1/me").send().problem(401);
+}
+
+/// Row 9: a refresh token unused for 30 minutes is refused (idle), and no refresh extends a
+/// session past its absolute limit (`KVAR_REFRESH_TOKEN_TTL_SECS`, 8 h by default).
+#[test]
+fn refresh_is_refused_after_the_idle_and_the_absolute_session_timeout() {
+    use diesel::prelude::*;
+    use kvar::db::schema::refresh_tokens as rt;
+    each_backend(|b| {
+        let app = TestApp::spawn(b);
+        let t = app.login("admin", ADMIN_PASSWORD);
+        let (created, expires): (chrono::NaiveDateTime, chrono::NaiveDateTime) = rt::table
+            .select((rt::created_at, rt::expires_at))
+            .first(&mut app.connect())
+            .expect("token row");
+        assert_eq!(
+            expires - created,
+            chrono::Duration::minutes(30),
+            "idle window"
+        );
+
+        // Idle: the token's window has passed.
+        let past = chrono::Utc::now().naive_utc() - chrono::Duration::seconds(1);
+        diesel::update(rt::table)
+            .set(rt::expires_at.eq(past))
+            .execute(&mut app.connect())
+            .expect("age the token");
+        app.req("POST", "/api/v1/auth/refresh")
+            .json(json!({"refresh_token": t.refresh}))
+            .send()
+            .problem(401);
+
+        // Absolute: a session that began 8 h ago cannot be refreshed, though its token is fresh.
+        let t2 = app.login("admin", ADMIN_PASSWORD);
+        let began = chrono::Utc::now().naive_utc() - chrono::Duration::hours(8);
+        diesel::update(rt::table.filter(rt::expires_at.gt(past)))
+            .set(rt::created_at.eq(began))
+            .execute(&mut app.connect())
+            .expect("age the session");
+        app.req("POST", "/api/v1/auth/refresh")
+            .json(json!({"refresh_token": t2.refresh}))
+            .send()
+            .problem(401);
+
+        // A session within both limits still refreshes.
+        let t3 = app.login("admin", ADMIN_PASSWORD);
+        let r = app
+            .req("POST", "/api/v1/auth/refresh")
+            .json(json!({"refresh_token": t3.refresh}))
+            .send();
+        assert_eq!(r.status, 200, "{}", r.body);
+    });
 }

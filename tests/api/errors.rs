@@ -65,3 +65,61 @@ fn a_panicking_handler_is_a_500_problem_and_the_server_lives_on() {
     }
     assert_eq!(app.req("GET", "/health/live").send().status, 200);
 }
+
+/// Row 15: page size, body size on every body-reading path, and an oversized request head.
+#[test]
+fn limits_on_page_size_body_size_and_header_size_hold() {
+    use std::io::{Read, Write};
+    let app = TestApp::spawn(Backend::Sqlite);
+    let w = crate::casework::world(&app);
+    let c = crate::integrations::clients(&app, &w);
+    for (path, token) in [
+        ("/api/v1/cases?limit=10000", &w.supervisor_a.1),
+        ("/api/v1/users?limit=10000", &w.admin),
+        ("/api/v1/audit/events?limit=10000", &w.auditor.1),
+        ("/api/v1/enforcement/receipts?limit=10000", &c.kfm),
+    ] {
+        let r = app.get(path, token);
+        assert!(r.status == 400 || r.status == 422, "{path}: {}", r.body);
+        r.problem(r.status);
+    }
+    assert_eq!(
+        app.get("/api/v1/cases?limit=100", &w.supervisor_a.1).status,
+        200
+    );
+    // 65 KiB of JSON: the extractor path and the raw-payload path of the submissions.
+    let big = format!("{{\"body\":\"{}\"}}", "a".repeat(65 * 1024));
+    for (path, token) in [
+        ("/api/v1/households", &w.supervisor_a.1),
+        ("/api/v1/enforcement/events", &c.kfm),
+    ] {
+        app.req("POST", path)
+            .token(token)
+            .header("idempotency-key", "big")
+            .raw("application/json", big.clone().into_bytes())
+            .send()
+            .problem(413);
+    }
+    // A 200 KiB header: refused (431/400) or the connection closed, never a hang or a crash.
+    let addr = app.base.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .expect("timeout");
+    let head = format!(
+        "GET /health/live HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(200 * 1024)
+    );
+    let _ = s.write_all(head.as_bytes());
+    let mut answer = Vec::new();
+    let _ = s.read_to_end(&mut answer);
+    let text = String::from_utf8_lossy(&answer);
+    assert!(
+        answer.is_empty() || text.starts_with("HTTP/1.1 431") || text.starts_with("HTTP/1.1 400"),
+        "{text}"
+    );
+    assert_eq!(
+        app.req("GET", "/health/live").send().status,
+        200,
+        "the server lives on"
+    );
+}

@@ -2,18 +2,23 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
+mod access_log;
 mod admin;
 mod audit;
 mod auth;
 mod authz;
+mod canary;
 pub mod casework;
 mod cli;
 mod demo;
 mod errors;
 mod hygiene;
-mod integrations;
+pub mod integrations;
 mod legal_clock;
+mod mass_assignment;
 mod openapi_doc;
 mod ops;
+mod races;
 mod schema_parity;
+mod supply_chain;
 mod support;

@@ -102,7 +102,10 @@ pub fn prepare(
     )
     .map_err(|e| format!("bootstrap failed: {e}"))?;
     drop(conn);
-    Ok((AppState::new(Db::new(pool, backend), keys, settings), first))
+    Ok((
+        AppState::new(Db::new(pool, backend), keys, settings)?,
+        first,
+    ))
 }
 
 /// `kvar serve`: run until SIGTERM or Ctrl-C, then drain in-flight requests.
@@ -123,6 +126,7 @@ pub async fn serve(settings: Settings, keys: Keys) -> Result<(), String> {
     let sealer = crate::audit::sealer::spawn(
         state.db.clone(),
         state.keys.audit.clone(),
+        state.checkpoints.clone(),
         stop_background.clone(),
     );
     let data = web::Data::new(state.clone());

@@ -84,7 +84,18 @@ pub enum AdminCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Seal pending events, then verify the whole chain: prints `ok n=…` or the first broken
-    /// sequence number (exit status 1).
-    Verify,
+    /// Seal pending events, then verify the whole chain against the signed checkpoints (the
+    /// database's, the sink's, and any given with --checkpoints): prints `ok n=…` or the first
+    /// broken sequence number (exit status 1).
+    Verify {
+        /// A JSON-lines file of exported checkpoints to hold the chain to (repeatable).
+        #[arg(long = "checkpoints", value_name = "FILE")]
+        checkpoints: Vec<std::path::PathBuf>,
+    },
+    /// Seal pending events and sign a checkpoint of the chain head now (if it moved since the
+    /// last one); prints it as one JSON line and appends it to the sink.
+    Checkpoint,
+    /// Print every signed checkpoint in the database, one JSON line each (the sink's format),
+    /// after a line with the public key that verifies them.
+    Checkpoints,
 }

@@ -10,6 +10,50 @@ use crate::crypto::Keys;
 use crate::db::{self, AnyConnection, write_tx};
 use crate::error::ApiError;
 
+/// `kvar audit verify | checkpoint | checkpoints`.
+fn audit(
+    conn: &mut AnyConnection,
+    settings: &Settings,
+    keys: &Keys,
+    command: AuditCommand,
+) -> Result<bool, String> {
+    let cfg = crate::audit::checkpoint::Config::new(settings, keys)?;
+    match command {
+        AuditCommand::Verify { checkpoints } => {
+            let mut extra = Vec::new();
+            for file in &checkpoints {
+                if !file.exists() {
+                    return Err(format!("--checkpoints: {} does not exist", file.display()));
+                }
+                extra.extend(crate::audit::checkpoint::read_sink(file)?);
+            }
+            let report = crate::audit::verify::seal_and_verify(conn, &keys.audit, &cfg, extra)
+                .map_err(|e| e.to_string())?;
+            println!("{report}");
+            Ok(report.ok)
+        }
+        AuditCommand::Checkpoint => {
+            match sealer::seal_and_checkpoint(conn, &keys.audit, &cfg).map_err(|e| e.to_string())? {
+                Some(cp) => println!("{}", serde_json::to_string(&cp).map_err(|e| e.to_string())?),
+                None => println!("no new checkpoint: the chain has not moved since the last one"),
+            }
+            Ok(true)
+        }
+        AuditCommand::Checkpoints => {
+            println!(
+                "{}",
+                serde_json::json!({"public_key": cfg.signer.public_key_base64(), "key_id": cfg.signer.key_id()})
+            );
+            for cp in
+                crate::audit::checkpoint::list(conn, 0, i64::MAX).map_err(|e| e.to_string())?
+            {
+                println!("{}", serde_json::to_string(&cp).map_err(|e| e.to_string())?);
+            }
+            Ok(true)
+        }
+    }
+}
+
 /// Run a subcommand: 0 ok, 1 failed, 2 bad configuration.
 pub fn run(command: Command) -> i32 {
     let settings = match Settings::from_env() {
@@ -46,15 +90,9 @@ pub fn run(command: Command) -> i32 {
             Ok(true)
         }),
         Command::Admin { command } => with_conn(&settings, |conn| admin(conn, command)),
-        Command::Audit {
-            command: AuditCommand::Verify,
-        } => with_conn(&settings, |conn| {
-            sealer::seal_all(conn, &keys.audit).map_err(|e| e.to_string())?;
-            let report =
-                crate::audit::verify::verify(conn, &keys.audit).map_err(|e| e.to_string())?;
-            println!("{report}");
-            Ok(report.ok)
-        }),
+        Command::Audit { command } => {
+            with_conn(&settings, |conn| audit(conn, &settings, &keys, command))
+        }
         Command::Demo { households, seed } => {
             crate::demo::run(settings, keys, crate::demo::Options { households, seed })
         }

@@ -32,12 +32,12 @@ pub enum LogFormat {
     Json,
 }
 
-/// Where the four secret keys come from.
+/// Where the five secret keys come from.
 #[derive(Clone)]
 pub struct KeySettings {
     /// Base64 values from `KVAR_JWT_KEY`, `KVAR_AUDIT_KEY`, `KVAR_FIELD_KEY`,
-    /// `KVAR_BLIND_INDEX_KEY`, in that order (None: not set).
-    pub from_env: [Option<String>; 4],
+    /// `KVAR_BLIND_INDEX_KEY`, `KVAR_CHECKPOINT_KEY`, in that order (None: not set).
+    pub from_env: [Option<String>; 5],
 }
 
 impl std::fmt::Debug for KeySettings {
@@ -67,6 +67,12 @@ pub struct Settings {
     /// After SIGTERM: how long readiness answers 503 while requests are still served, before
     /// the listener closes and in-flight requests drain.
     pub shutdown_grace: Duration,
+    /// Signed audit checkpoints: at least this often while the chain grows...
+    pub checkpoint_interval: Duration,
+    /// ...and at least every this many events.
+    pub checkpoint_every_events: u32,
+    /// The external sink every checkpoint is appended to (None: `KVAR_CHECKPOINT_FILE=off`).
+    pub checkpoint_file: Option<PathBuf>,
     pub keys: KeySettings,
 }
 
@@ -83,11 +89,12 @@ impl std::fmt::Debug for Settings {
     }
 }
 
-pub const KEY_VARS: [&str; 4] = [
+pub const KEY_VARS: [&str; 5] = [
     "KVAR_JWT_KEY",
     "KVAR_AUDIT_KEY",
     "KVAR_FIELD_KEY",
     "KVAR_BLIND_INDEX_KEY",
+    "KVAR_CHECKPOINT_KEY",
 ];
 
 impl Settings {
@@ -128,6 +135,11 @@ impl Settings {
             }
         }
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let checkpoint_file = match get("KVAR_CHECKPOINT_FILE") {
+            Some(v) if v.trim() == "off" => None,
+            Some(v) => Some(PathBuf::from(v)),
+            None => Some(data_dir.join("audit-checkpoints.jsonl")),
+        };
         Ok(Settings {
             env,
             database_url,
@@ -166,6 +178,17 @@ impl Settings {
             shutdown_grace: Duration::from_millis(
                 number(&get, "KVAR_SHUTDOWN_GRACE_MS", 2000, 0, 60_000)?.into(),
             ),
+            checkpoint_interval: Duration::from_secs(
+                number(&get, "KVAR_CHECKPOINT_INTERVAL_SECS", 300, 1, 86_400)?.into(),
+            ),
+            checkpoint_every_events: number(
+                &get,
+                "KVAR_CHECKPOINT_EVERY_EVENTS",
+                10_000,
+                1,
+                10_000_000,
+            )?,
+            checkpoint_file,
             keys,
         })
     }

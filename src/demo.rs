@@ -1076,11 +1076,12 @@ async fn seed_all(st: &AppState, households: u32, seed: u64) -> Result<Report, S
     }
     // Seal the chain now rather than leave it to the next `kvar serve`.
     let key = st.keys.audit.clone();
+    let cfg = st.checkpoints.clone();
     let audit = st
         .db
         .run(move |conn| {
-            crate::audit::sealer::seal_all(conn, &key)?;
-            Ok(crate::audit::verify::verify(conn, &key)?.to_string())
+            crate::audit::sealer::seal_and_checkpoint(conn, &key, &cfg)?;
+            Ok(crate::audit::verify::seal_and_verify(conn, &key, &cfg, Vec::new())?.to_string())
         })
         .await
         .map_err(problem)?;

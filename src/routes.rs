@@ -29,6 +29,7 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
                 .service(users::handlers::get_user)
                 .service(users::handlers::update_user)
                 .service(audit::handlers::verify_audit)
+                .service(audit::handlers::list_audit_checkpoints)
                 .service(cases::handlers::list_audit_events)
                 .service(households::handlers::create_household)
                 .service(households::handlers::get_household)

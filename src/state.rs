@@ -27,13 +27,16 @@ pub struct AppState {
     pub shutting_down: Arc<AtomicBool>,
     /// Idempotency keys being processed by this instance.
     pub inflight: crate::integrations::idempotency::InFlight,
+    /// Signed audit checkpoints: signer, schedule, external sink.
+    pub checkpoints: crate::audit::checkpoint::Config,
 }
 
 impl AppState {
-    pub fn new(db: Db, keys: Keys, settings: Settings) -> Self {
+    pub fn new(db: Db, keys: Keys, settings: Settings) -> Result<Self, String> {
         crate::metrics::init();
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        AppState {
+        let checkpoints = crate::audit::checkpoint::Config::new(&settings, &keys)?;
+        Ok(AppState {
             db,
             tokens: TokenIssuer::new(&keys.jwt, settings.access_token_ttl),
             // Hashes may take half the cores at most: reads keep the rest during a login storm.
@@ -46,7 +49,8 @@ impl AppState {
             settings: Arc::new(settings),
             shutting_down: Arc::new(AtomicBool::new(false)),
             inflight: Default::default(),
-        }
+            checkpoints,
+        })
     }
 
     pub fn is_shutting_down(&self) -> bool {

@@ -9,10 +9,12 @@
 //! transaction, keeps commits from serializing on PostgreSQL (as Certificate Transparency logs
 //! merge entries). Triggers make `audit_events` and `audit_chain` append-only on both backends.
 //! [`verify`] walks the chain and reports the first broken sequence number, and unsealed events
-//! older than the bound.
+//! older than the bound, and holds the chain to the signed [`checkpoint`]s (in the database and
+//! in the external sink), which catches a cut-off tail or a rewrite by someone holding the key.
 
 pub mod access;
 pub mod chain;
+pub mod checkpoint;
 pub mod handlers;
 pub mod record;
 pub mod sealer;

@@ -9,6 +9,7 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
 use super::chain::{self, EventFields, GENESIS};
+use super::checkpoint;
 use crate::db::schema::{audit_chain, audit_events, audit_pending};
 use crate::db::{AnyConnection, Db, Tx, types, write_tx};
 
@@ -124,30 +125,64 @@ pub fn seal_all(conn: &mut AnyConnection, key: &[u8]) -> QueryResult<usize> {
     }
 }
 
+/// Seal everything pending, then sign a checkpoint of the head if the chain moved since the
+/// last one (at shutdown, and `kvar audit checkpoint`). The checkpoint is exported to the sink
+/// after it is committed.
+pub fn seal_and_checkpoint(
+    conn: &mut AnyConnection,
+    key: &[u8],
+    cfg: &checkpoint::Config,
+) -> QueryResult<Option<checkpoint::Checkpoint>> {
+    seal_all(conn, key)?;
+    let cp = write_tx(conn, |tx| {
+        checkpoint::write_if_due(tx, &cfg.signer, &cfg.policy, types::now(), true)
+    })?;
+    if let Some(cp) = &cp {
+        cfg.export(cp);
+    }
+    Ok(cp)
+}
+
 /// Start the background sealer thread; it stops when `stop` is set. Its transactions go
 /// through [`Db::write_blocking`] (on SQLite the single writer, so it never polls for the lock).
+/// After each batch it signs a checkpoint when one is due, and exports it once committed.
 pub fn spawn(
     db: Db,
     key: Vec<u8>,
+    checkpoints: checkpoint::Config,
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
 ) -> std::thread::JoinHandle<()> {
     let key = std::sync::Arc::new(key);
+    let cfg = std::sync::Arc::new(checkpoints);
     std::thread::spawn(move || {
         use std::sync::atomic::Ordering;
         while !stop.load(Ordering::Relaxed) {
-            let k = key.clone();
+            let (k, c) = (key.clone(), cfg.clone());
             let sealed = db
-                .write_blocking(move |tx| Ok(seal_in(tx, &k)?))
+                .write_blocking(move |tx| {
+                    let n = seal_in(tx, &k)?;
+                    let cp =
+                        checkpoint::write_if_due(tx, &c.signer, &c.policy, types::now(), false)?;
+                    Ok((n, cp))
+                })
                 .map_err(|e| e.to_string());
             match sealed {
-                Ok(n) if n == BATCH as usize => continue,
-                Ok(_) => {}
+                Ok((n, cp)) => {
+                    if let Some(cp) = cp {
+                        cfg.export(&cp);
+                    }
+                    if n == BATCH as usize {
+                        continue;
+                    }
+                }
                 Err(e) => tracing::warn!(error = %e, "audit sealer could not run; retrying"),
             }
             std::thread::sleep(INTERVAL);
         }
-        if let Ok(mut c) = db.pool().get() {
-            let _ = seal_all(&mut c, &key);
+        if let Ok(mut c) = db.pool().get()
+            && let Err(e) = seal_and_checkpoint(&mut c, &key, &cfg)
+        {
+            tracing::warn!(error = %e, "audit sealer could not seal or checkpoint at shutdown");
         }
     })
 }

@@ -1,4 +1,6 @@
-//! Walks the chain and reports the first broken sequence number.
+//! Walks the chain and reports the first broken sequence number, holding it to the signed
+//! checkpoints it is given (a checkpoint past the end of the chain means the tail was cut off;
+//! a different hash at a checkpoint means the chain was rewritten up to there).
 
 use chrono::Duration as ChronoDuration;
 use diesel::prelude::*;
@@ -6,6 +8,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::chain::{self, GENESIS};
+use super::checkpoint::{self, Checkpoint};
 use super::sealer::{BOUND, EventRow};
 use crate::db::schema::{audit_chain, audit_events};
 use crate::db::{AnyConnection, types};
@@ -22,13 +25,24 @@ pub struct VerifyReport {
     pub first_broken_seq: Option<i64>,
     /// Events older than the sealing bound that are not in the chain.
     pub unsealed_overdue: i64,
+    /// Signed checkpoints the chain was held to (from the database and the external sink).
+    pub checkpoints: i64,
+    /// What is wrong, in words (no event content).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
 }
 
 impl std::fmt::Display for VerifyReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match (self.ok, self.first_broken_seq) {
-            (true, _) => write!(f, "ok n={}", self.events),
-            (false, Some(seq)) => write!(f, "broken at seq={} (checked n={})", seq, self.events),
+            (true, _) => write!(f, "ok n={} checkpoints={}", self.events, self.checkpoints),
+            (false, Some(seq)) => write!(
+                f,
+                "broken at seq={} (checked n={}): {}",
+                seq,
+                self.events,
+                self.problem.as_deref().unwrap_or("")
+            ),
             (false, None) => write!(
                 f,
                 "broken: {} event(s) unsealed past the bound (checked n={})",
@@ -43,8 +57,67 @@ const PAGE: i64 = 1000;
 /// (seq, event_id, prev_hash, hash) of a chain row, and its event if it still exists.
 type ChainRow = ((i64, i64, String, String), Option<EventRow>);
 
-/// Verify the whole chain.
-pub fn verify(conn: &mut AnyConnection, key: &[u8]) -> QueryResult<VerifyReport> {
+/// What the chain is held to: signed checkpoints and the key that must have signed them.
+pub struct Anchors<'a> {
+    pub public_key: &'a ed25519_dalek::VerifyingKey,
+    pub checkpoints: &'a [Checkpoint],
+}
+
+/// The earliest finding wins.
+fn note(found: &mut Option<(i64, String)>, seq: i64, problem: String) {
+    if found.as_ref().is_none_or(|(s, _)| seq < *s) {
+        *found = Some((seq, problem));
+    }
+}
+
+/// Seal what is committed, then verify the chain against every checkpoint this installation
+/// knows (database and sink) and `extra` ones (files an auditor kept).
+pub fn seal_and_verify(
+    conn: &mut AnyConnection,
+    key: &[u8],
+    cfg: &checkpoint::Config,
+    extra: Vec<Checkpoint>,
+) -> Result<VerifyReport, crate::error::ApiError> {
+    super::sealer::seal_all(conn, key)?;
+    let mut all = cfg.all(conn).map_err(crate::error::ApiError::Internal)?;
+    all.extend(extra);
+    let public_key = cfg.signer.public_key();
+    let anchors = Anchors {
+        public_key: &public_key,
+        checkpoints: &all,
+    };
+    Ok(verify(conn, key, &anchors)?)
+}
+
+/// Verify the whole chain against `anchors`.
+pub fn verify(
+    conn: &mut AnyConnection,
+    key: &[u8],
+    anchors: &Anchors<'_>,
+) -> QueryResult<VerifyReport> {
+    let mut found: Option<(i64, String)> = None;
+    let mut signed = std::collections::BTreeMap::new();
+    for cp in anchors.checkpoints {
+        if !checkpoint::signature_ok(anchors.public_key, cp) {
+            note(
+                &mut found,
+                cp.seq,
+                format!(
+                    "the checkpoint at seq={} is not signed by this installation's key",
+                    cp.seq
+                ),
+            );
+        } else if signed
+            .insert(cp.seq, cp.hash.as_str())
+            .is_some_and(|h| h != cp.hash)
+        {
+            note(
+                &mut found,
+                cp.seq,
+                format!("two signed checkpoints disagree at seq={}", cp.seq),
+            );
+        }
+    }
     let mut expected_seq = 1_i64;
     let mut prev = GENESIS.to_owned();
     let mut first_broken = None;
@@ -75,6 +148,15 @@ pub fn verify(conn: &mut AnyConnection, key: &[u8]) -> QueryResult<VerifyReport>
                 first_broken = Some(expected_seq);
                 break 'pages;
             }
+            if signed.get(&seq).is_some_and(|h| *h != hash) {
+                note(
+                    &mut found,
+                    seq,
+                    format!(
+                        "the chain differs from the signed checkpoint at seq={seq}: rewritten at or before it"
+                    ),
+                );
+            }
             prev = hash;
             expected_seq += 1;
         }
@@ -89,10 +171,40 @@ pub fn verify(conn: &mut AnyConnection, key: &[u8]) -> QueryResult<VerifyReport>
         .filter(audit_events::at.lt(cutoff))
         .count()
         .get_result(conn)?;
+    let events = expected_seq - 1;
+    if let Some(seq) = first_broken {
+        note(
+            &mut found,
+            seq,
+            format!("the event, hash, link or position at seq={seq} is wrong"),
+        );
+    } else if let Some((&last, _)) = signed.last_key_value()
+        && last > events
+    {
+        note(
+            &mut found,
+            events + 1,
+            format!(
+                "the chain ends at seq={events} but a signed checkpoint covers seq={last}: the tail was cut off"
+            ),
+        );
+    }
+    let (first_broken_seq, problem) = match found {
+        Some((seq, p)) => (Some(seq), Some(p)),
+        None if unsealed_overdue > 0 => (
+            None,
+            Some(format!(
+                "{unsealed_overdue} event(s) unsealed past the bound"
+            )),
+        ),
+        None => (None, None),
+    };
     Ok(VerifyReport {
-        ok: first_broken.is_none() && unsealed_overdue == 0,
-        events: expected_seq - 1,
-        first_broken_seq: first_broken,
+        ok: first_broken_seq.is_none() && unsealed_overdue == 0,
+        events,
+        first_broken_seq,
         unsealed_overdue,
+        checkpoints: signed.len() as i64,
+        problem,
     })
 }

@@ -40,6 +40,7 @@ operations!(
     GetUser => "get_user",
     UpdateUser => "update_user",
     VerifyAudit => "verify_audit",
+    ListAuditCheckpoints => "list_audit_checkpoints",
     ListAuditEvents => "list_audit_events",
     CreateHousehold => "create_household",
     GetHousehold => "get_household",
@@ -133,6 +134,10 @@ const POLICY: &[(Operation, &[(Role, Scope)])] = &[
     (O::UpdateUser, &[(R::Admin, S::Organization)]),
     (
         O::VerifyAudit,
+        &[(R::Admin, S::Installation), (R::Auditor, S::Installation)],
+    ),
+    (
+        O::ListAuditCheckpoints,
         &[(R::Admin, S::Installation), (R::Auditor, S::Installation)],
     ),
     (O::ListAuditEvents, &[(R::Auditor, S::Organization)]),
@@ -325,6 +330,7 @@ pub mod ops {
         GetUser,
         UpdateUser,
         VerifyAudit,
+        ListAuditCheckpoints,
     );
 }
 

@@ -1,4 +1,5 @@
-//! The four secret keys: JWT signing, audit-chain HMAC, field encryption, blind index. Each
+//! The five secret keys: JWT signing, audit-chain HMAC, field encryption, blind index, audit
+//! checkpoint signing (an Ed25519 seed). Each
 //! comes from its environment variable (base64, at least 32 bytes); in development a missing
 //! key is generated once into `<data dir>/keys/` and the log says so. Production refuses to
 //! start without them (checked in config).
@@ -17,6 +18,8 @@ pub struct Keys {
     pub audit: Vec<u8>,
     pub field: Vec<u8>,
     pub blind_index: Vec<u8>,
+    /// Seed of the Ed25519 key that signs audit checkpoints (first 32 bytes).
+    pub checkpoint: Vec<u8>,
 }
 
 impl std::fmt::Debug for Keys {
@@ -25,12 +28,18 @@ impl std::fmt::Debug for Keys {
     }
 }
 
-const FILE_NAMES: [&str; 4] = ["jwt.key", "audit.key", "field.key", "blind_index.key"];
+const FILE_NAMES: [&str; 5] = [
+    "jwt.key",
+    "audit.key",
+    "field.key",
+    "blind_index.key",
+    "checkpoint.key",
+];
 
 impl Keys {
     pub fn load(settings: &Settings) -> Result<Keys, ConfigError> {
-        let mut out: Vec<Vec<u8>> = Vec::with_capacity(4);
-        for i in 0..4 {
+        let mut out: Vec<Vec<u8>> = Vec::with_capacity(KEY_VARS.len());
+        for i in 0..KEY_VARS.len() {
             let var = KEY_VARS[i];
             let key = match &settings.keys.from_env[i] {
                 Some(v) => decode(v).ok_or_else(|| ConfigError {
@@ -49,7 +58,7 @@ impl Keys {
             };
             out.push(key);
         }
-        let [jwt, audit, field, blind_index]: [Vec<u8>; 4] =
+        let [jwt, audit, field, blind_index, checkpoint]: [Vec<u8>; 5] =
             out.try_into().map_err(|_| ConfigError {
                 var: "KVAR_JWT_KEY",
                 message: "internal".into(),
@@ -59,6 +68,7 @@ impl Keys {
             audit,
             field,
             blind_index,
+            checkpoint,
         })
     }
 
@@ -69,6 +79,7 @@ impl Keys {
             audit: vec![2; 32],
             field: vec![3; 32],
             blind_index: vec![4; 32],
+            checkpoint: vec![5; 32],
         }
     }
 }

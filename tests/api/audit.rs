@@ -39,10 +39,12 @@ fn unlock(app: &TestApp, c: &mut kvar::db::AnyConnection) {
     let sql = match app.backend {
         Backend::Sqlite => {
             "DROP TRIGGER audit_events_no_update; DROP TRIGGER audit_events_no_delete; \
-            DROP TRIGGER audit_chain_no_update; DROP TRIGGER audit_chain_no_delete; PRAGMA foreign_keys = OFF;"
+            DROP TRIGGER audit_chain_no_update; DROP TRIGGER audit_chain_no_delete; \
+            DROP TRIGGER audit_checkpoints_no_update; DROP TRIGGER audit_checkpoints_no_delete; PRAGMA foreign_keys = OFF;"
         }
         Backend::Postgres => {
             "ALTER TABLE audit_events DISABLE TRIGGER USER; ALTER TABLE audit_chain DISABLE TRIGGER USER; \
+            ALTER TABLE audit_checkpoints DISABLE TRIGGER USER; \
             ALTER TABLE audit_chain DROP CONSTRAINT audit_chain_event_id_fkey; ALTER TABLE audit_pending DROP CONSTRAINT audit_pending_event_id_fkey;"
         }
     };
@@ -83,7 +85,10 @@ fn every_change_writes_exactly_one_event_and_the_chain_verifies() {
         );
         // verify() signs in once more: the tenth event.
         let v = app.verify();
-        assert_eq!(v, json!({"ok": true, "events": 10, "unsealed_overdue": 0}));
+        assert_eq!(
+            v,
+            json!({"ok": true, "events": 10, "unsealed_overdue": 0, "checkpoints": 0})
+        );
     });
 }
 
@@ -150,14 +155,20 @@ fn verify_reports_the_first_broken_sequence_after_an_edit_a_delete_or_a_reorder(
 }
 
 fn cli_verify(app: &TestApp) -> (bool, String) {
-    let key =
-        base64::engine::general_purpose::STANDARD.encode(kvar::crypto::Keys::for_tests().audit);
-    let dir = tempfile::tempdir().expect("tempdir");
+    cli(app, &["audit", "verify"])
+}
+
+/// Run `kvar <args>` on the app's database with the test keys and the app's data directory
+/// (so the checkpoint sink is the app's).
+fn cli(app: &TestApp, args: &[&str]) -> (bool, String) {
+    let b64 = |k: Vec<u8>| base64::engine::general_purpose::STANDARD.encode(k);
+    let keys = kvar::crypto::Keys::for_tests();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_kvar"))
-        .args(["audit", "verify"])
+        .args(args)
         .env("DATABASE_URL", &app.database_url)
-        .env("KVAR_DATA_DIR", dir.path())
-        .env("KVAR_AUDIT_KEY", key)
+        .env("KVAR_DATA_DIR", app.data_dir())
+        .env("KVAR_AUDIT_KEY", b64(keys.audit))
+        .env("KVAR_CHECKPOINT_KEY", b64(keys.checkpoint))
         .env("RUST_LOG", "error")
         .output()
         .expect("run kvar");
@@ -165,6 +176,171 @@ fn cli_verify(app: &TestApp) -> (bool, String) {
         out.status.success(),
         String::from_utf8_lossy(&out.stdout).trim().to_owned(),
     )
+}
+
+/// `kvar audit checkpoint`: signs the head now; returns its seq.
+fn checkpoint_now(app: &TestApp) -> i64 {
+    let (ok, text) = cli(app, &["audit", "checkpoint"]);
+    assert!(ok, "{text}");
+    let cp: serde_json::Value = serde_json::from_str(&text).expect(&text);
+    cp["seq"].as_i64().expect("seq")
+}
+
+/// Row 20, tail truncation: someone with database access cuts off the newest events and the
+/// checkpoints in the database. The HMAC chain alone cannot see it; the external sink and an
+/// auditor's exported copy can.
+#[test]
+fn a_cut_off_tail_is_caught_by_the_sink_and_by_an_exported_checkpoint_file() {
+    each_backend(|b| {
+        let app = TestApp::spawn(b);
+        history(&app);
+        assert_eq!(app.verify()["ok"], true);
+        let signed = checkpoint_now(&app);
+        let (ok, text) = cli(&app, &["audit", "checkpoint"]);
+        assert!(ok && text.starts_with("no new checkpoint"), "{text}");
+        // An auditor exports the checkpoints and keeps them elsewhere.
+        let (ok, exported) = cli(&app, &["audit", "checkpoints"]);
+        assert!(ok, "{exported}");
+        let mut lines = exported.lines();
+        let head: serde_json::Value =
+            serde_json::from_str(lines.next().expect("key line")).expect("json");
+        assert!(
+            head["public_key"].as_str().is_some_and(|k| k.len() == 44),
+            "{head}"
+        );
+        let kept = tempfile::NamedTempFile::new().expect("file");
+        std::fs::write(kept.path(), lines.collect::<Vec<_>>().join("\n")).expect("write");
+        // The API exports the same checkpoint.
+        let page = app.get("/api/v1/audit/checkpoints", &app.admin_token());
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert_eq!(page.json["items"][0]["seq"], signed);
+        assert_eq!(page.json["public_key"], head["public_key"]);
+        let v = app.verify();
+        assert_eq!(
+            (v["ok"].clone(), v["checkpoints"].clone()),
+            (json!(true), json!(1)),
+            "{v}"
+        );
+
+        let keep = signed - 3;
+        let mut c = app.connect();
+        unlock(&app, &mut c);
+        c.batch_execute(&format!(
+            "DELETE FROM audit_checkpoints; \
+             DELETE FROM audit_events WHERE id IN (SELECT event_id FROM audit_chain WHERE seq > {keep}); \
+             DELETE FROM audit_chain WHERE seq > {keep};"
+        ))
+        .expect("truncate");
+        // The sink still holds the checkpoint: the cut shows at the first missing seq.
+        let broken = format!("broken at seq={}", keep + 1);
+        let (ok, text) = cli_verify(&app);
+        assert!(!ok && text.starts_with(&broken), "{text}");
+        assert!(text.contains("cut off"), "{text}");
+        // Without the sink the cut is invisible to the chain alone...
+        let sink = app.data_dir().join("audit-checkpoints.jsonl");
+        let aside = app.data_dir().join("aside.jsonl");
+        std::fs::rename(&sink, &aside).expect("move sink");
+        let (ok, text) = cli_verify(&app);
+        assert!(ok, "{text}");
+        // ...but not to the auditor's copy.
+        let file = kept.path().display().to_string();
+        let (ok, text) = cli(&app, &["audit", "verify", "--checkpoints", &file]);
+        assert!(!ok && text.starts_with(&broken), "{text}");
+        // The API says so too (its own sign-in appends an event, so the cut shows at or after
+        // the first missing seq, and at the latest at the signed one).
+        std::fs::rename(&aside, &sink).expect("restore sink");
+        let v = app.verify();
+        let at = v["first_broken_seq"].as_i64().unwrap_or(0);
+        assert!(v["ok"] == false && (keep + 1..=signed).contains(&at), "{v}");
+    });
+}
+
+/// Row 20, rewrite: an event is changed and every later hash recomputed. Without the audit key
+/// the walk breaks at the change; with it (an insider) the walk passes and the signed checkpoint
+/// catches it. A checkpoint not signed by this installation's key is itself reported.
+#[test]
+fn a_rewrite_with_the_audit_key_is_caught_by_the_signed_checkpoint() {
+    use diesel::prelude::*;
+    use kvar::db::schema::{audit_chain, audit_events};
+    each_backend(|b| {
+        for (key, want) in [
+            (vec![9u8; 32], "walk"),
+            (kvar::crypto::Keys::for_tests().audit, "checkpoint"),
+        ] {
+            let app = TestApp::spawn(b);
+            history(&app);
+            let signed = checkpoint_now(&app);
+            let mut c = app.connect();
+            unlock(&app, &mut c);
+            let target = 4_i64;
+            c.batch_execute(&format!(
+                "UPDATE audit_events SET after_json = '{{\"role\":\"admin\"}}' WHERE id = (SELECT event_id FROM audit_chain WHERE seq = {target})"
+            ))
+            .expect("edit");
+            let rows: Vec<(i64, i64)> = audit_chain::table
+                .select((audit_chain::seq, audit_chain::event_id))
+                .filter(audit_chain::seq.ge(target))
+                .order(audit_chain::seq)
+                .load(&mut c)
+                .expect("chain");
+            let mut prev: String = audit_chain::table
+                .select(audit_chain::hash)
+                .filter(audit_chain::seq.eq(target - 1))
+                .first(&mut c)
+                .expect("prev");
+            for (seq, event_id) in rows {
+                let e: kvar::audit::sealer::EventRow = audit_events::table
+                    .filter(audit_events::id.eq(event_id))
+                    .first(&mut c)
+                    .expect("event");
+                let hash = kvar::audit::chain::hash(&key, seq, &prev, &e.fields());
+                diesel::update(audit_chain::table.filter(audit_chain::seq.eq(seq)))
+                    .set((
+                        audit_chain::prev_hash.eq(&prev),
+                        audit_chain::hash.eq(&hash),
+                    ))
+                    .execute(&mut c)
+                    .expect("rehash");
+                prev = hash;
+            }
+            let v = app.verify();
+            let at = if want == "walk" { target } else { signed };
+            assert_eq!(
+                (v["ok"].clone(), v["first_broken_seq"].clone()),
+                (json!(false), json!(at)),
+                "{want}: {v}"
+            );
+        }
+        // A checkpoint signed by another key, inserted straight into the database.
+        let app = TestApp::spawn(b);
+        history(&app);
+        assert_eq!(app.verify()["ok"], true);
+        let forger = kvar::audit::checkpoint::Signer32::from_seed(&[6u8; 32]).expect("forger");
+        let mut c = app.connect();
+        let head: (i64, String) = audit_chain::table
+            .select((audit_chain::seq, audit_chain::hash))
+            .order(audit_chain::seq.desc())
+            .first(&mut c)
+            .expect("head");
+        let cp = forger.sign(head.0, &head.1, chrono::Utc::now().naive_utc());
+        std::fs::write(
+            app.data_dir().join("audit-checkpoints.jsonl"),
+            serde_json::to_string(&cp).expect("json"),
+        )
+        .expect("write sink");
+        let v = app.verify();
+        assert_eq!(
+            (v["ok"].clone(), v["first_broken_seq"].clone()),
+            (json!(false), json!(head.0)),
+            "{v}"
+        );
+        assert!(
+            v["problem"]
+                .as_str()
+                .is_some_and(|p| p.contains("not signed")),
+            "{v}"
+        );
+    });
 }
 
 #[test]

@@ -22,6 +22,7 @@ fn demo(app: &TestApp, dir: &Path, households: &str) -> Output {
         .env("KVAR_AUDIT_KEY", STANDARD.encode(&keys.audit))
         .env("KVAR_FIELD_KEY", STANDARD.encode(&keys.field))
         .env("KVAR_BLIND_INDEX_KEY", STANDARD.encode(&keys.blind_index))
+        .env("KVAR_CHECKPOINT_KEY", STANDARD.encode(&keys.checkpoint))
         .args(["demo", "--households", households])
         .output()
         .expect("run kvar demo")

@@ -43,7 +43,8 @@ fn serve_unprepared(url: &str, dir: &std::path::Path) -> (String, actix_web::dev
         Db::new(pool, settings.backend()),
         Keys::for_tests(),
         settings,
-    );
+    )
+    .expect("state");
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let (tx, rx) = std::sync::mpsc::channel();

@@ -214,6 +214,11 @@ impl TestApp {
         r.str("id")
     }
 
+    /// The app's data directory (its dev key files and the checkpoint sink live there).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
     /// A direct connection to the app's database (for tampering tests).
     pub fn connect(&self) -> kvar::db::AnyConnection {
         match self.backend {

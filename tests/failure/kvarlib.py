@@ -46,7 +46,8 @@ def free_port() -> int:
 
 def gen_keys() -> dict[str, str]:
     return {k: base64.b64encode(os.urandom(32)).decode() for k in
-            ("KVAR_JWT_KEY", "KVAR_AUDIT_KEY", "KVAR_FIELD_KEY", "KVAR_BLIND_INDEX_KEY")}
+            ("KVAR_JWT_KEY", "KVAR_AUDIT_KEY", "KVAR_FIELD_KEY", "KVAR_BLIND_INDEX_KEY",
+             "KVAR_CHECKPOINT_KEY")}
 
 
 def luhn(digits: str) -> int:

@@ -67,6 +67,10 @@ pub struct Settings {
     /// After SIGTERM: how long readiness answers 503 while requests are still served, before
     /// the listener closes and in-flight requests drain.
     pub shutdown_grace: Duration,
+    /// A request not answered within this is 503 (`KVAR_REQUEST_TIMEOUT_SECS`).
+    pub request_timeout: Duration,
+    /// A body not received within this is 408 and the connection closes (`KVAR_BODY_TIMEOUT_SECS`).
+    pub body_timeout: Duration,
     /// Signed audit checkpoints: at least this often while the chain grows...
     pub checkpoint_interval: Duration,
     /// ...and at least every this many events.
@@ -177,6 +181,12 @@ impl Settings {
             ),
             shutdown_grace: Duration::from_millis(
                 number(&get, "KVAR_SHUTDOWN_GRACE_MS", 2000, 0, 60_000)?.into(),
+            ),
+            request_timeout: Duration::from_secs(
+                number(&get, "KVAR_REQUEST_TIMEOUT_SECS", 10, 1, 300)?.into(),
+            ),
+            body_timeout: Duration::from_secs(
+                number(&get, "KVAR_BODY_TIMEOUT_SECS", 5, 1, 300)?.into(),
             ),
             checkpoint_interval: Duration::from_secs(
                 number(&get, "KVAR_CHECKPOINT_INTERVAL_SECS", 300, 1, 86_400)?.into(),

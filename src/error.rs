@@ -78,6 +78,15 @@ pub enum ApiError {
     PayloadTooLarge,
     #[error("unsupported media type")]
     UnsupportedMediaType,
+    /// The `Accept` header rules out JSON (406).
+    #[error("not acceptable")]
+    NotAcceptable,
+    /// The body did not arrive within the body timeout (408; the connection is closed).
+    #[error("request body timeout")]
+    RequestTimeout,
+    /// The request was not answered within the request timeout (503; the connection is closed).
+    #[error("request timeout")]
+    Timeout,
     #[error("validation failed")]
     Validation(Vec<FieldError>),
     #[error("precondition required")]
@@ -144,6 +153,23 @@ impl ApiError {
                 "Unsupported media type",
                 "Send the body as application/json.".into(),
             ),
+            ApiError::NotAcceptable => (
+                "not-acceptable",
+                "Not acceptable",
+                "This API answers with application/json or application/problem+json only.".into(),
+            ),
+            ApiError::RequestTimeout => (
+                "request-timeout",
+                "Request timeout",
+                "The body did not arrive in time; the connection is closed.".into(),
+            ),
+            ApiError::Timeout => (
+                "timeout",
+                "Service unavailable",
+                "The request was not answered in time. It may or may not have taken effect: \
+                 re-read, or retry with the same Idempotency-Key."
+                    .into(),
+            ),
             ApiError::Validation(_) => (
                 "validation",
                 "Validation failed",
@@ -204,6 +230,9 @@ impl ResponseError for ApiError {
             ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
+            ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            ApiError::Timeout => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -228,6 +257,14 @@ impl ResponseError for ApiError {
             }
             ApiError::Unavailable(_) => {
                 res.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
+            }
+            ApiError::Timeout => {
+                tracing::warn!("request timed out");
+                res.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
+                res.force_close();
+            }
+            ApiError::RequestTimeout => {
+                res.force_close();
             }
             ApiError::InFlight => {
                 res.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));

@@ -91,14 +91,26 @@ impl<T: serde::de::DeserializeOwned + 'static> actix_web::FromRequest for Body<T
 
     fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
         let json = web::Json::<T>::from_request(req, payload);
+        let limit = body_timeout(req);
         Box::pin(async move {
-            Ok(Body(json.await.map(web::Json::into_inner).map_err(|e| {
+            let Ok(json) = actix_web::rt::time::timeout(limit, json).await else {
+                return Err(ApiError::RequestTimeout);
+            };
+            Ok(Body(json.map(web::Json::into_inner).map_err(|e| {
                 e.as_error::<ApiError>()
                     .cloned()
                     .unwrap_or_else(|| ApiError::BadRequest("The body could not be read.".into()))
             })))
         })
     }
+}
+
+/// How long a body may take to arrive (`KVAR_BODY_TIMEOUT_SECS`).
+fn body_timeout(req: &HttpRequest) -> std::time::Duration {
+    req.app_data::<web::Data<crate::state::AppState>>()
+        .map_or(std::time::Duration::from_secs(5), |s| {
+            s.settings.body_timeout
+        })
 }
 
 /// Read a JSON body of at most `limit` bytes from a raw payload (for handlers that also need
@@ -122,14 +134,20 @@ pub async fn read_json(
         return Err(ApiError::UnsupportedMediaType);
     }
     let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk =
-            chunk.map_err(|_| ApiError::BadRequest("The body could not be read.".into()))?;
-        if body.len() + chunk.len() > limit {
-            return Err(ApiError::PayloadTooLarge);
+    let read = async {
+        while let Some(chunk) = payload.next().await {
+            let chunk =
+                chunk.map_err(|_| ApiError::BadRequest("The body could not be read.".into()))?;
+            if body.len() + chunk.len() > limit {
+                return Err(ApiError::PayloadTooLarge);
+            }
+            body.extend_from_slice(&chunk);
         }
-        body.extend_from_slice(&chunk);
-    }
+        Ok(())
+    };
+    actix_web::rt::time::timeout(body_timeout(req), read)
+        .await
+        .map_err(|_| ApiError::RequestTimeout)??;
     serde_json::from_slice(&body)
         .map_err(|_| ApiError::BadRequest("The body is not valid JSON.".into()))
 }

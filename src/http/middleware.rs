@@ -1,6 +1,8 @@
 //! The request middleware, the outermost layer of every route: gives the request an id (header
-//! `X-Request-Id`, every log line, every problem body), a tracing span, the security headers,
-//! metrics by route and status, and turns a panic into a 500 problem while the process lives on.
+//! `X-Request-Id`, every log line, every problem body), a tracing span, the security headers and
+//! a charset on every textual answer, metrics by route and status; refuses an API request whose
+//! `Accept` rules out JSON (406), answers 503 when a request outlives `KVAR_REQUEST_TIMEOUT_SECS`,
+//! and turns a panic into a 500 problem while the process lives on.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::Ordering;
@@ -17,7 +19,7 @@ use futures_util::FutureExt;
 use tracing::Instrument;
 
 use crate::error::ApiError;
-use crate::http::context;
+use crate::http::{context, negotiate};
 use crate::state::AppState;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
@@ -30,9 +32,16 @@ pub async fn request_context(
     let started = Instant::now();
     // While shutting down, every answer closes its connection, so that keep-alive clients move
     // to a new connection (another instance) instead of racing the listener's close.
-    let shutting_down = req
-        .app_data::<web::Data<AppState>>()
-        .map(|s| s.shutting_down.clone());
+    let state = req.app_data::<web::Data<AppState>>();
+    let shutting_down = state.map(|s| s.shutting_down.clone());
+    let timeout = state.map_or(std::time::Duration::from_secs(10), |s| {
+        s.settings.request_timeout
+    });
+    let acceptable = !req.path().starts_with("/api/")
+        || req
+            .headers()
+            .get(header::ACCEPT)
+            .is_none_or(|v| v.to_str().is_ok_and(negotiate::accepts_json));
     let id = uuid::Uuid::now_v7().to_string();
     let method = req.method().to_string();
     let path = req.path().to_owned();
@@ -41,13 +50,21 @@ pub async fn request_context(
 
     // The request must not be cloned before routing (actix needs it unshared), so an error or a
     // panic is answered with a finished response handed back as an error.
-    let outcome = context::with_request_id(
-        id.clone(),
-        AssertUnwindSafe(next.call(req))
-            .catch_unwind()
-            .instrument(span.clone()),
-    )
-    .await;
+    let outcome = if acceptable {
+        context::with_request_id(
+            id.clone(),
+            actix_web::rt::time::timeout(
+                timeout,
+                AssertUnwindSafe(next.call(req))
+                    .catch_unwind()
+                    .instrument(span.clone()),
+            ),
+        )
+        .await
+        .unwrap_or_else(|_elapsed| Ok(Err(ApiError::Timeout.into())))
+    } else {
+        Ok(Err(ApiError::NotAcceptable.into()))
+    };
     let close = shutting_down.is_some_and(|f| f.load(Ordering::Relaxed));
     let result = match outcome {
         Ok(Ok(mut res)) => {
@@ -98,6 +115,14 @@ pub async fn request_context(
 }
 
 fn add_headers(headers: &mut HeaderMap, id: &str) {
+    if let Some(v) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(negotiate::with_charset)
+        .and_then(|v| HeaderValue::from_str(&v).ok())
+    {
+        headers.insert(header::CONTENT_TYPE, v);
+    }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
@@ -125,7 +150,7 @@ impl Finished {
             status: head.status(),
             headers: head.headers().clone(),
             body: body.try_into_bytes().unwrap_or_default(),
-            close,
+            close: close || head.head().connection_type() == ConnectionType::Close,
         }
     }
 }

@@ -5,3 +5,4 @@ pub mod context;
 pub mod etag;
 pub mod extract;
 pub mod middleware;
+pub mod negotiate;

@@ -116,6 +116,7 @@ fn auth_endpoints_are_rate_limited_per_ip() {
         crate::support::Backend::Sqlite,
         Options {
             auth_rate_per_minute: 3,
+            ..Options::default()
         },
     );
     for _ in 0..3 {

@@ -123,3 +123,92 @@ fn limits_on_page_size_body_size_and_header_size_hold() {
         "the server lives on"
     );
 }
+
+/// Security table row 16: an `Accept` that rules out JSON is 406; every textual answer names
+/// its charset.
+#[test]
+fn an_accept_without_json_is_406_and_every_answer_names_its_charset() {
+    let app = TestApp::spawn(Backend::Sqlite);
+    let admin = app.admin_token();
+    for accept in ["text/html", "application/xml", "application/json;q=0"] {
+        app.req("GET", "/api/v1/me")
+            .token(&admin)
+            .header("accept", accept)
+            .send()
+            .problem(406);
+    }
+    for accept in [
+        "application/json",
+        "application/problem+json",
+        "*/*",
+        "text/html, application/*;q=0.2",
+    ] {
+        let r = app
+            .req("GET", "/api/v1/me")
+            .token(&admin)
+            .header("accept", accept)
+            .send();
+        assert_eq!(r.status, 200, "{accept}: {}", r.body);
+        assert_eq!(
+            r.header("content-type"),
+            Some("application/json; charset=utf-8")
+        );
+    }
+    // Outside the API (metrics, health, the document) Accept is not policed, and the charset is named.
+    for path in ["/health/live", "/metrics", "/openapi.json"] {
+        let r = app.req("GET", path).header("accept", "text/html").send();
+        assert_eq!(r.status, 200, "{path}");
+        let ctype = r.header("content-type").unwrap_or("");
+        assert!(ctype.contains("charset=utf-8"), "{path}: {ctype}");
+    }
+}
+
+/// Security table row 15: a body that trickles in is cut off with 408 and a closed connection
+/// (KVAR_BODY_TIMEOUT_SECS, 1 s here); a handler that outlives KVAR_REQUEST_TIMEOUT_SECS (2 s
+/// here) is a 503 problem with Retry-After; the server then answers normally.
+#[test]
+fn a_slow_body_is_408_on_a_closed_connection_and_a_slow_handler_is_503() {
+    use std::io::{Read, Write};
+    let app = TestApp::spawn_with(
+        Backend::Sqlite,
+        crate::support::Options {
+            request_timeout_secs: 2,
+            body_timeout_secs: 1,
+            ..Default::default()
+        },
+    );
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let mut s = std::net::TcpStream::connect(&addr).expect("connect");
+    s.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .expect("timeout");
+    let started = std::time::Instant::now();
+    s.write_all(
+        format!(
+            "POST /api/v1/auth/login HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"username\":"
+        )
+        .as_bytes(),
+    )
+    .expect("send head");
+    let mut answer = Vec::new();
+    s.read_to_end(&mut answer)
+        .expect("read until the server closes");
+    let took = started.elapsed();
+    let text = String::from_utf8_lossy(&answer);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(text.contains("application/problem+json"), "{text}");
+    assert!(
+        text.to_ascii_lowercase().contains("connection: close"),
+        "{text}"
+    );
+    assert!(
+        took < std::time::Duration::from_secs(5),
+        "closed after {took:?}"
+    );
+
+    let r = app.req("GET", "/__test/sleep/3500").send();
+    r.problem(503);
+    assert_eq!(r.header("retry-after"), Some("5"));
+    assert_eq!(r.json["type"], "urn:kvar:problem:timeout");
+    assert_eq!(app.req("GET", "/__test/sleep/10").send().status, 200);
+    assert_eq!(app.req("GET", "/health/live").send().status, 200);
+}

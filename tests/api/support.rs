@@ -44,6 +44,12 @@ async fn panics() -> &'static str {
     panic!("test panic")
 }
 
+/// A handler that takes `ms` milliseconds (the request-timeout test).
+async fn sleeps(ms: web::Path<u64>) -> &'static str {
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(ms.into_inner())).await;
+    "slept"
+}
+
 pub struct TestApp {
     pub base: String,
     pub backend: Backend,
@@ -75,12 +81,18 @@ fn fresh_database(backend: Backend, dir: &std::path::Path) -> (String, Option<(S
 
 pub struct Options {
     pub auth_rate_per_minute: u32,
+    /// `KVAR_REQUEST_TIMEOUT_SECS` and `KVAR_BODY_TIMEOUT_SECS`.
+    pub request_timeout_secs: u32,
+    pub body_timeout_secs: u32,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Options {
             auth_rate_per_minute: 100_000,
+            // Generous: a loaded CI machine must not turn slow requests into 503s.
+            request_timeout_secs: 120,
+            body_timeout_secs: 60,
         }
     }
 }
@@ -102,6 +114,11 @@ impl TestApp {
             opts.auth_rate_per_minute.to_string(),
         );
         env.insert("KVAR_DB_POOL_SIZE", "4".into());
+        env.insert(
+            "KVAR_REQUEST_TIMEOUT_SECS",
+            opts.request_timeout_secs.to_string(),
+        );
+        env.insert("KVAR_BODY_TIMEOUT_SECS", opts.body_timeout_secs.to_string());
         // Generous under a loaded CI machine: the races queue many requests on few connections.
         env.insert("KVAR_DB_TIMEOUT_MS", "15000".into());
         let settings = Settings::from_lookup(|k| env.get(k).cloned()).expect("settings");
@@ -114,7 +131,9 @@ impl TestApp {
             sys.block_on(async move {
                 let data = web::Data::new(state);
                 let server = HttpServer::new(move || {
-                    kvar::app::build(data.clone()).route("/__test/panic", web::get().to(panics))
+                    kvar::app::build(data.clone())
+                        .route("/__test/panic", web::get().to(panics))
+                        .route("/__test/sleep/{ms}", web::get().to(sleeps))
                 })
                 .workers(1)
                 .disable_signals()
@@ -308,12 +327,16 @@ impl Req<'_> {
             .collect();
         let body = res.into_body().read_to_string().unwrap_or_default();
         let json = serde_json::from_str(&body).unwrap_or(Value::Null);
-        Resp {
+        let resp = Resp {
             status,
             headers,
             body,
             json,
+        };
+        if status >= 400 && self.method != "HEAD" {
+            resp.assert_problem_shape();
         }
+        resp
     }
 }
 
@@ -337,12 +360,39 @@ impl Resp {
         self.headers.get(k).map(String::as_str)
     }
 
+    /// Security table row 26: every 4xx/5xx any test sees is problem+json with type, title and
+    /// status, and shows no stack trace or source location.
+    fn assert_problem_shape(&self) {
+        let ctype = self.header("content-type").unwrap_or("");
+        assert!(
+            ctype.starts_with("application/problem+json") && ctype.contains("charset=utf-8"),
+            "{} answered as {ctype:?}: {}",
+            self.status,
+            self.body
+        );
+        assert_eq!(self.json["status"], self.status, "{}", self.body);
+        assert!(
+            self.json["type"].is_string() && self.json["title"].is_string(),
+            "{}",
+            self.body
+        );
+        for sign in [
+            "panicked at",
+            "stack backtrace",
+            "src/",
+            ".rs:",
+            "RUST_BACKTRACE",
+        ] {
+            assert!(!self.body.contains(sign), "{sign} in {}", self.body);
+        }
+    }
+
     /// Assert a problem+json error with this status; returns the body.
     pub fn problem(&self, status: u16) -> &Value {
         assert_eq!(self.status, status, "expected {status}: {}", self.body);
         assert_eq!(
             self.header("content-type"),
-            Some("application/problem+json"),
+            Some("application/problem+json; charset=utf-8"),
             "{}",
             self.body
         );

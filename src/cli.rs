@@ -62,24 +62,35 @@ pub enum Command {
 pub enum AdminCommand {
     /// Create a staff user. The password is read from standard input with --password-stdin,
     /// otherwise a random one is generated and printed once.
-    CreateUser {
-        #[arg(long)]
-        username: String,
-        #[arg(long)]
-        display_name: String,
-        /// admin, supervisor, caseworker, auditor, analyst or landlord
+    CreateUser(CreateUser),
+    /// PostgreSQL: give an existing role exactly what `kvar serve` needs (read/write on the
+    /// business tables; SELECT and INSERT only on the audit trail, access log, notes and
+    /// notices). Run as the tables' owner; then serve as that role with
+    /// KVAR_MIGRATE_ON_START=false.
+    GrantAppRole {
         #[arg(long)]
         role: String,
-        /// Organization id (default: the platform organization)
-        #[arg(long)]
-        organization: Option<String>,
-        /// Unit id (required for supervisors and caseworkers)
-        #[arg(long)]
-        unit: Option<String>,
-        /// Read the password from the first line of standard input.
-        #[arg(long)]
-        password_stdin: bool,
     },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CreateUser {
+    #[arg(long)]
+    pub username: String,
+    #[arg(long)]
+    pub display_name: String,
+    /// admin, supervisor, caseworker, auditor, analyst or landlord
+    #[arg(long)]
+    pub role: String,
+    /// Organization id (default: the platform organization)
+    #[arg(long)]
+    pub organization: Option<String>,
+    /// Unit id (required for supervisors and caseworkers)
+    #[arg(long)]
+    pub unit: Option<String>,
+    /// Read the password from the first line of standard input.
+    #[arg(long)]
+    pub password_stdin: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -4,7 +4,7 @@ use std::io::BufRead;
 
 use crate::audit::sealer;
 use crate::auth::{Role, password};
-use crate::cli::{AdminCommand, AuditCommand, Command};
+use crate::cli::{AdminCommand, AuditCommand, Command, CreateUser};
 use crate::config::Settings;
 use crate::crypto::Keys;
 use crate::db::{self, AnyConnection, write_tx};
@@ -142,14 +142,21 @@ fn with_conn(
 }
 
 fn admin(conn: &mut AnyConnection, command: AdminCommand) -> Result<bool, String> {
-    let AdminCommand::CreateUser {
+    let CreateUser {
         username,
         display_name,
         role,
         organization,
         unit,
         password_stdin,
-    } = command;
+    } = match command {
+        AdminCommand::GrantAppRole { role } => {
+            db::privileges::grant(conn, &role)?;
+            println!("granted the application privileges to {role}");
+            return Ok(true);
+        }
+        AdminCommand::CreateUser(args) => args,
+    };
     let role = Role::parse(&role)
         .ok_or("--role must be admin, supervisor, caseworker, auditor, analyst or landlord")?;
     let (pw, generated) = if password_stdin {

@@ -5,6 +5,7 @@
 mod bridge;
 mod conn;
 mod migrate;
+pub mod privileges;
 pub mod schema;
 mod tx;
 pub mod types;

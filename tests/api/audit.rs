@@ -92,21 +92,137 @@ fn every_change_writes_exactly_one_event_and_the_chain_verifies() {
     });
 }
 
+/// The append-only tables and a column of each.
+const LOGS: [(&str, &str); 6] = [
+    ("audit_events", "action"),
+    ("audit_chain", "hash"),
+    ("audit_checkpoints", "hash"),
+    ("access_log", "operation"),
+    ("notes", "case_id"),
+    ("notices", "kind"),
+];
+
+/// Security table row 21, the triggers: even the owner cannot UPDATE, DELETE (or, on
+/// PostgreSQL, TRUNCATE) the append-only tables.
 #[test]
-fn the_audit_tables_refuse_update_and_delete() {
+fn the_append_only_tables_refuse_update_delete_and_truncate() {
     each_backend(|b| {
         let app = TestApp::spawn(b);
+        // A row in every log (a row trigger only fires on a row): a case read, a note, a notice.
+        let w = crate::casework::world(&app);
+        let t = &w.worker_a1.1;
+        let case = crate::casework::open_case(&app, &w, t);
+        let cid = case["id"].as_str().expect("id");
+        let r = app.post(
+            &format!("/api/v1/cases/{cid}/notes"),
+            t,
+            json!({"body": "samtal"}),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+        let r = app.post(
+            &format!("/api/v1/cases/{cid}/notices"),
+            t,
+            json!({"kind": "social_notice_received", "received_on": "2025-04-26"}),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+        assert_eq!(app.get(&format!("/api/v1/cases/{cid}"), t).status, 200);
         app.verify();
+        checkpoint_now(&app);
         let mut c = app.connect();
-        for sql in [
-            "UPDATE audit_events SET action = 'x'",
-            "DELETE FROM audit_events",
-            "UPDATE audit_chain SET hash = 'x'",
-            "DELETE FROM audit_chain",
-        ] {
-            let err = c.batch_execute(sql).expect_err(sql);
-            assert!(err.to_string().contains("append-only"), "{sql}: {err}");
+        for (table, column) in LOGS {
+            let mut statements = vec![
+                format!("UPDATE {table} SET {column} = 'x'"),
+                format!("DELETE FROM {table}"),
+            ];
+            if b == Backend::Postgres {
+                statements.push(format!("TRUNCATE {table} CASCADE"));
+            }
+            for sql in statements {
+                let err = c.batch_execute(&sql).expect_err(&sql);
+                assert!(err.to_string().contains("append-only"), "{sql}: {err}");
+            }
         }
+    });
+}
+
+/// Security table row 21, the role: `kvar admin grant-app-role` gives the application role
+/// SELECT and INSERT only on the logs, so UPDATE, DELETE and TRUNCATE fail for lack of the
+/// privilege; the role can still do the application's work (sign-in, user creation, sealing,
+/// verify). SQLite has no roles: the command says so.
+#[test]
+fn the_application_role_lacks_update_delete_and_truncate_on_the_logs_and_still_works() {
+    each_backend(|b| {
+        let app = TestApp::spawn(b);
+        let role = format!(
+            "kvar_app_{}",
+            &uuid::Uuid::now_v7().simple().to_string()[20..]
+        );
+        let (ok, text) = cli(&app, &["admin", "grant-app-role", "--role", &role]);
+        if b == Backend::Sqlite {
+            assert!(!ok && text.contains("SQLite has no roles"), "{text}");
+            return;
+        }
+        let mut owner = app.connect();
+        owner
+            .batch_execute(&format!("CREATE ROLE {role} LOGIN"))
+            .expect("create role");
+        let (ok, text) = cli(&app, &["admin", "grant-app-role", "--role", &role]);
+        assert!(ok, "{text}");
+        let app_url = app
+            .database_url
+            .replacen("postgres@", &format!("{role}@"), 1);
+        assert_ne!(app_url, app.database_url);
+        // The application's work as that role: a user, a sign-in, sealing, a checkpoint, verify.
+        let (ok, text) = cli_as(
+            &app,
+            &app_url,
+            &[
+                "admin",
+                "create-user",
+                "--username",
+                "approle.user",
+                "--display-name",
+                "A",
+                "--role",
+                "auditor",
+            ],
+        );
+        assert!(ok, "create-user as {role}: {text}");
+        app.login("admin", crate::support::ADMIN_PASSWORD);
+        let (ok, text) = cli_as(&app, &app_url, &["audit", "checkpoint"]);
+        assert!(ok, "checkpoint as {role}: {text}");
+        let (ok, text) = cli_as(&app, &app_url, &["audit", "verify"]);
+        assert!(ok && text.starts_with("ok n="), "verify as {role}: {text}");
+        let mut c = kvar::db::AnyConnection::Postgresql(
+            <diesel::PgConnection as diesel::Connection>::establish(&app_url)
+                .expect("connect as app role"),
+        );
+        for (table, column) in LOGS {
+            for sql in [
+                format!("UPDATE {table} SET {column} = 'x'"),
+                format!("DELETE FROM {table}"),
+                format!("TRUNCATE {table}"),
+            ] {
+                let err = c.batch_execute(&sql).expect_err(&sql);
+                assert!(
+                    err.to_string().contains("permission denied"),
+                    "{sql}: {err}"
+                );
+            }
+        }
+        // Positive control: the role may change a business table.
+        c.batch_execute(
+            "UPDATE users SET display_name = display_name WHERE username = 'approle.user'",
+        )
+        .expect("update users as the app role");
+        drop(c);
+        drop(app);
+        // Roles outlive databases: drop it once the database is gone.
+        let admin_url = std::env::var("KVAR_TEST_POSTGRES_URL").expect("url");
+        let mut a =
+            <diesel::PgConnection as diesel::Connection>::establish(&admin_url).expect("admin");
+        a.batch_execute(&format!("DROP ROLE IF EXISTS {role}"))
+            .expect("drop role");
     });
 }
 
@@ -161,11 +277,17 @@ fn cli_verify(app: &TestApp) -> (bool, String) {
 /// Run `kvar <args>` on the app's database with the test keys and the app's data directory
 /// (so the checkpoint sink is the app's).
 fn cli(app: &TestApp, args: &[&str]) -> (bool, String) {
+    cli_as(app, &app.database_url, args)
+}
+
+/// [`cli`] connecting with `url` (another role), without migrating.
+fn cli_as(app: &TestApp, url: &str, args: &[&str]) -> (bool, String) {
     let b64 = |k: Vec<u8>| base64::engine::general_purpose::STANDARD.encode(k);
     let keys = kvar::crypto::Keys::for_tests();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_kvar"))
         .args(args)
-        .env("DATABASE_URL", &app.database_url)
+        .env("DATABASE_URL", url)
+        .env("KVAR_MIGRATE_ON_START", "false")
         .env("KVAR_DATA_DIR", app.data_dir())
         .env("KVAR_AUDIT_KEY", b64(keys.audit))
         .env("KVAR_CHECKPOINT_KEY", b64(keys.checkpoint))
@@ -174,7 +296,11 @@ fn cli(app: &TestApp, args: &[&str]) -> (bool, String) {
         .expect("run kvar");
     (
         out.status.success(),
-        String::from_utf8_lossy(&out.stdout).trim().to_owned(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout).trim(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ),
     )
 }
 

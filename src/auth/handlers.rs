@@ -41,7 +41,9 @@ pub async fn refresh_token(
     Ok(web::Json(pair))
 }
 
-/// Sign out: the refresh token and every token rotated from it stop working.
+/// Sign out: the session's refresh tokens and all the user's access tokens stop working.
+///
+/// The user's other sessions keep their refresh tokens and get a new access token from them.
 #[utoipa::path(tag = "auth", request_body = RefreshRequest,
     responses((status = 204), (status = "4XX", body = Problem)))]
 #[post("/auth/logout")]

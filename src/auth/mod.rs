@@ -6,10 +6,14 @@
 //!   failures back off exponentially per account (429 + Retry-After, checked before hashing,
 //!   capped, never permanent); `/auth/*` is rate-limited per client IP.
 //! - Access tokens are HS256 JWTs (one pinned algorithm) living at most 10 minutes, with `iss`,
-//!   `aud`, `exp`, `nbf`, `sub` required and the header `typ` checked. Refresh tokens are opaque,
-//!   stored as SHA-256, rotated on every use; presenting a used one revokes its whole family.
+//!   `aud`, `exp`, `nbf`, `sub` required and the header exactly `{alg: HS256, typ: at+jwt}` (no
+//!   `kid`, `jwk`, `jku`, ...). Refresh tokens are opaque, stored as SHA-256, rotated on every
+//!   use; presenting a used one revokes its whole family.
 //! - The [`Principal`] extractor loads the user on every request and refuses the token when the
-//!   user is disabled or its `token_version` moved (role, unit, status or password changed).
+//!   user is disabled or its `token_version` moved (role, unit, status or password changed, or
+//!   logout). A role, unit, status or password change also revokes all the user's refresh
+//!   tokens in the same transaction; logout revokes its own session's. A refusal is logged as
+//!   `auth.token_rejected` with a reason, never the token.
 //! - [`policy`] is the one role × operation table; services call `policy::ensure`.
 
 pub mod handlers;

@@ -1,5 +1,6 @@
 //! The signed-in caller. The extractor fails closed: a missing, malformed, expired or forged
-//! token, a token in the query string, a disabled user or a stale `token_version` are all 401.
+//! token, a token in the query string, a disabled user or a stale `token_version` are all 401,
+//! logged as `auth.token_rejected` with the reason.
 //! The user is loaded from the database on every request, so role and status are current.
 
 use std::future::Future;
@@ -52,13 +53,36 @@ impl Principal {
 
 /// The bearer token of a request, refusing tokens anywhere but the Authorization header.
 pub(crate) fn bearer(req: &HttpRequest) -> Option<String> {
+    bearer_or_reason(req).ok()
+}
+
+/// [`bearer`], saying why there is none.
+fn bearer_or_reason(req: &HttpRequest) -> Result<String, &'static str> {
     let query = req.query_string();
     if query.contains("access_token") || query.contains("token=") {
-        return None;
+        return Err("token_in_query");
     }
-    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
-    let token = value.strip_prefix("Bearer ")?.trim();
-    (!token.is_empty() && token.len() <= super::tokens::MAX_TOKEN_BYTES).then(|| token.to_owned())
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or("missing")?
+        .to_str()
+        .map_err(|_| "malformed_header")?;
+    let token = value.strip_prefix("Bearer ").ok_or("not_bearer")?.trim();
+    if token.is_empty() {
+        return Err("missing");
+    }
+    if token.len() > super::tokens::MAX_TOKEN_BYTES {
+        return Err("too_long");
+    }
+    Ok(token.to_owned())
+}
+
+/// A refused token: 401, and an `auth.token_rejected` log line that says why in a fixed word
+/// (never the token or a claim from it, save the user id of a correctly signed one).
+pub(crate) fn rejected(reason: &'static str, user_id: Option<&str>) -> ApiError {
+    tracing::info!(reason, user_id, "auth.token_rejected");
+    ApiError::Unauthorized
 }
 
 impl FromRequest for Principal {
@@ -67,12 +91,12 @@ impl FromRequest for Principal {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
-        let token = bearer(req);
+        let token = bearer_or_reason(req);
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::Internal("no app state".into()))?;
             let claims = token
-                .and_then(|t| state.tokens.check(&t))
-                .ok_or(ApiError::Unauthorized)?;
+                .and_then(|t| state.tokens.verify(&t, super::tokens::STAFF_AUDIENCE))
+                .map_err(|reason| rejected(reason, None))?;
             let found = state
                 .db
                 .run(move |conn| {
@@ -80,12 +104,15 @@ impl FromRequest for Principal {
                 })
                 .await?;
             let Some(((user, org_kind), tv)) = found else {
-                return Err(ApiError::Unauthorized);
+                return Err(rejected("unknown_user", None));
             };
-            if user.status != "active" || user.token_version != tv {
-                return Err(ApiError::Unauthorized);
+            if user.status != "active" {
+                return Err(rejected("disabled", Some(&user.id)));
             }
-            let role = Role::parse(&user.role).ok_or(ApiError::Unauthorized)?;
+            if user.token_version != tv {
+                return Err(rejected("stale_version", Some(&user.id)));
+            }
+            let role = Role::parse(&user.role).ok_or_else(|| rejected("role", Some(&user.id)))?;
             Ok(Principal {
                 user_id: user.id,
                 username: user.username,

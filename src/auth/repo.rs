@@ -84,3 +84,18 @@ pub fn revoke_family(
     .set(refresh_tokens::revoked_at.eq(now))
     .execute(conn)
 }
+
+/// Revoke every refresh token of a user: all of its sessions end.
+pub fn revoke_user(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::user_id.eq(user_id))
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::revoked_at.eq(now))
+    .execute(conn)
+}

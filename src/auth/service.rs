@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use super::{password, repo as tokens_repo};
 use crate::audit::{self, Actor, Changes, NewEvent};
 use crate::crypto::random;
-use crate::db::{AnyConnection, Tx, types, write_tx};
+use crate::db::{Tx, types};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::users::repo::{self as users, UserRow};
@@ -251,6 +251,13 @@ fn refresh_in_tx(
     request_id: &str,
 ) -> Result<RefreshOutcome, ApiError> {
     let now = types::now();
+    let Some(found) = tokens_repo::find_by_hash(tx, hash)? else {
+        return Ok(RefreshOutcome::Refused);
+    };
+    // Lock the user, then read the token again: a role, unit, status or password change (or a
+    // logout) racing this refresh then either committed first, and is seen here, or waits and
+    // revokes what this refresh issues.
+    users::lock(tx, &found.user_id)?;
     let Some(token) = tokens_repo::find_by_hash(tx, hash)? else {
         return Ok(RefreshOutcome::Refused);
     };
@@ -298,7 +305,9 @@ fn refresh_in_tx(
     Ok(RefreshOutcome::Success(pair))
 }
 
-/// `POST /auth/logout`: revoke the refresh token's family. Always succeeds (no oracle).
+/// `POST /auth/logout`: revoke the refresh token's family and refuse every access token the
+/// user holds (token_version moves; the user's other sessions get a new access token on their
+/// next refresh). Always succeeds (no oracle).
 pub async fn logout(
     state: &AppState,
     ip: Option<IpAddr>,
@@ -309,31 +318,31 @@ pub async fn logout(
     let hash = random::token_hash(&req.refresh_token);
     state
         .db
-        .run(move |conn| logout_in(conn, &hash, &request_id))
+        .write(move |tx| logout_in_tx(tx, &hash, &request_id))
         .await
 }
 
-fn logout_in(conn: &mut AnyConnection, hash: &str, request_id: &str) -> Result<(), ApiError> {
-    write_tx(conn, |tx| {
-        let Some(token) = tokens_repo::find_by_hash(tx, hash)? else {
-            return Ok(());
-        };
-        if tokens_repo::revoke_family(tx, &token.family_id, types::now())? > 0 {
-            let user = users::find(tx, &token.user_id)?;
-            audit::record(
-                tx,
-                NewEvent {
-                    actor: &user_actor(&user, request_id),
-                    action: "auth.logout",
-                    entity_type: "user",
-                    entity_id: Some(&user.id),
-                    case_id: None,
-                    changes: Changes::new(),
-                },
-            )?;
-        }
-        Ok(())
-    })
+fn logout_in_tx(tx: &mut Tx<'_>, hash: &str, request_id: &str) -> Result<(), ApiError> {
+    let Some(token) = tokens_repo::find_by_hash(tx, hash)? else {
+        return Ok(());
+    };
+    users::lock(tx, &token.user_id)?; // the user first, as everywhere (see `refresh_in_tx`)
+    if tokens_repo::revoke_family(tx, &token.family_id, types::now())? > 0 {
+        let user = users::find(tx, &token.user_id)?;
+        users::bump_token_version(tx, &user.id)?;
+        audit::record(
+            tx,
+            NewEvent {
+                actor: &user_actor(&user, request_id),
+                action: "auth.logout",
+                entity_type: "user",
+                entity_id: Some(&user.id),
+                case_id: None,
+                changes: Changes::new(),
+            },
+        )?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

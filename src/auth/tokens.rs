@@ -16,6 +16,8 @@ pub const INTEGRATION_AUDIENCE: &str = "kvar-integration";
 pub const ACCESS_TYP: &str = "at+jwt";
 /// The largest Authorization header considered (a larger one is refused unparsed).
 pub const MAX_TOKEN_BYTES: usize = 4096;
+/// Clock skew allowed on `exp` and `nbf`, in seconds.
+pub const LEEWAY_SECS: u64 = 5;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Claims {
@@ -78,12 +80,10 @@ impl TokenIssuer {
             jti: uuid::Uuid::now_v7().to_string(),
             tv: token_version,
         };
-        let mut header = Header::new(Algorithm::HS256);
-        header.typ = Some(ACCESS_TYP.into());
-        encode(&header, &claims, &self.encoding)
+        encode(&issued_header(), &claims, &self.encoding)
     }
 
-    /// Check a staff token: signature, algorithm, typ, iss, aud, exp, nbf, sub. Any failure is
+    /// Check a staff token: signature, algorithm, header, iss, aud, exp, nbf, sub. Any failure is
     /// `None`.
     pub fn check(&self, token: &str) -> Option<Claims> {
         self.check_for(token, STAFF_AUDIENCE)
@@ -91,12 +91,27 @@ impl TokenIssuer {
 
     /// Check a token of `audience`.
     pub fn check_for(&self, token: &str, audience: &str) -> Option<Claims> {
+        self.verify(token, audience).ok()
+    }
+
+    /// Check a token of `audience`; a refusal says why in a fixed word (for the log: never the
+    /// token, nor a claim's value).
+    pub fn verify(&self, token: &str, audience: &str) -> Result<Claims, &'static str> {
+        use jsonwebtoken::errors::ErrorKind;
         if token.len() > MAX_TOKEN_BYTES {
-            return None;
+            return Err("too_long");
         }
-        let header = decode_header(token).ok()?;
-        if header.alg != Algorithm::HS256 || header.typ.as_deref() != Some(ACCESS_TYP) {
-            return None;
+        let header = decode_header(token).map_err(|_| "malformed_header")?;
+        if header.alg != Algorithm::HS256 {
+            return Err("algorithm");
+        }
+        if header.typ.as_deref() != Some(ACCESS_TYP) {
+            return Err("typ");
+        }
+        // Exactly the header we issue: no `kid` (one key, no keyring), and never a key or a key
+        // location from the token itself (`jwk`, `jku`, `x5u`, `x5c`, ...), nor `crit` or extras.
+        if header != issued_header() {
+            return Err("header_fields");
         }
         let mut v = Validation::new(Algorithm::HS256);
         v.set_issuer(&[ISSUER]);
@@ -104,11 +119,27 @@ impl TokenIssuer {
         v.set_required_spec_claims(&["exp", "nbf", "sub", "iss", "aud"]);
         v.validate_exp = true;
         v.validate_nbf = true;
-        v.leeway = 5;
+        v.leeway = LEEWAY_SECS;
         decode::<Claims>(token, &self.decoding, &v)
-            .ok()
             .map(|d| d.claims)
+            .map_err(|e| match e.kind() {
+                ErrorKind::InvalidSignature => "signature",
+                ErrorKind::ExpiredSignature => "expired",
+                ErrorKind::ImmatureSignature => "not_yet_valid",
+                ErrorKind::InvalidIssuer => "issuer",
+                ErrorKind::InvalidAudience => "audience",
+                ErrorKind::MissingRequiredClaim(_) => "missing_claim",
+                ErrorKind::InvalidClaimFormat(_) | ErrorKind::Json(_) => "claims",
+                _ => "malformed",
+            })
     }
+}
+
+/// The header of every token we issue.
+fn issued_header() -> Header {
+    let mut header = Header::new(Algorithm::HS256);
+    header.typ = Some(ACCESS_TYP.into());
+    header
 }
 
 #[cfg(test)]
@@ -197,6 +228,17 @@ mod tests {
             let mut c = claims(now);
             c.as_object_mut().expect("object").remove(field);
             cases.push(("missing claim", forge(GOOD_HEADER, c, &key)));
+        }
+        for header in [
+            r#"{"alg":"HS256","typ":"at+jwt","kid":"k1"}"#,
+            r#"{"alg":"HS256","typ":"at+jwt","kid":"../../dev/null"}"#,
+            r#"{"alg":"HS256","typ":"at+jwt","jku":"https://evil.example/jwks.json"}"#,
+            r#"{"alg":"HS256","typ":"at+jwt","x5u":"https://evil.example/cert.pem"}"#,
+            r#"{"alg":"HS256","typ":"at+jwt","crit":["exp"]}"#,
+            r#"{"alg":"HS256","typ":"at+jwt","extra":1}"#,
+        ] {
+            // Signed with the right key: only the header field itself can refuse these.
+            cases.push(("header field", forge(header, claims(now), &key)));
         }
         cases.push(("oversized", "a".repeat(MAX_TOKEN_BYTES + 1)));
         cases.push(("garbage", "not.a.token".into()));

@@ -11,7 +11,7 @@ use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 
 use crate::audit::Actor;
 use crate::auth::policy::{Authorized, OperationMarker, client_scope};
-use crate::auth::principal::bearer;
+use crate::auth::principal::{bearer, rejected};
 use crate::auth::tokens::INTEGRATION_AUDIENCE;
 use crate::error::ApiError;
 use crate::http::context;
@@ -60,7 +60,7 @@ impl<O: OperationMarker + 'static> FromRequest for Submits<O> {
                 .db
                 .run(move |conn| Ok(super::clients::active_client(conn, &sub, tv)?))
                 .await?
-                .ok_or(ApiError::Unauthorized)?;
+                .ok_or_else(|| rejected("unknown_or_stale_client", None))?;
             let needed = client_scope(O::OP).ok_or(ApiError::Forbidden)?;
             if !client.scopes().iter().any(|s| s == needed) {
                 return Err(ApiError::Forbidden);

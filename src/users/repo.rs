@@ -144,6 +144,25 @@ pub fn update_versioned(
     Ok(n == 1)
 }
 
+/// Take the user's row lock for the rest of the transaction (a no-op update). Changes to a user
+/// and the refresh and logout of its sessions all lock this row before touching refresh tokens,
+/// so on PostgreSQL they serialize (SQLite has one writer anyway).
+pub fn lock(conn: &mut AnyConnection, id: &str) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set(users::token_version.eq(users::token_version))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Bump token_version alone (not the row's version): every access token issued before is
+/// refused.
+pub fn bump_token_version(conn: &mut AnyConnection, id: &str) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set(users::token_version.eq(users::token_version + 1))
+        .execute(conn)
+        .map(drop)
+}
+
 pub fn record_login_success(
     conn: &mut AnyConnection,
     id: &str,

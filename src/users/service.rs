@@ -6,7 +6,7 @@ use super::dto::{
 use super::repo::{self, NewUserRow, UserChanges};
 use crate::audit::{self, Changes, NewEvent};
 use crate::auth::policy::{self, Operation};
-use crate::auth::{Principal, Role, password};
+use crate::auth::{Principal, Role, password, repo as tokens_repo};
 use crate::db::{AnyConnection, Db, types};
 use crate::error::{ApiError, FieldError};
 use crate::http::etag::IfMatch;
@@ -271,7 +271,7 @@ pub async fn update(
             if changes.is_empty() {
                 return Ok(before.into());
             }
-            // Role, unit, status and password changes refuse every token issued before.
+            // Role, unit, status and password changes refuse every access token issued before.
             let bump = role != before.role
                 || unit != before.unit_id
                 || status != before.status
@@ -283,8 +283,13 @@ pub async fn update(
                 display_name: Some(&display),
                 password_hash: new_hash.as_deref(),
             };
-            if !repo::update_versioned(tx, &id, expected, &set, bump, types::now())? {
+            let now = types::now();
+            if !repo::update_versioned(tx, &id, expected, &set, bump, now)? {
                 return Err(ApiError::PreconditionFailed);
+            }
+            if bump {
+                // And every refresh token: no session outlives the change (0 s grace).
+                tokens_repo::revoke_user(tx, &id, now)?;
             }
             audit::record(
                 tx,

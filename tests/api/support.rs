@@ -56,6 +56,8 @@ pub struct TestApp {
     pub database_url: String,
     pg_admin: Option<(String, String)>,
     handle: Option<actix_web::dev::ServerHandle>,
+    /// The real binary, when started by [`TestApp::spawn_binary`].
+    child: Option<std::process::Child>,
     agent: ureq::Agent,
     _dir: tempfile::TempDir,
 }
@@ -145,20 +147,80 @@ impl TestApp {
             });
         });
         let handle = rx.recv().expect("server handle");
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .proxy(None)
-            .build()
-            .into();
         TestApp {
             base: format!("http://{addr}"),
             backend,
             database_url,
             pg_admin,
             handle: Some(handle),
-            agent,
+            child: None,
+            agent: agent(),
             _dir: dir,
         }
+    }
+
+    /// The real binary (`kvar serve`) on a fresh database, logging at debug level as JSON to a
+    /// file ([`TestApp::log`]), with the tests' JWT key so that tests can sign tokens.
+    pub fn spawn_binary(backend: Backend) -> TestApp {
+        use base64::Engine;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (database_url, pg_admin) = fresh_database(backend, dir.path());
+        let port = TcpListener::bind("127.0.0.1:0")
+            .expect("bind")
+            .local_addr()
+            .expect("addr")
+            .port();
+        let file = |name: &str| std::fs::File::create(dir.path().join(name)).expect("log file");
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_kvar"))
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("DATABASE_URL", &database_url)
+            .env("KVAR_DATA_DIR", dir.path())
+            .env("KVAR_BIND", format!("127.0.0.1:{port}"))
+            .env("KVAR_BOOTSTRAP_ADMIN_PASSWORD", ADMIN_PASSWORD)
+            .env("KVAR_AUTH_RATE_PER_MINUTE", "100000")
+            .env("KVAR_SHUTDOWN_GRACE_MS", "0")
+            .env(
+                "KVAR_JWT_KEY",
+                base64::engine::general_purpose::STANDARD.encode(Keys::for_tests().jwt),
+            )
+            .env("RUST_LOG", "debug")
+            .env("LOG_FORMAT", "json")
+            .arg("serve")
+            .stdout(file("stdout.log"))
+            .stderr(file("stderr.log"))
+            .spawn()
+            .expect("spawn kvar");
+        let mut app = TestApp {
+            base: format!("http://127.0.0.1:{port}"),
+            backend,
+            database_url,
+            pg_admin,
+            handle: None,
+            child: Some(child),
+            agent: agent(),
+            _dir: dir,
+        };
+        let stdout = app._dir.path().join("stdout.log");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while !std::fs::read_to_string(&stdout)
+            .unwrap_or_default()
+            .contains("kvar listening")
+        {
+            let exited = app.child.as_mut().and_then(|c| c.try_wait().ok().flatten());
+            assert!(
+                exited.is_none() && std::time::Instant::now() < deadline,
+                "kvar did not start ({exited:?}):\n{}",
+                app.log()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        app
+    }
+
+    /// What the binary started by [`TestApp::spawn_binary`] has logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self._dir.path().join("stderr.log")).unwrap_or_default()
     }
 
     pub fn req(&self, method: &str, path: &str) -> Req<'_> {
@@ -261,8 +323,22 @@ impl TestApp {
     }
 }
 
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .proxy(None)
+        .build()
+        .into()
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = std::process::Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status();
+            let _ = child.wait();
+        }
         if let Some(h) = self.handle.take() {
             actix_web::rt::System::new().block_on(h.stop(false));
         }

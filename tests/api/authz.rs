@@ -10,7 +10,11 @@ use crate::support::{Backend, PASSWORD, TestApp};
 
 #[test]
 fn every_operation_for_every_role_follows_the_policy_table() {
-    let app = TestApp::spawn(Backend::Sqlite);
+    crate::support::each_backend(role_matrix);
+}
+
+fn role_matrix(backend: Backend) {
+    let app = TestApp::spawn(backend);
     let admin = app.admin_token();
     let (org, unit) = app.municipality(&admin, "0136");
     let landlord_org = app

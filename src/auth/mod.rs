@@ -24,6 +24,7 @@ pub mod ratelimit;
 pub mod repo;
 pub mod role;
 pub mod service;
+pub mod throttle;
 pub mod tokens;
 
 pub use principal::Principal;

@@ -6,18 +6,13 @@ use chrono::{Duration, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{password, repo as tokens_repo};
+use super::{password, repo as tokens_repo, throttle};
 use crate::audit::{self, Actor, Changes, NewEvent};
 use crate::crypto::random;
 use crate::db::{Tx, types};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::users::repo::{self as users, UserRow};
-
-/// Failures allowed before the per-account backoff starts.
-const FREE_FAILURES: i32 = 5;
-/// The longest an account waits between attempts (the backoff is never permanent).
-const MAX_BACKOFF_SECS: i64 = 900;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -40,14 +35,6 @@ pub struct TokenResponse {
     pub token_type: &'static str,
     /// Seconds until the access token expires.
     pub expires_in: u64,
-}
-
-/// How long an account waits after `failures` consecutive failures.
-pub fn backoff_secs(failures: i32) -> Option<i64> {
-    (failures >= FREE_FAILURES).then(|| {
-        let exp = (failures - FREE_FAILURES).min(20) as u32;
-        2_i64.saturating_pow(exp).min(MAX_BACKOFF_SECS)
-    })
 }
 
 fn user_actor(u: &UserRow, request_id: &str) -> Actor {
@@ -120,16 +107,18 @@ pub async fn login(
     state.auth_limit.check(ip)?;
     let username = req.username.trim().to_lowercase();
     let lookup = username.clone();
-    let found = state
+    let key = throttle::key(&state.blind, &username);
+    let (k, now) = (key.clone(), types::now());
+    let (found, locked) = state
         .db
-        .run(move |c| Ok(users::find_by_username(c, &lookup)?))
+        .run(move |c| {
+            Ok((
+                users::find_by_username(c, &lookup)?,
+                throttle::locked_until(c, &k, now)?,
+            ))
+        })
         .await?;
-    let now = types::now();
-    if let Some(until) = found
-        .as_ref()
-        .and_then(|u| u.locked_until)
-        .filter(|t| *t > now)
-    {
+    if let Some(until) = locked {
         // Checked before hashing: a locked account costs the server nothing.
         return Err(ApiError::TooManyRequests {
             retry_after_secs: (until - now).num_seconds().max(1) as u64,
@@ -153,6 +142,7 @@ pub async fn login(
             match user {
                 Some(u) if password_ok && u.status == "active" => {
                     users::record_login_success(tx, &u.id, now)?;
+                    throttle::clear(tx, &key)?;
                     let pair = issue_pair(tx, &st, &u, (&types::new_id(), now), now)?;
                     audit_login(
                         tx,
@@ -169,18 +159,16 @@ pub async fn login(
                     } else {
                         "bad_password"
                     };
-                    let failures = if password_ok {
-                        u.failed_logins
-                    } else {
-                        u.failed_logins + 1
-                    };
-                    let until = backoff_secs(failures).map(|s| now + Duration::seconds(s));
-                    users::record_login_failure(tx, &u.id, failures, until)?;
+                    // A right password for a disabled account is no guessing failure.
+                    if !password_ok {
+                        throttle::record_failure(tx, &key, now)?;
+                    }
                     let actor = Actor::anonymous(request_id.clone());
                     audit_login(tx, &actor, "auth.login_failed", Some(&u.id), Some(reason))?;
                     Ok(LoginOutcome::Refused)
                 }
                 None => {
+                    throttle::record_failure(tx, &key, now)?;
                     let actor = Actor::anonymous(request_id.clone());
                     audit_login(tx, &actor, "auth.login_failed", None, Some("unknown_user"))?;
                     Ok(LoginOutcome::Refused)
@@ -348,16 +336,6 @@ fn logout_in_tx(tx: &mut Tx<'_>, hash: &str, request_id: &str) -> Result<(), Api
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn backoff_starts_after_free_failures_doubles_and_is_capped() {
-        assert_eq!(backoff_secs(4), None);
-        assert_eq!(backoff_secs(5), Some(1));
-        assert_eq!(backoff_secs(6), Some(2));
-        assert_eq!(backoff_secs(9), Some(16));
-        assert_eq!(backoff_secs(40), Some(MAX_BACKOFF_SECS));
-        assert_eq!(backoff_secs(i32::MAX), Some(MAX_BACKOFF_SECS));
-    }
 
     #[test]
     fn refresh_tokens_expire_after_the_idle_window_and_never_past_the_session_limit() {

@@ -24,6 +24,7 @@ pub const TABLES: &[(&str, Access)] = &[
     ("units", Access::ReadWrite),
     ("users", Access::ReadWrite),
     ("refresh_tokens", Access::ReadWrite),
+    ("login_throttle", Access::ReadWrite),
     ("audit_events", Access::AppendOnly),
     ("audit_pending", Access::Queue),
     ("audit_chain", Access::AppendOnly),

@@ -37,8 +37,6 @@ diesel::table! {
         unit_id -> Nullable<Text>,
         status -> Text,
         token_version -> Integer,
-        failed_logins -> Integer,
-        locked_until -> Nullable<Timestamp>,
         last_login_at -> Nullable<Timestamp>,
         version -> Integer,
         created_at -> Timestamp,
@@ -101,6 +99,15 @@ diesel::table! {
         at -> Timestamp,
         key_id -> Text,
         signature -> Text,
+    }
+}
+
+diesel::table! {
+    login_throttle (key) {
+        key -> Text,
+        failures -> Integer,
+        locked_until -> Nullable<Timestamp>,
+        last_failure_at -> Timestamp,
     }
 }
 
@@ -284,6 +291,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_pending,
     audit_chain,
     audit_checkpoints,
+    login_throttle,
 );
 
 diesel::table! {

@@ -177,11 +177,12 @@ pub fn spawn_purger(
         while !stop.load(std::sync::atomic::Ordering::Relaxed) {
             if waited >= every {
                 waited = std::time::Duration::ZERO;
-                match pool
-                    .get()
-                    .map_err(|e| e.to_string())
-                    .and_then(|mut c| purge_expired(&mut c).map_err(|e| e.to_string()))
-                {
+                match pool.get().map_err(|e| e.to_string()).and_then(|mut c| {
+                    // Decayed sign-in throttle rows go on the same schedule.
+                    crate::auth::throttle::purge(&mut c, crate::db::types::now())
+                        .and_then(|_| purge_expired(&mut c))
+                        .map_err(|e| e.to_string())
+                }) {
                     Ok(n) if n > 0 => {
                         tracing::info!(purged = n, "expired idempotency keys removed")
                     }

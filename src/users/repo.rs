@@ -18,8 +18,6 @@ pub struct UserRow {
     pub unit_id: Option<String>,
     pub status: String,
     pub token_version: i32,
-    pub failed_logins: i32,
-    pub locked_until: Option<NaiveDateTime>,
     pub last_login_at: Option<NaiveDateTime>,
     pub version: i32,
     pub created_at: NaiveDateTime,
@@ -38,7 +36,6 @@ pub struct NewUserRow<'a> {
     pub unit_id: Option<&'a str>,
     pub status: &'a str,
     pub token_version: i32,
-    pub failed_logins: i32,
     pub version: i32,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -169,26 +166,7 @@ pub fn record_login_success(
     now: NaiveDateTime,
 ) -> QueryResult<()> {
     diesel::update(users::table.find(id))
-        .set((
-            users::failed_logins.eq(0),
-            users::locked_until.eq(None::<NaiveDateTime>),
-            users::last_login_at.eq(now),
-        ))
-        .execute(conn)
-        .map(drop)
-}
-
-pub fn record_login_failure(
-    conn: &mut AnyConnection,
-    id: &str,
-    failed_logins: i32,
-    locked_until: Option<NaiveDateTime>,
-) -> QueryResult<()> {
-    diesel::update(users::table.find(id))
-        .set((
-            users::failed_logins.eq(failed_logins),
-            users::locked_until.eq(locked_until),
-        ))
+        .set(users::last_login_at.eq(now))
         .execute(conn)
         .map(drop)
 }

@@ -190,7 +190,6 @@ pub fn insert_user(
             unit_id,
             status: "active",
             token_version: 1,
-            failed_logins: 0,
             version: 1,
             created_at: now,
             updated_at: now,

@@ -65,6 +65,26 @@ fn wrong_password_and_unknown_user_look_the_same() {
         assert_eq!(a.problem(401)["detail"], u.problem(401)["detail"]);
         assert_eq!(a.header("www-authenticate"), Some("Bearer"));
         assert!(!a.body.contains("wrong password"));
+        // Security table row 13: repeated failures look the same too. The throttle counts every
+        // typed name alike, so the 429 after five failures does not reveal that "admin" exists
+        // (before, only existing accounts were throttled).
+        let attempts = |name: &str| -> Vec<(u16, Option<String>, serde_json::Value)> {
+            (0..6)
+                .map(|_| {
+                    let r = app
+                        .req("POST", "/api/v1/auth/login")
+                        .json(json!({"username": name, "password": "still wrong"}))
+                        .send();
+                    let mut body = r.json.clone();
+                    body["request_id"] = json!(null);
+                    (r.status, r.header("retry-after").map(str::to_owned), body)
+                })
+                .collect()
+        };
+        let known = attempts("admin");
+        let unknown = attempts("nobody");
+        assert_eq!(known, unknown);
+        assert!(known.iter().any(|(s, _, _)| *s == 429), "{known:?}");
     });
 }
 

@@ -2,7 +2,7 @@
 CREATE TABLE audit_checkpoints (
     seq BIGINT PRIMARY KEY,
     hash TEXT NOT NULL,
-    at TIMESTAMP NOT NULL,
+    at TIMESTAMPTZ NOT NULL,
     key_id TEXT NOT NULL,
     signature TEXT NOT NULL
 );

@@ -54,11 +54,26 @@ pub struct WorkerState {
     pub counter: usize,
     /// case id → (ETag, risk level) as this worker last saw them.
     pub etags: HashMap<String, (String, String)>,
+    /// (this worker, all workers): updates go to this worker's own share of the cases, so the
+    /// scenario measures the server rather than workers racing each other's ETags.
+    pub slice: (usize, usize),
 }
 
 impl WorkerState {
     fn pick_case<'a>(&mut self, fixture: &'a Fixture) -> &'a str {
         self.rng.pick(&fixture.case_ids).as_str()
+    }
+
+    /// A case of this worker's share (every `workers`-th, from `index`); any case when there
+    /// are fewer cases than workers.
+    fn pick_own_case<'a>(&mut self, fixture: &'a Fixture) -> &'a str {
+        let (index, workers) = self.slice;
+        let n = fixture.case_ids.len();
+        if workers == 0 || n <= index || n < workers {
+            return self.pick_case(fixture);
+        }
+        let share = (n - index).div_ceil(workers);
+        fixture.case_ids[index + workers * self.rng.below(share)].as_str()
     }
 
     pub fn case_get(&mut self, client: &mut Client, fixture: &Fixture) -> Outcome {
@@ -95,7 +110,7 @@ impl WorkerState {
     /// view of the case (GET when it has none; on 412 GET again and retry). The latency is the
     /// successful PATCH's.
     pub fn case_update(&mut self, client: &mut Client, fixture: &Fixture) -> Outcome {
-        let id = self.pick_case(fixture).to_owned();
+        let id = self.pick_own_case(fixture).to_owned();
         let mut conflicts = 0;
         for _ in 0..MAX_UPDATE_ATTEMPTS {
             let (etag, risk) = match self.etags.get(&id) {

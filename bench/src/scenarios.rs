@@ -196,7 +196,8 @@ fn run_groups(
                 let (barrier, failed) = (&barrier, &failed);
                 let worker_index = index;
                 handles.push(s.spawn(move || {
-                    worker(job, worker_index, cfg, fixture, barrier, failed).map(|r| (g, r))
+                    worker(job, (worker_index, total), cfg, fixture, barrier, failed)
+                        .map(|r| (g, r))
                 }));
                 index += 1;
             }
@@ -259,7 +260,7 @@ fn run_groups(
 /// One worker: sign in, wait for the others, warm up, measure.
 fn worker(
     job: Job,
-    index: usize,
+    (index, workers): (usize, usize),
     cfg: &RunConfig,
     fixture: &Fixture,
     barrier: &Barrier,
@@ -285,6 +286,7 @@ fn worker(
         rng: Rng::from_clock(index as u64 + 1),
         counter: index,
         etags: HashMap::new(),
+        slice: (index, workers),
     };
     let measure_from = Instant::now() + cfg.warmup;
     let end = measure_from + cfg.duration;

@@ -35,7 +35,7 @@ pub async fn request_context(
     let state = req.app_data::<web::Data<AppState>>();
     let shutting_down = state.map(|s| s.shutting_down.clone());
     let timeout = state.map_or(std::time::Duration::from_secs(10), |s| {
-        s.settings.request_timeout
+        request_timeout(req.path(), s.settings.request_timeout)
     });
     let acceptable = !req.path().starts_with("/api/")
         || req
@@ -114,6 +114,17 @@ pub async fn request_context(
     result.map_err(Error::from)
 }
 
+/// Walking the whole audit chain takes about a minute per million changes: verify gets at least
+/// ten minutes; everything else gets `KVAR_REQUEST_TIMEOUT_SECS`.
+fn request_timeout(path: &str, configured: std::time::Duration) -> std::time::Duration {
+    const LONG: std::time::Duration = std::time::Duration::from_secs(600);
+    if path == "/api/v1/audit/verify" {
+        configured.max(LONG)
+    } else {
+        configured
+    }
+}
+
 fn add_headers(headers: &mut HeaderMap, id: &str) {
     if let Some(v) = headers
         .get(header::CONTENT_TYPE)
@@ -187,4 +198,22 @@ pub fn install_panic_hook() {
             .map(|l| format!("{}:{}", l.file(), l.line()));
         tracing::error!(location = location.as_deref().unwrap_or("?"), "panic");
     }));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::request_timeout;
+    use std::time::Duration;
+
+    #[test]
+    fn verify_gets_ten_minutes_at_least_and_the_rest_the_configured_timeout() {
+        let ten = Duration::from_secs(10);
+        assert_eq!(request_timeout("/api/v1/cases", ten), ten);
+        assert_eq!(
+            request_timeout("/api/v1/audit/verify", ten),
+            Duration::from_secs(600)
+        );
+        let hour = Duration::from_secs(3600);
+        assert_eq!(request_timeout("/api/v1/audit/verify", hour), hour);
+    }
 }

@@ -75,6 +75,9 @@ pub struct Settings {
     pub checkpoint_interval: Duration,
     /// ...and at least every this many events.
     pub checkpoint_every_events: u32,
+    /// Public keys (base64) of retired checkpoint keys whose checkpoints still verify
+    /// (`KVAR_CHECKPOINT_RETIRED_KEYS`, comma-separated).
+    pub checkpoint_retired_keys: Vec<String>,
     /// The external sink every checkpoint is appended to (None: `KVAR_CHECKPOINT_FILE=off`).
     pub checkpoint_file: Option<PathBuf>,
     pub keys: KeySettings,
@@ -198,6 +201,15 @@ impl Settings {
                 1,
                 10_000_000,
             )?,
+            checkpoint_retired_keys: get("KVAR_CHECKPOINT_RETIRED_KEYS")
+                .map(|v| {
+                    v.split(',')
+                        .map(str::trim)
+                        .filter(|k| !k.is_empty())
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default(),
             checkpoint_file,
             keys,
         })

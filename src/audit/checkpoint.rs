@@ -125,21 +125,31 @@ pub fn message(seq: i64, hash: &str, at: &str) -> Vec<u8> {
     format!("{FORMAT}\n{ORIGIN}\n{seq}\n{hash}\n{at}\n").into_bytes()
 }
 
-/// True when `cp` carries a valid signature by `key`.
-pub fn signature_ok(key: &VerifyingKey, cp: &Checkpoint) -> bool {
+/// True when `cp` carries a valid signature by one of `keys` (the one its `key_id` names).
+pub fn signature_ok(keys: &[VerifyingKey], cp: &Checkpoint) -> bool {
     let Ok(raw) = STANDARD.decode(&cp.signature) else {
         return false;
     };
     let Ok(sig) = Signature::from_slice(&raw) else {
         return false;
     };
-    cp.key_id == key_id(key) && key.verify(&message(cp.seq, &cp.hash, &cp.at), &sig).is_ok()
+    keys.iter().any(|key| {
+        cp.key_id == key_id(key) && key.verify(&message(cp.seq, &cp.hash, &cp.at), &sig).is_ok()
+    })
+}
+
+/// A public key from base64 (32 bytes).
+pub fn parse_public_key(b64: &str) -> Option<VerifyingKey> {
+    let raw: [u8; 32] = STANDARD.decode(b64.trim()).ok()?.try_into().ok()?;
+    VerifyingKey::from_bytes(&raw).ok()
 }
 
 /// Checkpointing as configured: the signer, when to sign, and the external sink.
 #[derive(Debug, Clone)]
 pub struct Config {
     pub signer: Signer32,
+    /// Keys of earlier signers whose checkpoints still count.
+    pub retired: Vec<VerifyingKey>,
     pub policy: Policy,
     pub sink: Option<std::path::PathBuf>,
 }
@@ -152,6 +162,15 @@ impl Config {
         Ok(Config {
             signer: Signer32::from_seed(&keys.checkpoint)
                 .ok_or("KVAR_CHECKPOINT_KEY: must be at least 32 bytes")?,
+            retired: settings
+                .checkpoint_retired_keys
+                .iter()
+                .map(|k| {
+                    parse_public_key(k).ok_or(
+                        "KVAR_CHECKPOINT_RETIRED_KEYS: each must be a base64 Ed25519 public key",
+                    )
+                })
+                .collect::<Result<_, _>>()?,
             policy: Policy {
                 interval: settings.checkpoint_interval,
                 every_events: settings.checkpoint_every_events.into(),
@@ -169,6 +188,13 @@ impl Config {
             tracing::error!(file = %path.display(), error = %e, seq = cp.seq,
                 "audit checkpoint could not be written to the external sink");
         }
+    }
+
+    /// The keys a checkpoint may be signed by: the current one, then the retired ones.
+    pub fn verifying_keys(&self) -> Vec<VerifyingKey> {
+        std::iter::once(self.signer.public_key())
+            .chain(self.retired.iter().copied())
+            .collect()
     }
 
     /// Every checkpoint a verifier can hold us to: the database's and the sink's.
@@ -322,7 +348,7 @@ mod tests {
         let s = Signer32::from_seed(&[7u8; 32]).expect("signer");
         let cp = s.sign(42, "ab".repeat(32).as_str(), t("2026-11-24 10:00:00"));
         assert_eq!(cp.at, "2026-11-24T10:00:00Z");
-        assert!(signature_ok(&s.public_key(), &cp));
+        assert!(signature_ok(&[s.public_key()], &cp));
         let mut seq = cp.clone();
         seq.seq = 41;
         let mut hash = cp.clone();
@@ -334,10 +360,15 @@ mod tests {
         let mut garbage = cp.clone();
         garbage.signature = "not base64!".into();
         for bad in [seq, hash, at, sig, garbage] {
-            assert!(!signature_ok(&s.public_key(), &bad), "{bad:?}");
+            assert!(!signature_ok(&[s.public_key()], &bad), "{bad:?}");
         }
         let other = Signer32::from_seed(&[8u8; 32]).expect("signer");
-        assert!(!signature_ok(&other.public_key(), &cp));
+        assert!(!signature_ok(&[other.public_key()], &cp));
+        // A retired key still verifies its own checkpoints next to the current one.
+        assert!(signature_ok(&[other.public_key(), s.public_key()], &cp));
+        let b64 = s.public_key_base64();
+        assert_eq!(parse_public_key(&b64), Some(s.public_key()));
+        assert_eq!(parse_public_key("AAAA"), None);
         assert!(Signer32::from_seed(&[1u8; 31]).is_none());
     }
 

@@ -59,7 +59,8 @@ type ChainRow = ((i64, i64, String, String), Option<EventRow>);
 
 /// What the chain is held to: signed checkpoints and the key that must have signed them.
 pub struct Anchors<'a> {
-    pub public_key: &'a ed25519_dalek::VerifyingKey,
+    /// The current checkpoint key first, then retired ones.
+    pub public_keys: &'a [ed25519_dalek::VerifyingKey],
     pub checkpoints: &'a [Checkpoint],
 }
 
@@ -81,9 +82,9 @@ pub fn seal_and_verify(
     super::sealer::seal_all(conn, key)?;
     let mut all = cfg.all(conn).map_err(crate::error::ApiError::Internal)?;
     all.extend(extra);
-    let public_key = cfg.signer.public_key();
+    let public_keys = cfg.verifying_keys();
     let anchors = Anchors {
-        public_key: &public_key,
+        public_keys: &public_keys,
         checkpoints: &all,
     };
     Ok(verify(conn, key, &anchors)?)
@@ -98,12 +99,12 @@ pub fn verify(
     let mut found: Option<(i64, String)> = None;
     let mut signed = std::collections::BTreeMap::new();
     for cp in anchors.checkpoints {
-        if !checkpoint::signature_ok(anchors.public_key, cp) {
+        if !checkpoint::signature_ok(anchors.public_keys, cp) {
             note(
                 &mut found,
                 cp.seq,
                 format!(
-                    "the checkpoint at seq={} is not signed by this installation's key",
+                    "the checkpoint at seq={} is not signed by this installation's key (nor a retired one)",
                     cp.seq
                 ),
             );

@@ -485,3 +485,60 @@ fn kvar_audit_verify_says_ok_and_detects_a_hand_edited_row() {
         assert!(text.starts_with("broken at seq=6"), "{text}");
     });
 }
+
+/// Rotating the checkpoint key: the old key's checkpoints fail verify until its public key is
+/// listed in KVAR_CHECKPOINT_RETIRED_KEYS.
+#[test]
+fn checkpoints_of_a_retired_key_verify_once_its_public_key_is_listed() {
+    let app = TestApp::spawn(Backend::Sqlite);
+    history(&app);
+    let old = kvar::audit::checkpoint::Signer32::from_seed(&[6u8; 32]).expect("old key");
+    let b64 = |k: [u8; 32]| base64::engine::general_purpose::STANDARD.encode(k);
+    let run = |retired: Option<&str>| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_kvar"));
+        cmd.args(["audit", "checkpoint"])
+            .env("DATABASE_URL", &app.database_url)
+            .env("KVAR_DATA_DIR", app.data_dir())
+            .env("KVAR_AUDIT_KEY", b64([2u8; 32]))
+            .env("KVAR_CHECKPOINT_KEY", b64([6u8; 32]))
+            .env("RUST_LOG", "error");
+        if let Some(r) = retired {
+            cmd.env("KVAR_CHECKPOINT_RETIRED_KEYS", r);
+        }
+        cmd.output().expect("kvar")
+    };
+    // Signed with the old key, then the installation moves to the test key.
+    let out = run(None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (ok, text) = cli_verify(&app);
+    assert!(!ok && text.contains("not signed"), "{text}");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kvar"))
+        .args(["audit", "verify"])
+        .env("DATABASE_URL", &app.database_url)
+        .env("KVAR_DATA_DIR", app.data_dir())
+        .env("KVAR_AUDIT_KEY", b64([2u8; 32]))
+        .env("KVAR_CHECKPOINT_KEY", b64([5u8; 32]))
+        .env(
+            "KVAR_CHECKPOINT_RETIRED_KEYS",
+            format!(" {} ", old.public_key_base64()),
+        )
+        .env("RUST_LOG", "error")
+        .output()
+        .expect("kvar");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.starts_with("ok n="), "{text}");
+    assert!(text.contains("checkpoints=1"), "{text}");
+    // A malformed retired key is a configuration error, not a silent skip.
+    let bad = run(Some("not-a-key"));
+    assert_eq!(
+        bad.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("KVAR_CHECKPOINT_RETIRED_KEYS"));
+}

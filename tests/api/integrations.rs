@@ -148,8 +148,11 @@ fn an_eviction_for_a_followed_household_lands_on_its_case_and_an_unknown_person_
             for secret in [
                 kid,
                 new["id"].as_str().expect("id"),
-                "9874",
-                "1212",
+                // Whole numbers: 4-digit fragments match ids by chance.
+                "8112289874",
+                "811228-9874",
+                "1212121212",
+                "121212-1212",
                 "Tolvan",
                 "Testsson",
                 "unit",

@@ -257,6 +257,7 @@ pub fn write_if_due(
     now: NaiveDateTime,
     force: bool,
 ) -> QueryResult<Option<Checkpoint>> {
+    super::sealer::lock_chain(tx)?;
     let head: Option<(i64, String)> = audit_chain::table
         .select((audit_chain::seq, audit_chain::hash))
         .order(audit_chain::seq.desc())

@@ -66,14 +66,21 @@ pub fn seal_pending(conn: &mut AnyConnection, key: &[u8]) -> QueryResult<usize> 
     write_tx(conn, |tx| seal_in(tx, key))
 }
 
+/// On PostgreSQL, take the chain's advisory lock for the rest of the transaction (one sealer or
+/// checkpointer at a time across instances and the CLI; taking it twice is harmless).
+pub fn lock_chain(tx: &mut Tx<'_>) -> QueryResult<()> {
+    if let AnyConnection::Postgresql(c) = &mut **tx {
+        c.batch_execute(&format!(
+            "SELECT pg_advisory_xact_lock({ADVISORY_LOCK_KEY})"
+        ))?;
+    }
+    Ok(())
+}
+
 /// Seal up to [`BATCH`] pending events in the caller's transaction.
 fn seal_in(tx: &mut Tx<'_>, key: &[u8]) -> QueryResult<usize> {
     {
-        if let AnyConnection::Postgresql(c) = &mut **tx {
-            c.batch_execute(&format!(
-                "SELECT pg_advisory_xact_lock({ADVISORY_LOCK_KEY})"
-            ))?;
-        }
+        lock_chain(tx)?;
         let pending: Vec<i64> = audit_pending::table
             .select(audit_pending::event_id)
             .order(audit_pending::event_id)

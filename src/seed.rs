@@ -243,18 +243,18 @@ impl Generator<'_> {
         let now = types::now();
         let t = self.target;
         let street = format!("{} {}", self.rng.word(STREETS), self.rng.range(1, 80));
-        let h = HouseholdRow {
-            id: types::new_id(),
-            organization_id: t.organization_id.clone(),
-            municipality_code: t.municipality_code.clone(),
+        let address = crate::households::dto::Address {
             street: street.clone(),
             postal_code: format!("{} {:02}", self.rng.range(100, 989), self.rng.range(0, 99)),
             city: "Bänkeby".into(),
-            created_by: "system:seed".into(),
-            version: 1,
-            created_at: now,
-            updated_at: now,
+            municipality_code: t.municipality_code.clone(),
         };
+        let h = HouseholdRow::at(
+            t.organization_id.clone(),
+            &address,
+            "system:seed".into(),
+            now,
+        );
         households::insert_household(tx, &h)?;
         self.event(tx, "household.create", ("household", &h.id), None)?;
         let adults = 1 + usize::from(self.rng.chance(45));

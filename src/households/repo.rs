@@ -22,6 +22,30 @@ pub struct HouseholdRow {
     pub updated_at: NaiveDateTime,
 }
 
+impl HouseholdRow {
+    /// A new household at `address`, stored normalized: street and city trimmed, the postal
+    /// code without spaces (how every caller and the search expect it).
+    pub fn at(
+        organization_id: String,
+        address: &super::dto::Address,
+        created_by: String,
+        now: NaiveDateTime,
+    ) -> HouseholdRow {
+        HouseholdRow {
+            id: crate::db::types::new_id(),
+            organization_id,
+            municipality_code: address.municipality_code.clone(),
+            street: address.street.trim().into(),
+            postal_code: address.postal_code.replace(' ', ""),
+            city: address.city.trim().into(),
+            created_by,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = household_members)]
 pub struct MemberRow {

@@ -42,18 +42,12 @@ pub async fn create(
                 ));
             }
             let now = types::now();
-            let household = HouseholdRow {
-                id: types::new_id(),
-                organization_id: who.organization_id.clone(),
-                municipality_code: req.address.municipality_code.clone(),
-                street: req.address.street.trim().into(),
-                postal_code: req.address.postal_code.replace(' ', ""),
-                city: req.address.city.trim().into(),
-                created_by: who.user_id.clone(),
-                version: 1,
-                created_at: now,
-                updated_at: now,
-            };
+            let household = HouseholdRow::at(
+                who.organization_id.clone(),
+                &req.address,
+                who.user_id.clone(),
+                now,
+            );
             repo::insert_household(tx, &household)?;
             let mut person_ids = Vec::new();
             for m in &members {

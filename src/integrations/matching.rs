@@ -145,18 +145,7 @@ fn find_or_create(
         Some(p) => p,
         None => persons::insert(tx, &st.cipher, &st.blind, s.personnummer, s.name, false)?,
     };
-    let household = HouseholdRow {
-        id: types::new_id(),
-        organization_id: org.id.clone(),
-        municipality_code: s.address.municipality_code.clone(),
-        street: s.address.street.trim().into(),
-        postal_code: s.address.postal_code.replace(' ', ""),
-        city: s.address.city.trim().into(),
-        created_by: who.key.clone(),
-        version: 1,
-        created_at: now,
-        updated_at: now,
-    };
+    let household = HouseholdRow::at(org.id.clone(), s.address, who.key.clone(), now);
     households::insert_household(tx, &household)?;
     households::insert_member(
         tx,

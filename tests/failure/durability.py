@@ -504,13 +504,9 @@ def main() -> int:
     print(f"\n{time.monotonic() - started:.0f} s")
     failed = [f for s in results.values() for f in s.failures]
     short = [b for b, s in results.items() if s.rounds < args.rounds]
-    if failed or short:
-        print(f"FAILED: {len(failed)} failure(s); rounds short on {short}")
-        for f in failed[:20]:
-            print(f"  {f}")
-        return 1
-    print("PASS")
-    return 0
+    if short and not failed:
+        failed = [f"rounds short on {short}"]
+    return k.verdict(failed, f"FAILED: {len(failed)} failure(s); rounds short on {short}", 20)
 
 
 if __name__ == "__main__":

@@ -30,6 +30,17 @@ ADDRESS = {"street": "Storgatan 1", "postal_code": "11122", "city": "Stockholm",
 DEFAULT_PG_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 
 
+def verdict(failures: list[str], headline: str = "FAILED:", limit: int | None = None) -> int:
+    """Print PASS, or the headline and the failures (the first `limit`); the exit status."""
+    if not failures:
+        print("PASS")
+        return 0
+    print(headline)
+    for f in failures[:limit]:
+        print(f"  {f}")
+    return 1
+
+
 def log(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
 

@@ -360,13 +360,7 @@ def main() -> int:
     print(f"| figure | value |\n|---|---|\n| outage | {args.outage:.0f} s |")
     for key, v in figures.items():
         print(f"| {key} | {fmt(v)} |")
-    if failures:
-        print("FAILED:")
-        for f in failures:
-            print(f"  {f}")
-        return 1
-    print("PASS")
-    return 0
+    return k.verdict(failures)
 
 
 if __name__ == "__main__":

@@ -239,13 +239,7 @@ def main() -> int:
               f" | {f.get('ready_503_before_exit')}"
               f" ({'-' if first is None else f'{first:.2f} s'}) | {f.get('exit')} | "
               f"{f.get('exit_after', 0):.2f} s |")
-    if failures:
-        print("FAILED:")
-        for f in failures:
-            print(f"  {f}")
-        return 1
-    print("PASS")
-    return 0
+    return k.verdict(failures)
 
 
 if __name__ == "__main__":

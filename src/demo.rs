@@ -15,6 +15,7 @@ use std::time::Instant;
 use chrono::{Datelike, NaiveDate, TimeDelta};
 use futures_util::StreamExt;
 
+use crate::auth::policy::Authorized;
 use crate::auth::{Principal, Role};
 use crate::cases::dto::{
     CaseResponse, ClosureDecisionRequest, ClosureRequestResponse, CreateCaseRequest, Decision,
@@ -715,7 +716,7 @@ async fn cast(st: &AppState, admin: &Principal, password: &str) -> Result<Cast, 
     let orgs = crate::organizations::service::create;
     let municipality = orgs(
         &st.db,
-        admin.clone(),
+        Authorized::check(admin.clone()).map_err(|e| e.to_string())?,
         org(
             OrganizationKind::Municipality,
             MUNICIPALITY_NAME,
@@ -729,15 +730,19 @@ async fn cast(st: &AppState, admin: &Principal, password: &str) -> Result<Cast, 
         other => problem(other),
     })?;
     let landlord_org = org(OrganizationKind::Landlord, LANDLORD_NAME, "559999999", None);
-    let landlord = orgs(&st.db, admin.clone(), landlord_org)
-        .await
-        .map_err(problem)?;
+    let landlord = orgs(
+        &st.db,
+        Authorized::check(admin.clone()).map_err(|e| e.to_string())?,
+        landlord_org,
+    )
+    .await
+    .map_err(problem)?;
     let mut unit_ids = Vec::new();
     for name in UNITS {
         let req = CreateUnitRequest { name: name.into() };
         let unit = crate::organizations::service::create_unit(
             &st.db,
-            admin.clone(),
+            Authorized::check(admin.clone()).map_err(|e| e.to_string())?,
             municipality.id.clone(),
             req,
         )
@@ -762,7 +767,9 @@ async fn cast(st: &AppState, admin: &Principal, password: &str) -> Result<Cast, 
                 unit_id: unit.map(|u| unit_ids[u].clone()),
             };
             async move {
-                let user = crate::users::service::create(st, admin.clone(), req).await?;
+                let user =
+                    crate::users::service::create(st, Authorized::check(admin.clone())?, req)
+                        .await?;
                 Ok::<_, ApiError>((
                     principal(user, role, org_kind, &admin.request_id),
                     unit,
@@ -896,7 +903,15 @@ impl CaseRun<'_> {
         req: TransitionRequest,
     ) -> Result<Option<ClosureRequestResponse>, ApiError> {
         let v = if_match(self.version).await?;
-        match transitions::transition(self.st, self.actor.clone(), self.id.clone(), v, req).await? {
+        match transitions::transition(
+            self.st,
+            Authorized::check(self.actor.clone())?,
+            self.id.clone(),
+            v,
+            req,
+        )
+        .await?
+        {
             Transitioned::Moved(c) => {
                 self.now(c);
                 Ok(None)
@@ -943,8 +958,13 @@ impl CaseRun<'_> {
                     decision,
                     reason: reason.into(),
                 };
-                let r = transitions::decide(self.st, self.supervisor.clone(), self.id.clone(), req)
-                    .await?;
+                let r = transitions::decide(
+                    self.st,
+                    Authorized::check(self.supervisor.clone())?,
+                    self.id.clone(),
+                    req,
+                )
+                .await?;
                 match decision {
                     Decision::Approve => tally.approved += 1,
                     Decision::Reject => tally.rejected += 1,
@@ -956,11 +976,23 @@ impl CaseRun<'_> {
                     body: body.into(),
                     corrects: None,
                 };
-                notes::create(self.st, self.actor.clone(), self.id.clone(), req).await?;
+                notes::create(
+                    self.st,
+                    Authorized::check(self.actor.clone())?,
+                    self.id.clone(),
+                    req,
+                )
+                .await?;
                 tally.notes += 1;
             }
             Step::Intervention(req) => {
-                interventions::create(self.st, self.actor.clone(), self.id.clone(), req).await?;
+                interventions::create(
+                    self.st,
+                    Authorized::check(self.actor.clone())?,
+                    self.id.clone(),
+                    req,
+                )
+                .await?;
                 tally.interventions += 1;
             }
         }
@@ -995,15 +1027,18 @@ async fn household(st: &AppState, cast: &Cast, plan: Plan) -> Result<Tally, ApiE
         address: tenancy.address.clone(),
         members,
     };
-    let h = crate::households::service::create(st, supervisor.clone(), req).await?;
+    let h =
+        crate::households::service::create(st, Authorized::check(supervisor.clone())?, req).await?;
     tenancy.household_id = h.id.clone();
     tenancy.landlord_organization_id = cast.landlord_id.clone();
-    let t = crate::households::tenancy::create(st, supervisor.clone(), tenancy).await?;
+    let t = crate::households::tenancy::create(st, Authorized::check(supervisor.clone())?, tenancy)
+        .await?;
     let req = CreateCaseRequest {
         household_id: h.id,
         tenancy_id: Some(t.id),
     };
-    let case = crate::cases::service::create(st, supervisor.clone(), req).await?;
+    let case =
+        crate::cases::service::create(st, Authorized::check(supervisor.clone())?, req).await?;
     tally.with_children = usize::from(case.children_involved);
     let worker = plan.assignee.and_then(|i| workers.get(i));
     let mut run = CaseRun {
@@ -1021,7 +1056,16 @@ async fn household(st: &AppState, cast: &Cast, plan: Plan) -> Result<Tally, ApiE
             unit_id: None,
         };
         let v = if_match(case.version).await?;
-        run.now(crate::cases::service::update(st, supervisor.clone(), case.id, v, req).await?);
+        run.now(
+            crate::cases::service::update(
+                st,
+                Authorized::check(supervisor.clone())?,
+                case.id,
+                v,
+                req,
+            )
+            .await?,
+        );
     }
     for step in plan.steps {
         run.play(step, &mut tally).await?;

@@ -62,6 +62,11 @@ pub enum ApiError {
     Forbidden,
     #[error("not found")]
     NotFound,
+    /// A case outside the caller's scope (or missing) met inside a write transaction: answered
+    /// exactly as [`ApiError::NotFound`]; `cases::service::scoped_write` logs the denial once,
+    /// after the transaction rolled back.
+    #[error("not found")]
+    CaseNotVisible { case_id: String },
     #[error("method not allowed")]
     MethodNotAllowed,
     #[error("conflict: {detail}")]
@@ -124,7 +129,9 @@ impl ApiError {
                 "Forbidden",
                 "Your role may not perform this operation.".into(),
             ),
-            ApiError::NotFound => ("not-found", "Not found", "No such resource.".into()),
+            ApiError::NotFound | ApiError::CaseNotVisible { .. } => {
+                ("not-found", "Not found", "No such resource.".into())
+            }
             ApiError::MethodNotAllowed => (
                 "method-not-allowed",
                 "Method not allowed",
@@ -224,7 +231,7 @@ impl ResponseError for ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden => StatusCode::FORBIDDEN,
-            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::NotFound | ApiError::CaseNotVisible { .. } => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. } | ApiError::InFlight => StatusCode::CONFLICT,
             ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,

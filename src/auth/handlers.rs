@@ -64,6 +64,6 @@ pub async fn get_me(
     who: Authorized<ops::GetMe>,
     state: web::Data<AppState>,
 ) -> Result<web::Json<MeResponse>, ApiError> {
-    let me = crate::users::service::me(&state.db, who.into_inner()).await?;
+    let me = crate::users::service::me(&state.db, who).await?;
     Ok(web::Json(me))
 }

@@ -14,7 +14,10 @@
 //!   logout). A role, unit, status or password change also revokes all the user's refresh
 //!   tokens in the same transaction; logout revokes its own session's. A refusal is logged as
 //!   `auth.token_rejected` with a reason, never the token.
-//! - [`policy`] is the one role × operation table; services call `policy::ensure`.
+//! - [`policy`] is the one role × operation table; its `Authorized<Op>` extractor is the only role
+//!   check, and services take the [`policy::Grant`] it proves. [`scope`] turns the table's scope
+//!   column into the query filter of every repository; [`rules`] holds the conditional rules
+//!   (assigning, moving, closing) by name.
 
 pub mod handlers;
 pub mod password;
@@ -23,6 +26,8 @@ pub mod principal;
 pub mod ratelimit;
 pub mod repo;
 pub mod role;
+pub mod rules;
+pub mod scope;
 pub mod service;
 pub mod throttle;
 pub mod tokens;

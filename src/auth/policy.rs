@@ -77,7 +77,8 @@ operations!(
     GetEnforcementReceipt => "get_enforcement_receipt",
 );
 
-/// What part of the data a permitted caller reaches.
+/// What part of the data a permitted caller reaches: the table's scope column. [`super::scope`]
+/// turns it into the filter every repository applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
     /// Anyone, signed in or not.
@@ -90,9 +91,10 @@ pub enum Scope {
     OwnAccount,
     /// The whole installation (read-only checks such as audit verification).
     Installation,
-    /// Cases of the caller's unit: a supervisor all of them, a caseworker those assigned to
-    /// them or to nobody (see `cases::scope`).
-    UnitCases,
+    /// Every case of the caller's unit.
+    Unit,
+    /// The cases of the caller's unit assigned to the caller or to nobody.
+    AssignedOrUnassigned,
     /// The submissions and receipts of the caller's own organization.
     OwnSubmissions,
 }
@@ -101,8 +103,11 @@ use Operation as O;
 use Role as R;
 use Scope as S;
 
-const SOCIAL: &[(Role, Scope)] = &[(R::Supervisor, S::UnitCases), (R::Caseworker, S::UnitCases)];
-const CASE_LOGS: &[(Role, Scope)] = &[(R::Supervisor, S::UnitCases), (R::Auditor, S::Organization)];
+const SOCIAL: &[(Role, Scope)] = &[
+    (R::Supervisor, S::Unit),
+    (R::Caseworker, S::AssignedOrUnassigned),
+];
+const CASE_LOGS: &[(Role, Scope)] = &[(R::Supervisor, S::Unit), (R::Auditor, S::Organization)];
 
 /// The table. Public operations have no rows: they apply to every caller.
 const POLICY: &[(Operation, &[(Role, Scope)])] = &[
@@ -149,7 +154,7 @@ const POLICY: &[(Operation, &[(Role, Scope)])] = &[
     (O::GetCase, SOCIAL),
     (O::UpdateCase, SOCIAL),
     (O::TransitionCase, SOCIAL),
-    (O::DecideClosure, &[(R::Supervisor, S::UnitCases)]),
+    (O::DecideClosure, &[(R::Supervisor, S::Unit)]),
     (O::CreateNote, SOCIAL),
     (O::ListNotes, SOCIAL),
     (O::CreateIntervention, SOCIAL),
@@ -228,8 +233,9 @@ pub fn has_row(op: Operation) -> bool {
     POLICY.iter().any(|(o, _)| *o == op)
 }
 
-/// Check that `who` may perform `op`; returns the scope to filter by. 403 otherwise.
-pub fn ensure(who: &Principal, op: Operation) -> Result<Scope, ApiError> {
+/// Check that `who` may perform `op`; returns the scope to filter by. 403 otherwise. Only
+/// [`Authorized`] calls it: services receive its proof instead of checking again.
+fn ensure(who: &Principal, op: Operation) -> Result<Scope, ApiError> {
     match scope_for(who.role, op) {
         Some(Scope::Platform) if !who.is_platform_admin() => Err(ApiError::Forbidden),
         Some(scope) => Ok(scope),
@@ -334,17 +340,91 @@ pub mod ops {
     );
 }
 
-/// The caller, authenticated and allowed to perform `O`. As an extractor it runs before the
-/// body is parsed, so a role without the right gets 403 whatever it sends.
+/// What [`Authorized`] proves: the caller, the operation it may perform and the scope the
+/// table gives it. Only this module makes one, so holding a `Grant` is the proof; it derefs to
+/// the [`Principal`] for the caller's ids.
+#[derive(Debug, Clone)]
+pub struct Grant {
+    who: Principal,
+    scope: Scope,
+    op: Operation,
+}
+
+impl Grant {
+    pub fn principal(&self) -> &Principal {
+        &self.who
+    }
+
+    pub fn scope(&self) -> Scope {
+        self.scope
+    }
+
+    pub fn operation(&self) -> Operation {
+        self.op
+    }
+
+    pub fn into_principal(self) -> Principal {
+        self.who
+    }
+
+    /// The operation id, as the access log records it.
+    pub fn operation_id(&self) -> &'static str {
+        self.op.operation_id()
+    }
+}
+
+impl std::ops::Deref for Grant {
+    type Target = Principal;
+
+    fn deref(&self) -> &Principal {
+        &self.who
+    }
+}
+
+/// The caller, authenticated and allowed to perform `O`: the only role check of the API. As an
+/// extractor it runs before the body is parsed, so a role without the right gets 403 whatever it
+/// sends; services take it as their first argument and never check the role again.
 pub struct Authorized<O> {
-    pub who: Principal,
-    pub scope: Scope,
-    _op: std::marker::PhantomData<O>,
+    grant: Grant,
+    _op: std::marker::PhantomData<fn() -> O>,
+}
+
+impl<O> Clone for Authorized<O> {
+    fn clone(&self) -> Self {
+        Authorized {
+            grant: self.grant.clone(),
+            _op: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<O: OperationMarker> Authorized<O> {
+    /// Check `who` against the table for `O` (the extractor, and callers outside HTTP such as
+    /// `kvar demo`).
+    pub fn check(who: Principal) -> Result<Self, ApiError> {
+        let scope = ensure(&who, O::OP)?;
+        Ok(Authorized {
+            grant: Grant {
+                who,
+                scope,
+                op: O::OP,
+            },
+            _op: std::marker::PhantomData,
+        })
+    }
 }
 
 impl<O> Authorized<O> {
-    pub fn into_inner(self) -> Principal {
-        self.who
+    pub fn into_grant(self) -> Grant {
+        self.grant
+    }
+}
+
+impl<O> std::ops::Deref for Authorized<O> {
+    type Target = Grant;
+
+    fn deref(&self) -> &Grant {
+        &self.grant
     }
 }
 
@@ -357,14 +437,6 @@ impl<O: OperationMarker + 'static> actix_web::FromRequest for Authorized<O> {
         payload: &mut actix_web::dev::Payload,
     ) -> Self::Future {
         let principal = Principal::from_request(req, payload);
-        Box::pin(async move {
-            let who = principal.await?;
-            let scope = ensure(&who, O::OP)?;
-            Ok(Authorized {
-                who,
-                scope,
-                _op: std::marker::PhantomData,
-            })
-        })
+        Box::pin(async move { Authorized::check(principal.await?) })
     }
 }

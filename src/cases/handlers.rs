@@ -30,7 +30,7 @@ pub async fn create_case(
     state: web::Data<AppState>,
     body: Body<CreateCaseRequest>,
 ) -> Result<Tagged<CaseResponse>, ApiError> {
-    let c = service::create(&state, who.into_inner(), body.into_inner()?).await?;
+    let c = service::create(&state, who, body.into_inner()?).await?;
     Ok(Tagged::created(c.version, c))
 }
 
@@ -44,7 +44,7 @@ pub async fn list_cases(
     filter: web::Query<CaseFilter>,
 ) -> Result<web::Json<CaseList>, ApiError> {
     Ok(web::Json(
-        service::list(&state, who.into_inner(), filter.into_inner()).await?,
+        service::list(&state, who, filter.into_inner()).await?,
     ))
 }
 
@@ -57,7 +57,7 @@ pub async fn get_case(
     state: web::Data<AppState>,
     case_id: web::Path<String>,
 ) -> Result<Tagged<CaseResponse>, ApiError> {
-    let c = service::get(&state, who.into_inner(), case_id.into_inner()).await?;
+    let c = service::get(&state, who, case_id.into_inner()).await?;
     Ok(Tagged::ok(c.version, c))
 }
 
@@ -75,7 +75,7 @@ pub async fn update_case(
 ) -> Result<Tagged<CaseResponse>, ApiError> {
     let c = service::update(
         &state,
-        who.into_inner(),
+        who,
         case_id.into_inner(),
         if_match,
         body.into_inner()?,
@@ -100,7 +100,7 @@ pub async fn transition_case(
     Ok(
         match transitions::transition(
             &state,
-            who.into_inner(),
+            who,
             case_id.into_inner(),
             if_match,
             body.into_inner()?,
@@ -126,13 +126,7 @@ pub async fn decide_closure(
     body: Body<ClosureDecisionRequest>,
 ) -> Result<web::Json<ClosureDecisionResponse>, ApiError> {
     Ok(web::Json(
-        transitions::decide(
-            &state,
-            who.into_inner(),
-            case_id.into_inner(),
-            body.into_inner()?,
-        )
-        .await?,
+        transitions::decide(&state, who, case_id.into_inner(), body.into_inner()?).await?,
     ))
 }
 
@@ -146,13 +140,7 @@ pub async fn create_note(
     case_id: web::Path<String>,
     body: Body<CreateNoteRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let n = notes::create(
-        &state,
-        who.into_inner(),
-        case_id.into_inner(),
-        body.into_inner()?,
-    )
-    .await?;
+    let n = notes::create(&state, who, case_id.into_inner(), body.into_inner()?).await?;
     Ok(HttpResponse::Created().json(n))
 }
 
@@ -167,13 +155,7 @@ pub async fn list_notes(
     page: web::Query<Page>,
 ) -> Result<web::Json<NoteList>, ApiError> {
     Ok(web::Json(
-        notes::list(
-            &state,
-            who.into_inner(),
-            case_id.into_inner(),
-            page.into_inner(),
-        )
-        .await?,
+        notes::list(&state, who, case_id.into_inner(), page.into_inner()).await?,
     ))
 }
 
@@ -187,13 +169,7 @@ pub async fn create_intervention(
     case_id: web::Path<String>,
     body: Body<CreateInterventionRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let i = interventions::create(
-        &state,
-        who.into_inner(),
-        case_id.into_inner(),
-        body.into_inner()?,
-    )
-    .await?;
+    let i = interventions::create(&state, who, case_id.into_inner(), body.into_inner()?).await?;
     Ok(HttpResponse::Created().json(i))
 }
 
@@ -207,7 +183,7 @@ pub async fn list_interventions(
     case_id: web::Path<String>,
 ) -> Result<web::Json<InterventionList>, ApiError> {
     Ok(web::Json(
-        interventions::list(&state, who.into_inner(), case_id.into_inner()).await?,
+        interventions::list(&state, who, case_id.into_inner()).await?,
     ))
 }
 
@@ -222,13 +198,7 @@ pub async fn get_case_history(
     page: web::Query<Page>,
 ) -> Result<web::Json<AuditEventList>, ApiError> {
     Ok(web::Json(
-        logs::history(
-            &state,
-            who.into_inner(),
-            case_id.into_inner(),
-            page.into_inner(),
-        )
-        .await?,
+        logs::history(&state, who, case_id.into_inner(), page.into_inner()).await?,
     ))
 }
 
@@ -243,13 +213,7 @@ pub async fn get_case_access_log(
     page: web::Query<Page>,
 ) -> Result<web::Json<AccessLogList>, ApiError> {
     Ok(web::Json(
-        logs::access_log(
-            &state,
-            who.into_inner(),
-            case_id.into_inner(),
-            page.into_inner(),
-        )
-        .await?,
+        logs::access_log(&state, who, case_id.into_inner(), page.into_inner()).await?,
     ))
 }
 
@@ -263,6 +227,6 @@ pub async fn list_audit_events(
     filter: web::Query<AuditEventFilter>,
 ) -> Result<web::Json<AuditEventList>, ApiError> {
     Ok(web::Json(
-        logs::audit_events(&state, who.into_inner(), filter.into_inner()).await?,
+        logs::audit_events(&state, who, filter.into_inner()).await?,
     ))
 }

@@ -6,11 +6,10 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::service::{audit_case, visible_or_404};
+use super::service::{audit_case, visible_for_write, visible_or_404};
 use crate::audit::Changes;
 use crate::audit::access::{self, Access};
-use crate::auth::Principal;
-use crate::auth::policy::{self, Operation};
+use crate::auth::policy::{Authorized, ops};
 use crate::db::schema::interventions;
 use crate::db::types;
 use crate::error::{ApiError, FieldError};
@@ -133,80 +132,72 @@ fn validate(req: &CreateInterventionRequest) -> Result<(), ApiError> {
 /// `POST /cases/{id}/interventions`.
 pub async fn create(
     state: &AppState,
-    who: Principal,
+    who: Authorized<ops::CreateIntervention>,
     case_id: String,
     req: CreateInterventionRequest,
 ) -> Result<InterventionResponse, ApiError> {
-    policy::ensure(&who, Operation::CreateIntervention)?;
     validate(&req)?;
-    let (scope_who, scope_id) = (who.clone(), case_id.clone());
-    super::service::scoped_write(
-        state,
-        &scope_who,
-        &scope_id,
-        "create_intervention",
-        move |tx| {
-            let case = visible_or_404(tx, &who, &case_id, "create_intervention")?;
-            let status = req.status.unwrap_or(if req.ended_on.is_some() {
-                InterventionStatus::Completed
-            } else {
-                InterventionStatus::Planned
-            });
-            let id = types::new_id();
-            let now = types::now();
-            diesel::insert_into(interventions::table)
-                .values((
-                    interventions::id.eq(&id),
-                    interventions::case_id.eq(&case.id),
-                    interventions::kind.eq(name(req.kind)),
-                    interventions::status.eq(name(status)),
-                    interventions::started_on.eq(req.started_on),
-                    interventions::ended_on.eq(req.ended_on),
-                    interventions::amount.eq(req.amount),
-                    interventions::outcome.eq(&req.outcome),
-                    interventions::created_by.eq(&who.user_id),
-                    interventions::version.eq(1),
-                    interventions::created_at.eq(now),
-                    interventions::updated_at.eq(now),
-                ))
-                .execute(&mut **tx)?;
-            super::repo::touch(tx, &case.id, now)?;
-            let changes = Changes::new()
-                .created("kind", name(req.kind))
-                .created("status", name(status))
-                .created("started_on", req.started_on.map(|d| d.to_string()))
-                .created("ended_on", req.ended_on.map(|d| d.to_string()))
-                .created("amount", req.amount)
-                .secret("outcome", req.outcome.is_some());
-            audit_case(
-                tx,
-                &who,
-                "intervention.create",
-                &case.id,
-                ("intervention", &id),
-                changes,
-            )?;
-            let row = interventions::table
-                .find(&id)
-                .select(InterventionRow::as_select())
-                .first(&mut **tx)?;
-            Ok(row.into())
-        },
-    )
+    let grant = who.clone();
+    super::service::scoped_write(state, &grant, move |tx| {
+        let case = visible_for_write(tx, &who, &case_id)?;
+        let status = req.status.unwrap_or(if req.ended_on.is_some() {
+            InterventionStatus::Completed
+        } else {
+            InterventionStatus::Planned
+        });
+        let id = types::new_id();
+        let now = types::now();
+        diesel::insert_into(interventions::table)
+            .values((
+                interventions::id.eq(&id),
+                interventions::case_id.eq(&case.id),
+                interventions::kind.eq(name(req.kind)),
+                interventions::status.eq(name(status)),
+                interventions::started_on.eq(req.started_on),
+                interventions::ended_on.eq(req.ended_on),
+                interventions::amount.eq(req.amount),
+                interventions::outcome.eq(&req.outcome),
+                interventions::created_by.eq(&who.user_id),
+                interventions::version.eq(1),
+                interventions::created_at.eq(now),
+                interventions::updated_at.eq(now),
+            ))
+            .execute(&mut **tx)?;
+        super::repo::touch(tx, &case.id, now)?;
+        let changes = Changes::new()
+            .created("kind", name(req.kind))
+            .created("status", name(status))
+            .created("started_on", req.started_on.map(|d| d.to_string()))
+            .created("ended_on", req.ended_on.map(|d| d.to_string()))
+            .created("amount", req.amount)
+            .secret("outcome", req.outcome.is_some());
+        audit_case(
+            tx,
+            &who,
+            "intervention.create",
+            &case.id,
+            ("intervention", &id),
+            changes,
+        )?;
+        let row = interventions::table
+            .find(&id)
+            .select(InterventionRow::as_select())
+            .first(&mut **tx)?;
+        Ok(row.into())
+    })
     .await
 }
 
 /// `GET /cases/{id}/interventions`.
 pub async fn list(
     state: &AppState,
-    who: Principal,
+    who: Authorized<ops::ListInterventions>,
     case_id: String,
 ) -> Result<InterventionList, ApiError> {
-    policy::ensure(&who, Operation::ListInterventions)?;
     state
         .db
         .run(move |conn| {
-            let case = visible_or_404(conn, &who, &case_id, "list_interventions")?;
+            let case = visible_or_404(conn, &who, &case_id)?;
             let rows: Vec<InterventionRow> = interventions::table
                 .filter(interventions::case_id.eq(&case.id))
                 .select(InterventionRow::as_select())
@@ -215,7 +206,7 @@ pub async fn list(
             access::granted(
                 conn,
                 &who,
-                "list_interventions",
+                who.operation_id(),
                 &[Access {
                     subject_type: "case",
                     subject_id: &case.id,

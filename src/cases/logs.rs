@@ -7,8 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::audit::sealer::EventRow;
-use crate::auth::Principal;
-use crate::auth::policy::{self, Operation};
+use crate::auth::policy::{Authorized, ops};
 use crate::db::schema::{access_log, audit_chain, audit_events, cases, users};
 use crate::db::types;
 use crate::error::ApiError;
@@ -74,17 +73,16 @@ fn page_key(after: Option<String>) -> Result<Option<i64>, ApiError> {
 /// `GET /cases/{id}/history`: the case's audit events, oldest first.
 pub async fn history(
     state: &AppState,
-    who: Principal,
+    who: Authorized<ops::GetCaseHistory>,
     case_id: String,
     page: Page,
 ) -> Result<AuditEventList, ApiError> {
-    policy::ensure(&who, Operation::GetCaseHistory)?;
     let (limit, after) = page.parse()?;
     let after = page_key(after)?;
     state
         .db
         .run(move |conn| {
-            let case = super::service::visible_or_404(conn, &who, &case_id, "get_case_history")?;
+            let case = super::service::visible_or_404(conn, &who, &case_id)?;
             let mut q = audit_events::table
                 .left_join(audit_chain::table)
                 .filter(audit_events::case_id.eq(&case.id))
@@ -135,17 +133,16 @@ pub struct AccessLogList {
 /// `GET /cases/{id}/access-log`: who read the case and its people, oldest first.
 pub async fn access_log(
     state: &AppState,
-    who: Principal,
+    who: Authorized<ops::GetCaseAccessLog>,
     case_id: String,
     page: Page,
 ) -> Result<AccessLogList, ApiError> {
-    policy::ensure(&who, Operation::GetCaseAccessLog)?;
     let (limit, after) = page.parse()?;
     let after = page_key(after)?;
     state
         .db
         .run(move |conn| {
-            let case = super::service::visible_or_404(conn, &who, &case_id, "get_case_access_log")?;
+            let case = super::service::visible_or_404(conn, &who, &case_id)?;
             let mut q = access_log::table
                 .filter(access_log::case_id.eq(&case.id))
                 .into_boxed();
@@ -189,10 +186,9 @@ pub struct AuditEventFilter {
 /// users or on its cases, oldest first.
 pub async fn audit_events(
     state: &AppState,
-    who: Principal,
+    who: Authorized<ops::ListAuditEvents>,
     f: AuditEventFilter,
 ) -> Result<AuditEventList, ApiError> {
-    policy::ensure(&who, Operation::ListAuditEvents)?;
     let (limit, after) = Page {
         limit: f.limit,
         cursor: f.cursor.clone(),

@@ -6,6 +6,5 @@ pub mod interventions;
 pub mod logs;
 pub mod notes;
 pub mod repo;
-pub mod scope;
 pub mod service;
 pub mod transitions;

@@ -6,11 +6,10 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::service::{audit_case, visible_or_404};
+use super::service::{audit_case, visible_for_write, visible_or_404};
 use crate::audit::Changes;
 use crate::audit::access::{self, Access};
-use crate::auth::Principal;
-use crate::auth::policy::{self, Operation};
+use crate::auth::policy::{Authorized, ops};
 use crate::db::schema::notes;
 use crate::db::types;
 use crate::error::ApiError;
@@ -77,18 +76,17 @@ fn decrypt(st: &AppState, n: NoteRow) -> Result<NoteResponse, ApiError> {
 /// `POST /cases/{id}/notes`.
 pub async fn create(
     state: &AppState,
-    who: Principal,
+    who: Authorized<ops::CreateNote>,
     case_id: String,
     req: CreateNoteRequest,
 ) -> Result<NoteResponse, ApiError> {
-    policy::ensure(&who, Operation::CreateNote)?;
     if req.body.trim().is_empty() || req.body.chars().count() > MAX_BODY_CHARS {
         return Err(ApiError::field("body", "must be 1–20000 characters"));
     }
     let st = state.clone();
-    let (scope_who, scope_id) = (who.clone(), case_id.clone());
-    super::service::scoped_write(state, &scope_who, &scope_id, "create_note", move |tx| {
-        let case = visible_or_404(tx, &who, &case_id, "create_note")?;
+    let grant = who.clone();
+    super::service::scoped_write(state, &grant, move |tx| {
+        let case = visible_for_write(tx, &who, &case_id)?;
         if let Some(c) = &req.corrects {
             let found: i64 = notes::table
                 .filter(notes::id.eq(c))
@@ -131,17 +129,16 @@ pub async fn create(
 /// `GET /cases/{id}/notes`: oldest first; each note shown is logged.
 pub async fn list(
     state: &AppState,
-    who: Principal,
+    who: Authorized<ops::ListNotes>,
     case_id: String,
     page: Page,
 ) -> Result<NoteList, ApiError> {
-    policy::ensure(&who, Operation::ListNotes)?;
     let (limit, after) = page.parse()?;
     let st = state.clone();
     state
         .db
         .run(move |conn| {
-            let case = visible_or_404(conn, &who, &case_id, "list_notes")?;
+            let case = visible_or_404(conn, &who, &case_id)?;
             let mut q = notes::table
                 .filter(notes::case_id.eq(&case.id))
                 .select(NoteRow::as_select())
@@ -159,7 +156,7 @@ pub async fn list(
                     case_id: Some(&case.id),
                 })
                 .collect();
-            access::granted(conn, &who, "list_notes", &logged)?;
+            access::granted(conn, &who, who.operation_id(), &logged)?;
             let items = rows
                 .into_iter()
                 .map(|n| decrypt(&st, n))

@@ -3,8 +3,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::scope;
-use crate::auth::Principal;
+use crate::auth::policy::Grant;
+use crate::auth::scope::{self, CaseReach};
 use crate::db::AnyConnection;
 use crate::db::schema::{cases, closure_requests};
 
@@ -106,13 +106,31 @@ pub fn insert(conn: &mut AnyConnection, c: &CaseRow) -> QueryResult<()> {
         .map(drop)
 }
 
-/// A case in the caller's scope (None: missing or out of scope, indistinguishably).
+/// A case in the caller's scope (None: missing or out of scope, indistinguishably): the rule of
+/// [`scope::visible_cases`], written as one static query per reach so the database keeps it
+/// prepared (a boxed query is parsed and planned every time, and this one runs on every case
+/// request).
 pub fn find_visible(
     conn: &mut AnyConnection,
-    who: &Principal,
+    who: &Grant,
     id: &str,
 ) -> QueryResult<Option<CaseRow>> {
-    scope::find(conn, who, id)
+    let by_id = cases::table
+        .filter(cases::id.eq(id))
+        .select(CaseRow::as_select());
+    match scope::cases(who) {
+        CaseReach::Unit(unit) => by_id.filter(cases::unit_id.eq(unit)).first(conn).optional(),
+        CaseReach::AssignedOrUnassigned { unit, user } => by_id
+            .filter(cases::unit_id.eq(unit))
+            .filter(cases::assigned_to.eq(user).or(cases::assigned_to.is_null()))
+            .first(conn)
+            .optional(),
+        CaseReach::Organization(org) => by_id
+            .filter(cases::organization_id.eq(org))
+            .first(conn)
+            .optional(),
+        CaseReach::Nothing => Ok(None),
+    }
 }
 
 pub fn find(conn: &mut AnyConnection, id: &str) -> QueryResult<CaseRow> {
@@ -135,12 +153,8 @@ pub struct ListFilter {
 }
 
 /// A page of visible cases, newest first (UUIDv7 ids are time-ordered).
-pub fn list(
-    conn: &mut AnyConnection,
-    who: &Principal,
-    f: &ListFilter,
-) -> QueryResult<Vec<CaseRow>> {
-    let mut q = scope::visible(who).select(CaseRow::as_select());
+pub fn list(conn: &mut AnyConnection, who: &Grant, f: &ListFilter) -> QueryResult<Vec<CaseRow>> {
+    let mut q = scope::visible_cases(who).select(CaseRow::as_select());
     if let Some(s) = &f.status {
         q = q.filter(cases::status.eq(s.clone()));
     }

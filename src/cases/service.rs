@@ -5,8 +5,8 @@ use super::dto::{CaseFilter, CaseList, CaseResponse, CreateCaseRequest, UpdateCa
 use super::repo::{self, CaseChanges, CaseRow, ListFilter};
 use crate::audit::access::{self, Access};
 use crate::audit::{self, Changes, NewEvent};
-use crate::auth::policy::{self, Operation};
-use crate::auth::{Principal, Role};
+use crate::auth::policy::{Authorized, Grant, ops};
+use crate::auth::{Principal, Role, rules};
 use crate::db::{AnyConnection, Tx, types};
 use crate::domain::sweden;
 use crate::error::ApiError;
@@ -45,60 +45,57 @@ pub fn audit_case(
     Ok(())
 }
 
-/// A visible case, or 404 after logging the denial.
+/// A visible case, or 404 after logging the denial (reads, outside a transaction).
 pub fn visible_or_404(
     conn: &mut AnyConnection,
-    who: &Principal,
+    who: &Grant,
     id: &str,
-    operation: &str,
 ) -> Result<CaseRow, ApiError> {
     match repo::find_visible(conn, who, id)? {
         Some(c) => Ok(c),
         None => {
-            access::denied(conn, who, operation, "case", id)?;
+            access::denied(conn, who, who.operation_id(), "case", id)?;
             Err(ApiError::NotFound)
         }
     }
 }
 
-/// A write transaction on a case that starts with [`visible_or_404`]. The denial row written
-/// inside it is rolled back with it, so a 404 because the case is out of scope is logged again
-/// here, after the rollback (a missing id is logged the same way: the caller cannot tell them
-/// apart, the log need not either).
-pub async fn scoped_write<T, F>(
-    state: &AppState,
-    who: &Principal,
-    case_id: &str,
-    operation: &'static str,
-    f: F,
-) -> Result<T, ApiError>
+/// A visible case inside a write transaction, or [`ApiError::CaseNotVisible`]: the denial is
+/// logged by [`scoped_write`] once the transaction has rolled back (a row written inside it
+/// would roll back with it).
+pub fn visible_for_write(tx: &mut Tx<'_>, who: &Grant, id: &str) -> Result<CaseRow, ApiError> {
+    repo::find_visible(tx, who, id)?.ok_or_else(|| ApiError::CaseNotVisible {
+        case_id: id.to_owned(),
+    })
+}
+
+/// A write transaction on a case that starts with [`visible_for_write`]. A case out of scope (or
+/// missing: the caller cannot tell them apart, the log need not either) is logged here, once,
+/// after the rollback, and answered 404.
+pub async fn scoped_write<T, F>(state: &AppState, who: &Grant, f: F) -> Result<T, ApiError>
 where
     F: FnOnce(&mut Tx<'_>) -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,
 {
-    let result = state.db.write(f).await;
-    if matches!(result, Err(ApiError::NotFound)) {
-        let (who, id) = (who.clone(), case_id.to_owned());
-        state
-            .db
-            .run(move |conn| {
-                if repo::find_visible(conn, &who, &id)?.is_none() {
-                    access::denied(conn, &who, operation, "case", &id)?;
-                }
-                Ok(())
-            })
-            .await?;
+    match state.db.write(f).await {
+        Err(ApiError::CaseNotVisible { case_id }) => {
+            let who = who.clone();
+            state
+                .db
+                .run(move |conn| access::denied(conn, &who, who.operation_id(), "case", &case_id))
+                .await?;
+            Err(ApiError::NotFound)
+        }
+        other => other,
     }
-    result
 }
 
 /// `POST /cases`: a new case in the caller's unit, status `new`.
 pub async fn create(
     state: &AppState,
-    who: Principal,
+    who: Authorized<ops::CreateCase>,
     req: CreateCaseRequest,
 ) -> Result<CaseResponse, ApiError> {
-    policy::ensure(&who, Operation::CreateCase)?;
     let unit = who.unit_id.clone().ok_or(ApiError::Forbidden)?;
     state
         .db
@@ -145,13 +142,16 @@ pub async fn create(
 }
 
 /// `GET /cases/{id}`: the case with its household's members (personnummer masked).
-pub async fn get(state: &AppState, who: Principal, id: String) -> Result<CaseResponse, ApiError> {
-    policy::ensure(&who, Operation::GetCase)?;
+pub async fn get(
+    state: &AppState,
+    who: Authorized<ops::GetCase>,
+    id: String,
+) -> Result<CaseResponse, ApiError> {
     let st = state.clone();
     state
         .db
         .run(move |conn| {
-            let case = visible_or_404(conn, &who, &id, "get_case")?;
+            let case = visible_or_404(conn, &who, &id)?;
             let members = household_service::member_views(conn, &st, &case.household_id, false)?;
             let mut logged = vec![Access {
                 subject_type: "case",
@@ -163,7 +163,7 @@ pub async fn get(state: &AppState, who: Principal, id: String) -> Result<CaseRes
                 subject_id: &m.person_id,
                 case_id: Some(&case.id),
             }));
-            access::granted(conn, &who, "get_case", &logged)?;
+            access::granted(conn, &who, who.operation_id(), &logged)?;
             let mut out = CaseResponse::from(case.clone());
             out.members = Some(members);
             Ok(out)
@@ -174,10 +174,9 @@ pub async fn get(state: &AppState, who: Principal, id: String) -> Result<CaseRes
 /// `GET /cases`: keyset pages of the caller's cases, newest first.
 pub async fn list(
     state: &AppState,
-    who: Principal,
+    who: Authorized<ops::ListCases>,
     filter: CaseFilter,
 ) -> Result<CaseList, ApiError> {
-    policy::ensure(&who, Operation::ListCases)?;
     let (limit, after) = Page {
         limit: filter.limit,
         cursor: filter.cursor.clone(),
@@ -211,7 +210,7 @@ pub async fn list(
                     case_id: Some(&c.id),
                 })
                 .collect();
-            access::granted(conn, &who, "list_cases", &logged)?;
+            access::granted(conn, &who, who.operation_id(), &logged)?;
             Ok(CaseList {
                 items: rows.into_iter().map(Into::into).collect(),
                 next_cursor: next,
@@ -223,9 +222,9 @@ pub async fn list(
 /// Who may be assigned a case of `unit_id`: an active caseworker or supervisor of that unit.
 fn check_assignee(conn: &mut AnyConnection, user_id: &str, unit_id: &str) -> Result<(), ApiError> {
     let ok = users::find(conn, user_id).ok().is_some_and(|u| {
-        u.status == "active"
-            && u.unit_id.as_deref() == Some(unit_id)
-            && matches!(u.role.as_str(), "caseworker" | "supervisor")
+        Role::parse(&u.role).is_some_and(|role| {
+            rules::may_be_assigned(role, u.status == "active", u.unit_id.as_deref(), unit_id)
+        })
     });
     if ok {
         Ok(())
@@ -241,26 +240,24 @@ fn check_assignee(conn: &mut AnyConnection, user_id: &str, unit_id: &str) -> Res
 /// unassigned case; assigning others and moving units is for supervisors.
 pub async fn update(
     state: &AppState,
-    who: Principal,
+    who: Authorized<ops::UpdateCase>,
     id: String,
     if_match: IfMatch,
     req: UpdateCaseRequest,
 ) -> Result<CaseResponse, ApiError> {
-    policy::ensure(&who, Operation::UpdateCase)?;
     let expected = if_match.version()?;
-    let (scope_who, scope_id) = (who.clone(), id.clone());
-    scoped_write(state, &scope_who, &scope_id, "update_case", move |tx| {
-        let before = visible_or_404(tx, &who, &id, "update_case")?;
+    let grant = who.clone();
+    scoped_write(state, &grant, move |tx| {
+        let before = visible_for_write(tx, &who, &id)?;
         if before.version != expected {
             return Err(ApiError::PreconditionFailed);
         }
         if before.status == "closed" {
             return Err(ApiError::conflict("The case is closed; reopen it first."));
         }
-        let supervisor = who.role == Role::Supervisor;
         let unit = req.unit_id.clone().unwrap_or(before.unit_id.clone());
         if req.unit_id.is_some() && unit != before.unit_id {
-            if !supervisor {
+            if !rules::may_move_unit(&who) {
                 return Err(ApiError::Forbidden);
             }
             if orgs::find_unit(tx, &unit)?
@@ -276,14 +273,8 @@ pub async fn update(
             None => before.assigned_to.clone(),
             Some(a) => a.clone(),
         };
-        if assignee != before.assigned_to {
-            let taking_it =
-                assignee.as_deref() == Some(who.user_id.as_str()) && before.assigned_to.is_none();
-            let giving_back =
-                assignee.is_none() && before.assigned_to.as_deref() == Some(who.user_id.as_str());
-            if !supervisor && !taking_it && !giving_back {
-                return Err(ApiError::Forbidden);
-            }
+        if !rules::may_assign(&who, before.assigned_to.as_deref(), assignee.as_deref()) {
+            return Err(ApiError::Forbidden);
         }
         if let Some(a) = &assignee
             && (assignee != before.assigned_to || unit != before.unit_id)

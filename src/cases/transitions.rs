@@ -10,10 +10,10 @@ use super::dto::{
     Decision, TransitionRequest,
 };
 use super::repo::{self, CaseChanges, CaseRow, ClosureRow};
-use super::service::{audit_case, visible_or_404};
+use super::service::{audit_case, visible_for_write};
 use crate::audit::Changes;
-use crate::auth::policy::{self, Operation};
-use crate::auth::{Principal, Role};
+use crate::auth::policy::{Authorized, ops};
+use crate::auth::{Principal, rules};
 use crate::db::{Tx, types};
 use crate::domain::outcome::{HomelessnessSituation, Outcome};
 use crate::domain::workflow::{
@@ -148,17 +148,16 @@ fn apply(
 /// `POST /cases/{id}/transitions`.
 pub async fn transition(
     state: &AppState,
-    who: Principal,
+    who: Authorized<ops::TransitionCase>,
     id: String,
     if_match: IfMatch,
     req: TransitionRequest,
 ) -> Result<Transitioned, ApiError> {
-    policy::ensure(&who, Operation::TransitionCase)?;
     let expected = if_match.version()?;
     let situation = validate(&req)?.map(|s| i32::from(s.get()));
-    let (scope_who, scope_id) = (who.clone(), id.clone());
-    super::service::scoped_write(state, &scope_who, &scope_id, "transition_case", move |tx| {
-        let before = visible_or_404(tx, &who, &id, "transition_case")?;
+    let grant = who.clone();
+    super::service::scoped_write(state, &grant, move |tx| {
+        let before = visible_for_write(tx, &who, &id)?;
         if before.version != expected {
             return Err(ApiError::PreconditionFailed);
         }
@@ -169,7 +168,7 @@ pub async fn transition(
             children_involved: before.children_involved,
             open_legal_deadline: req.to == CaseStatus::Closed
                 && crate::notices::deadlines::has_open_legal_deadline(tx, &before.id)?,
-            approved_by_supervisor: who.role == Role::Supervisor,
+            approved_by_supervisor: rules::closes_as_supervisor(&who),
         };
         match check_transition(from, req.to, &ctx).map_err(illegal)? {
             TransitionEffect::Apply => {
@@ -233,17 +232,16 @@ pub async fn transition(
 /// `POST /cases/{id}/closure-approvals`: a supervisor approves (the case closes) or rejects.
 pub async fn decide(
     state: &AppState,
-    who: Principal,
+    who: Authorized<ops::DecideClosure>,
     id: String,
     req: ClosureDecisionRequest,
 ) -> Result<ClosureDecisionResponse, ApiError> {
-    policy::ensure(&who, Operation::DecideClosure)?;
     if req.reason.trim().is_empty() || req.reason.chars().count() > 1000 {
         return Err(ApiError::field("reason", "must be 1–1000 characters"));
     }
-    let (scope_who, scope_id) = (who.clone(), id.clone());
-    super::service::scoped_write(state, &scope_who, &scope_id, "decide_closure", move |tx| {
-        let case = visible_or_404(tx, &who, &id, "decide_closure")?;
+    let grant = who.clone();
+    super::service::scoped_write(state, &grant, move |tx| {
+        let case = visible_for_write(tx, &who, &id)?;
         let pending = repo::pending_closure(tx, &case.id)?
             .filter(|r| r.id == req.closure_request_id)
             .ok_or_else(|| {
@@ -252,6 +250,11 @@ pub async fn decide(
                     "no pending closure request of this case",
                 )
             })?;
+        if !rules::may_decide_closure(&who, &pending.requested_by) {
+            return Err(ApiError::conflict(
+                "A closure request is decided by a supervisor other than the one who filed it.",
+            ));
+        }
         let now = types::now();
         let status = match req.decision {
             Decision::Approve => "approved",

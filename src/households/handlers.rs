@@ -21,7 +21,7 @@ pub async fn create_household(
     state: web::Data<AppState>,
     body: Body<CreateHouseholdRequest>,
 ) -> Result<Tagged<HouseholdResponse>, ApiError> {
-    let h = service::create(&state, who.into_inner(), body.into_inner()?).await?;
+    let h = service::create(&state, who, body.into_inner()?).await?;
     Ok(Tagged::created(h.version, h))
 }
 
@@ -34,7 +34,7 @@ pub async fn get_household(
     state: web::Data<AppState>,
     household_id: web::Path<String>,
 ) -> Result<Tagged<HouseholdResponse>, ApiError> {
-    let h = service::get(&state, who.into_inner(), household_id.into_inner()).await?;
+    let h = service::get(&state, who, household_id.into_inner()).await?;
     Ok(Tagged::ok(h.version, h))
 }
 
@@ -47,6 +47,6 @@ pub async fn create_tenancy(
     state: web::Data<AppState>,
     body: Body<CreateTenancyRequest>,
 ) -> Result<Tagged<TenancyResponse>, ApiError> {
-    let t = tenancy::create(&state, who.into_inner(), body.into_inner()?).await?;
+    let t = tenancy::create(&state, who, body.into_inner()?).await?;
     Ok(Tagged::created(t.version, t))
 }

@@ -3,9 +3,10 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use crate::auth::Principal;
+use crate::auth::policy::Grant;
+use crate::auth::scope;
 use crate::db::AnyConnection;
-use crate::db::schema::{cases, household_members, households, persons, tenancies};
+use crate::db::schema::{household_members, households, persons, tenancies};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = households)]
@@ -116,11 +117,10 @@ pub fn insert_member(conn: &mut AnyConnection, m: &MemberRow) -> QueryResult<()>
         .map(drop)
 }
 
-/// A household the caller may see: one with a case in the caller's scope, or one the caller
-/// created that has no case yet.
+/// A household the caller may see ([`scope::household_reachable`]).
 pub fn find_visible(
     conn: &mut AnyConnection,
-    who: &Principal,
+    who: &Grant,
     id: &str,
 ) -> QueryResult<Option<HouseholdRow>> {
     let Some(h) = households::table
@@ -131,18 +131,7 @@ pub fn find_visible(
     else {
         return Ok(None);
     };
-    let in_scope: i64 = crate::cases::scope::visible(who)
-        .filter(cases::household_id.eq(id.to_owned()))
-        .count()
-        .get_result(conn)?;
-    if in_scope > 0 {
-        return Ok(Some(h));
-    }
-    let any_case: i64 = cases::table
-        .filter(cases::household_id.eq(id))
-        .count()
-        .get_result(conn)?;
-    Ok((h.created_by == who.user_id && any_case == 0).then_some(h))
+    Ok(scope::household_reachable(conn, who, &h.id, &h.created_by)?.then_some(h))
 }
 
 /// The members with their person rows, in one static (prepared) query.

@@ -8,7 +8,7 @@ use super::repo::{self, HouseholdRow, MemberRow};
 use crate::audit::access::{self, Access};
 use crate::audit::{self, Changes, NewEvent};
 use crate::auth::Principal;
-use crate::auth::policy::{self, Operation};
+use crate::auth::policy::{Authorized, ops};
 use crate::db::{AnyConnection, types};
 use crate::domain::sweden;
 use crate::error::{ApiError, FieldError};
@@ -26,10 +26,9 @@ pub fn caller_municipality(conn: &mut AnyConnection, who: &Principal) -> Result<
 /// `POST /households`.
 pub async fn create(
     state: &AppState,
-    who: Principal,
+    who: Authorized<ops::CreateHousehold>,
     req: CreateHouseholdRequest,
 ) -> Result<HouseholdResponse, ApiError> {
-    policy::ensure(&who, Operation::CreateHousehold)?;
     let members = req.validate().map_err(ApiError::Validation)?;
     let st = state.clone();
     state
@@ -105,10 +104,9 @@ pub async fn create(
 /// `GET /households/{id}`.
 pub async fn get(
     state: &AppState,
-    who: Principal,
+    who: Authorized<ops::GetHousehold>,
     id: String,
 ) -> Result<HouseholdResponse, ApiError> {
-    policy::ensure(&who, Operation::GetHousehold)?;
     let st = state.clone();
     state
         .db

@@ -3,8 +3,7 @@
 use super::dto::{Address, ConversionAgreement, CreateTenancyRequest, TenancyResponse};
 use super::repo::{self, TenancyRow};
 use crate::audit::{self, Changes, NewEvent};
-use crate::auth::Principal;
-use crate::auth::policy::{self, Operation};
+use crate::auth::policy::{Authorized, ops};
 use crate::db::types;
 use crate::error::ApiError;
 use crate::organizations::repo as orgs;
@@ -50,10 +49,9 @@ impl From<TenancyRow> for TenancyResponse {
 /// `POST /tenancies`.
 pub async fn create(
     state: &AppState,
-    who: Principal,
+    who: Authorized<ops::CreateTenancy>,
     req: CreateTenancyRequest,
 ) -> Result<TenancyResponse, ApiError> {
-    policy::ensure(&who, Operation::CreateTenancy)?;
     req.validate().map_err(ApiError::Validation)?;
     state
         .db

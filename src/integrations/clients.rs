@@ -9,7 +9,8 @@ use utoipa::ToSchema;
 
 use crate::audit::{self, Actor, Changes, NewEvent};
 use crate::auth::Principal;
-use crate::auth::policy::{self, Operation};
+use crate::auth::policy::{Authorized, Grant, ops};
+use crate::auth::scope;
 use crate::auth::tokens::INTEGRATION_AUDIENCE;
 use crate::crypto::random;
 use crate::db::schema::integration_clients;
@@ -130,12 +131,12 @@ impl From<ClientRow> for ClientResponse {
     }
 }
 
-fn find_scoped(conn: &mut AnyConnection, id: &str, who: &Principal) -> Result<ClientRow, ApiError> {
+fn find_scoped(conn: &mut AnyConnection, id: &str, who: &Grant) -> Result<ClientRow, ApiError> {
     let row: ClientRow = integration_clients::table
         .find(id)
         .select(ClientRow::as_select())
         .first(conn)?;
-    match who.org_filter() {
+    match scope::organization_filter(who) {
         Some(org) if org != row.organization_id => Err(ApiError::NotFound),
         _ => Ok(row),
     }
@@ -165,17 +166,16 @@ fn audit_client(
 /// `POST /integration-clients`.
 pub async fn create(
     state: &AppState,
-    who: Principal,
+    who: Authorized<ops::CreateIntegrationClient>,
     req: CreateClientRequest,
 ) -> Result<ClientSecretResponse, ApiError> {
-    policy::ensure(&who, Operation::CreateIntegrationClient)?;
     if req.name.trim().is_empty() || req.name.chars().count() > 200 {
         return Err(ApiError::field("name", "must be 1–200 characters"));
     }
     state
         .db
         .write(move |tx| {
-            let org = orgs::find_scoped(tx, &req.organization_id, who.org_filter())
+            let org = orgs::find_scoped(tx, &req.organization_id, scope::organization_filter(&who))
                 .map_err(|_| ApiError::field("organization_id", "no such organization"))?;
             let allowed = allowed_scopes(&org.kind);
             let mut errors = Vec::new();
@@ -235,15 +235,17 @@ pub async fn create(
 }
 
 /// `GET /integration-clients`.
-pub async fn list(state: &AppState, who: Principal) -> Result<ClientList, ApiError> {
-    policy::ensure(&who, Operation::ListIntegrationClients)?;
+pub async fn list(
+    state: &AppState,
+    who: Authorized<ops::ListIntegrationClients>,
+) -> Result<ClientList, ApiError> {
     state
         .db
         .run(move |conn| {
             let mut q = integration_clients::table
                 .select(ClientRow::as_select())
                 .into_boxed();
-            if let Some(org) = who.org_filter() {
+            if let Some(org) = scope::organization_filter(&who) {
                 q = q.filter(integration_clients::organization_id.eq(org.to_owned()));
             }
             let rows: Vec<ClientRow> = q.order(integration_clients::id).limit(500).load(conn)?;
@@ -259,10 +261,9 @@ pub async fn list(state: &AppState, who: Principal) -> Result<ClientList, ApiErr
 /// working.
 pub async fn rotate(
     state: &AppState,
-    who: Principal,
+    who: Authorized<ops::RotateIntegrationClient>,
     id: String,
 ) -> Result<ClientSecretResponse, ApiError> {
-    policy::ensure(&who, Operation::RotateIntegrationClient)?;
     state
         .db
         .write(move |tx| {
@@ -300,10 +301,9 @@ pub async fn rotate(
 /// `POST /integration-clients/{id}/revoke`.
 pub async fn revoke(
     state: &AppState,
-    who: Principal,
+    who: Authorized<ops::RevokeIntegrationClient>,
     id: String,
 ) -> Result<ClientResponse, ApiError> {
-    policy::ensure(&who, Operation::RevokeIntegrationClient)?;
     state
         .db
         .write(move |tx| {

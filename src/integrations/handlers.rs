@@ -34,8 +34,7 @@ pub async fn create_integration_client(
     state: web::Data<AppState>,
     body: Body<CreateClientRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Created()
-        .json(clients::create(&state, who.into_inner(), body.into_inner()?).await?))
+    Ok(HttpResponse::Created().json(clients::create(&state, who, body.into_inner()?).await?))
 }
 
 /// The integration clients in scope.
@@ -46,7 +45,7 @@ pub async fn list_integration_clients(
     who: Authorized<ops::ListIntegrationClients>,
     state: web::Data<AppState>,
 ) -> Result<web::Json<ClientList>, ApiError> {
-    Ok(web::Json(clients::list(&state, who.into_inner()).await?))
+    Ok(web::Json(clients::list(&state, who).await?))
 }
 
 /// A new secret (shown once); the old secret and its tokens stop working.
@@ -59,7 +58,7 @@ pub async fn rotate_integration_client(
     client_id: web::Path<String>,
 ) -> Result<web::Json<ClientSecretResponse>, ApiError> {
     Ok(web::Json(
-        clients::rotate(&state, who.into_inner(), client_id.into_inner()).await?,
+        clients::rotate(&state, who, client_id.into_inner()).await?,
     ))
 }
 
@@ -73,7 +72,7 @@ pub async fn revoke_integration_client(
     client_id: web::Path<String>,
 ) -> Result<web::Json<ClientResponse>, ApiError> {
     Ok(web::Json(
-        clients::revoke(&state, who.into_inner(), client_id.into_inner()).await?,
+        clients::revoke(&state, who, client_id.into_inner()).await?,
     ))
 }
 
@@ -293,7 +292,7 @@ pub async fn list_landlord_receipts(
     page: web::Query<Page>,
 ) -> Result<web::Json<ReceiptList>, ApiError> {
     Ok(web::Json(
-        receipts::list(&state, who.0, true, page.into_inner()).await?,
+        receipts::list(&state, who, page.into_inner()).await?,
     ))
 }
 
@@ -307,7 +306,7 @@ pub async fn get_landlord_receipt(
     receipt_id: web::Path<String>,
 ) -> Result<web::Json<ReceiptResponse>, ApiError> {
     Ok(web::Json(
-        receipts::get(&state, who.0, true, receipt_id.into_inner()).await?,
+        receipts::get(&state, who, receipt_id.into_inner()).await?,
     ))
 }
 
@@ -321,7 +320,7 @@ pub async fn list_enforcement_receipts(
     page: web::Query<Page>,
 ) -> Result<web::Json<ReceiptList>, ApiError> {
     Ok(web::Json(
-        receipts::list(&state, who.0, false, page.into_inner()).await?,
+        receipts::list(&state, who, page.into_inner()).await?,
     ))
 }
 
@@ -335,6 +334,6 @@ pub async fn get_enforcement_receipt(
     receipt_id: web::Path<String>,
 ) -> Result<web::Json<ReceiptResponse>, ApiError> {
     Ok(web::Json(
-        receipts::get(&state, who.0, false, receipt_id.into_inner()).await?,
+        receipts::get(&state, who, receipt_id.into_inner()).await?,
     ))
 }

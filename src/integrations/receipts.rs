@@ -5,7 +5,9 @@ use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::submitter::Submitter;
+use super::submitter::{Submits, Submitter};
+use crate::auth::policy::OperationMarker;
+use crate::auth::scope::{self, SubmissionReach};
 use crate::db::schema::receipts;
 use crate::db::{AnyConnection, types};
 use crate::error::ApiError;
@@ -83,30 +85,29 @@ pub fn insert(
     Ok(row)
 }
 
-/// Whose receipts a submitter sees: a landlord its organization's; Kronofogden's clients their own.
-fn scoped(
+/// The receipts a submitter reaches for `O` ([`scope::submissions`]).
+fn scoped<O: OperationMarker>(
     who: &Submitter,
-    by_organization: bool,
 ) -> receipts::BoxedQuery<'static, crate::db::MultiBackend> {
     let q = receipts::table.into_boxed();
-    if by_organization {
-        q.filter(receipts::organization_id.eq(who.organization_id.clone()))
-    } else {
-        q.filter(receipts::principal.eq(who.key.clone()))
+    match scope::submissions(O::OP, &who.organization_id, &who.key) {
+        SubmissionReach::Organization(org) => {
+            q.filter(receipts::organization_id.eq(org.to_owned()))
+        }
+        SubmissionReach::Submitter(key) => q.filter(receipts::principal.eq(key.to_owned())),
     }
 }
 
-pub async fn list(
+pub async fn list<O: OperationMarker + 'static>(
     state: &AppState,
-    who: Submitter,
-    by_organization: bool,
+    who: Submits<O>,
     page: Page,
 ) -> Result<ReceiptList, ApiError> {
     let (limit, after) = page.parse()?;
     state
         .db
         .run(move |conn| {
-            let mut q = scoped(&who, by_organization).select(ReceiptRow::as_select());
+            let mut q = scoped::<O>(&who.0).select(ReceiptRow::as_select());
             if let Some(a) = after {
                 q = q.filter(receipts::id.lt(a));
             }
@@ -121,16 +122,15 @@ pub async fn list(
         .await
 }
 
-pub async fn get(
+pub async fn get<O: OperationMarker + 'static>(
     state: &AppState,
-    who: Submitter,
-    by_organization: bool,
+    who: Submits<O>,
     id: String,
 ) -> Result<ReceiptResponse, ApiError> {
     state
         .db
         .run(move |conn| {
-            Ok(scoped(&who, by_organization)
+            Ok(scoped::<O>(&who.0)
                 .filter(receipts::id.eq(id))
                 .select(ReceiptRow::as_select())
                 .first::<ReceiptRow>(conn)?

@@ -44,7 +44,7 @@ impl<O: OperationMarker + 'static> FromRequest for Submits<O> {
             .then(|| Authorized::<O>::from_request(req, payload));
         Box::pin(async move {
             if let Some(staff) = staff {
-                let who = staff.await?.into_inner();
+                let who = staff.await?.into_grant().into_principal();
                 return Ok(Submits(
                     Submitter {
                         key: format!("user:{}", who.user_id),

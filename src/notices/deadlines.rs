@@ -8,8 +8,7 @@ use chrono::{Duration, NaiveDate};
 use super::dto::{DeadlineList, DeadlineResponse};
 use super::repo::{self, DeadlineRow, NoticeRow};
 use crate::audit::access::{self, Access};
-use crate::auth::Principal;
-use crate::auth::policy::{self, Operation};
+use crate::auth::policy::{Authorized, ops};
 use crate::db::{AnyConnection, types};
 use crate::domain::deadlines::{
     self as rules, Deadline, DeadlineKind, DeadlineStatus, NoticeFacts, NoticeKind,
@@ -178,15 +177,13 @@ impl From<DeadlineRow> for DeadlineResponse {
 /// `GET /cases/{id}/deadlines`: every deadline ever shown (void ones too), status as of today.
 pub async fn list(
     state: &AppState,
-    who: Principal,
+    who: Authorized<ops::ListDeadlines>,
     case_id: String,
 ) -> Result<DeadlineList, ApiError> {
-    policy::ensure(&who, Operation::ListDeadlines)?;
     state
         .db
         .run(move |conn| {
-            let case =
-                crate::cases::service::visible_or_404(conn, &who, &case_id, "list_deadlines")?;
+            let case = crate::cases::service::visible_or_404(conn, &who, &case_id)?;
             let notices = repo::for_case(conn, &case.id)?;
             let facts: Vec<NoticeFacts> = notices.iter().filter_map(facts).collect();
             let today = sweden::today();
@@ -200,7 +197,7 @@ pub async fn list(
             access::granted(
                 conn,
                 &who,
-                "list_deadlines",
+                who.operation_id(),
                 &[Access {
                     subject_type: "case",
                     subject_id: &case.id,

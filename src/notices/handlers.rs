@@ -20,13 +20,7 @@ pub async fn create_notice(
     case_id: web::Path<String>,
     body: Body<CreateNoticeRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let n = service::create(
-        &state,
-        who.into_inner(),
-        case_id.into_inner(),
-        body.into_inner()?,
-    )
-    .await?;
+    let n = service::create(&state, who, case_id.into_inner(), body.into_inner()?).await?;
     Ok(HttpResponse::Created().json(n))
 }
 
@@ -40,7 +34,7 @@ pub async fn list_notices(
     case_id: web::Path<String>,
 ) -> Result<web::Json<NoticeList>, ApiError> {
     Ok(web::Json(
-        service::list(&state, who.into_inner(), case_id.into_inner()).await?,
+        service::list(&state, who, case_id.into_inner()).await?,
     ))
 }
 
@@ -54,6 +48,6 @@ pub async fn list_deadlines(
     case_id: web::Path<String>,
 ) -> Result<web::Json<DeadlineList>, ApiError> {
     Ok(web::Json(
-        deadlines::list(&state, who.into_inner(), case_id.into_inner()).await?,
+        deadlines::list(&state, who, case_id.into_inner()).await?,
     ))
 }

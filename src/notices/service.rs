@@ -9,8 +9,7 @@ use super::dto::{CreateNoticeRequest, NoticeInput, NoticeList, NoticeResponse};
 use super::repo::{self, NoticeRow};
 use crate::audit::access::{self, Access};
 use crate::audit::{self, Actor, Changes, NewEvent};
-use crate::auth::Principal;
-use crate::auth::policy::{self, Operation};
+use crate::auth::policy::{Authorized, ops};
 use crate::cases::repo::CaseRow;
 use crate::db::schema::cases;
 use crate::db::{Tx, types};
@@ -183,17 +182,16 @@ pub fn to_response(n: NoticeRow, superseded: bool) -> NoticeResponse {
 /// `POST /cases/{id}/notices`: a paper notice registered by staff.
 pub async fn create(
     state: &AppState,
-    who: Principal,
+    who: Authorized<ops::CreateNotice>,
     case_id: String,
     req: CreateNoticeRequest,
 ) -> Result<NoticeResponse, ApiError> {
-    policy::ensure(&who, Operation::CreateNotice)?;
     let input = req
         .validate("social_services", sweden::today())
         .map_err(ApiError::Validation)?;
-    let (scope_who, scope_id) = (who.clone(), case_id.clone());
-    crate::cases::service::scoped_write(state, &scope_who, &scope_id, "create_notice", move |tx| {
-        let case = crate::cases::service::visible_or_404(tx, &who, &case_id, "create_notice")?;
+    let grant = who.clone();
+    crate::cases::service::scoped_write(state, &grant, move |tx| {
+        let case = crate::cases::service::visible_for_write(tx, &who, &case_id)?;
         let registered = register(tx, &who.actor(), &case, input)?;
         Ok(to_response(registered.notice, false))
     })
@@ -203,21 +201,20 @@ pub async fn create(
 /// `GET /cases/{id}/notices`: the ledger, oldest first, with defects and supersessions.
 pub async fn list(
     state: &AppState,
-    who: Principal,
+    who: Authorized<ops::ListNotices>,
     case_id: String,
 ) -> Result<NoticeList, ApiError> {
-    policy::ensure(&who, Operation::ListNotices)?;
     state
         .db
         .run(move |conn| {
-            let case = crate::cases::service::visible_or_404(conn, &who, &case_id, "list_notices")?;
+            let case = crate::cases::service::visible_or_404(conn, &who, &case_id)?;
             let rows = repo::for_case(conn, &case.id)?;
             let superseded: Vec<String> =
                 rows.iter().filter_map(|n| n.supersedes.clone()).collect();
             access::granted(
                 conn,
                 &who,
-                "list_notices",
+                who.operation_id(),
                 &[Access {
                     subject_type: "case",
                     subject_id: &case.id,

@@ -23,7 +23,7 @@ pub async fn create_organization(
     state: web::Data<AppState>,
     body: Body<CreateOrganizationRequest>,
 ) -> Result<Tagged<OrganizationResponse>, ApiError> {
-    let org = service::create(&state.db, who.into_inner(), body.into_inner()?).await?;
+    let org = service::create(&state.db, who, body.into_inner()?).await?;
     Ok(Tagged::created(org.version, org))
 }
 
@@ -37,7 +37,7 @@ pub async fn list_organizations(
     page: web::Query<Page>,
 ) -> Result<web::Json<OrganizationList>, ApiError> {
     Ok(web::Json(
-        service::list(&state.db, who.into_inner(), page.into_inner()).await?,
+        service::list(&state.db, who, page.into_inner()).await?,
     ))
 }
 
@@ -50,7 +50,7 @@ pub async fn get_organization(
     state: web::Data<AppState>,
     organization_id: web::Path<String>,
 ) -> Result<Tagged<OrganizationResponse>, ApiError> {
-    let org = service::get(&state.db, who.into_inner(), organization_id.into_inner()).await?;
+    let org = service::get(&state.db, who, organization_id.into_inner()).await?;
     Ok(Tagged::ok(org.version, org))
 }
 
@@ -67,7 +67,7 @@ pub async fn create_unit(
 ) -> Result<Tagged<UnitResponse>, ApiError> {
     let unit = service::create_unit(
         &state.db,
-        who.into_inner(),
+        who,
         organization_id.into_inner(),
         body.into_inner()?,
     )
@@ -85,6 +85,6 @@ pub async fn list_units(
     organization_id: web::Path<String>,
 ) -> Result<web::Json<UnitList>, ApiError> {
     Ok(web::Json(
-        service::list_units(&state.db, who.into_inner(), organization_id.into_inner()).await?,
+        service::list_units(&state.db, who, organization_id.into_inner()).await?,
     ))
 }

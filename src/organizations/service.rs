@@ -6,8 +6,8 @@ use super::dto::{
 };
 use super::repo::{self, OrgRow, UnitRow};
 use crate::audit::{self, Changes, NewEvent};
-use crate::auth::Principal;
-use crate::auth::policy::{self, Operation};
+use crate::auth::policy::{Authorized, ops};
+use crate::auth::scope;
 use crate::db::{Db, types};
 use crate::error::{ApiError, FieldError};
 use crate::pagination::{Cursor, Page};
@@ -95,10 +95,9 @@ fn validate(req: &CreateOrganizationRequest) -> Result<Option<String>, ApiError>
 /// `POST /organizations` (platform admin).
 pub async fn create(
     db: &Db,
-    who: Principal,
+    who: Authorized<ops::CreateOrganization>,
     req: CreateOrganizationRequest,
 ) -> Result<OrganizationResponse, ApiError> {
-    policy::ensure(&who, Operation::CreateOrganization)?;
     let org_number = validate(&req)?;
     db.write(move |tx| {
         let now = types::now();
@@ -141,18 +140,29 @@ pub async fn create(
 }
 
 /// `GET /organizations/{id}`.
-pub async fn get(db: &Db, who: Principal, id: String) -> Result<OrganizationResponse, ApiError> {
-    policy::ensure(&who, Operation::GetOrganization)?;
-    db.run(move |conn| Ok(repo::find_scoped(conn, &id, who.org_filter())?.into()))
+pub async fn get(
+    db: &Db,
+    who: Authorized<ops::GetOrganization>,
+    id: String,
+) -> Result<OrganizationResponse, ApiError> {
+    db.run(move |conn| Ok(repo::find_scoped(conn, &id, scope::organization_filter(&who))?.into()))
         .await
 }
 
 /// `GET /organizations`.
-pub async fn list(db: &Db, who: Principal, page: Page) -> Result<OrganizationList, ApiError> {
-    policy::ensure(&who, Operation::ListOrganizations)?;
+pub async fn list(
+    db: &Db,
+    who: Authorized<ops::ListOrganizations>,
+    page: Page,
+) -> Result<OrganizationList, ApiError> {
     let (limit, after) = page.parse()?;
     db.run(move |conn| {
-        let mut rows = repo::list_scoped(conn, who.org_filter(), after.as_deref(), limit + 1)?;
+        let mut rows = repo::list_scoped(
+            conn,
+            scope::organization_filter(&who),
+            after.as_deref(),
+            limit + 1,
+        )?;
         let next = Cursor::next(&mut rows, limit, |o| o.id.clone());
         Ok(OrganizationList {
             items: rows.into_iter().map(Into::into).collect(),
@@ -165,16 +175,15 @@ pub async fn list(db: &Db, who: Principal, page: Page) -> Result<OrganizationLis
 /// `POST /organizations/{id}/units`: the first unit also becomes the intake unit.
 pub async fn create_unit(
     db: &Db,
-    who: Principal,
+    who: Authorized<ops::CreateUnit>,
     org_id: String,
     req: CreateUnitRequest,
 ) -> Result<UnitResponse, ApiError> {
-    policy::ensure(&who, Operation::CreateUnit)?;
     if !valid_name(&req.name) {
         return Err(ApiError::field("name", "must be 1–200 characters"));
     }
     db.write(move |tx| {
-        let org = repo::find_scoped(tx, &org_id, who.org_filter())?;
+        let org = repo::find_scoped(tx, &org_id, scope::organization_filter(&who))?;
         if org.kind != "municipality" {
             return Err(ApiError::conflict(
                 "Units belong to municipalities' social services.",
@@ -212,10 +221,13 @@ pub async fn create_unit(
 }
 
 /// `GET /organizations/{id}/units`.
-pub async fn list_units(db: &Db, who: Principal, org_id: String) -> Result<UnitList, ApiError> {
-    policy::ensure(&who, Operation::ListUnits)?;
+pub async fn list_units(
+    db: &Db,
+    who: Authorized<ops::ListUnits>,
+    org_id: String,
+) -> Result<UnitList, ApiError> {
     db.run(move |conn| {
-        let org = repo::find_scoped(conn, &org_id, who.org_filter())?;
+        let org = repo::find_scoped(conn, &org_id, scope::organization_filter(&who))?;
         let items = repo::list_units(conn, &org.id)?
             .into_iter()
             .map(Into::into)

@@ -18,6 +18,6 @@ pub async fn search_persons(
     body: Body<PersonSearchRequest>,
 ) -> Result<web::Json<PersonSearchResponse>, ApiError> {
     Ok(web::Json(
-        service::search(&state, who.into_inner(), body.into_inner()?).await?,
+        service::search(&state, who, body.into_inner()?).await?,
     ))
 }

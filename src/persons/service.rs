@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::audit::access::{self, Access};
-use crate::auth::Principal;
-use crate::auth::policy::{self, Operation};
+use crate::auth::policy::{Authorized, ops};
+use crate::auth::scope;
 use crate::db::schema::{cases, household_members};
 use crate::domain::personnummer::Personnummer;
 use crate::error::ApiError;
@@ -37,10 +37,9 @@ pub struct PersonSearchResponse {
 
 pub async fn search(
     state: &AppState,
-    who: Principal,
+    who: Authorized<ops::SearchPersons>,
     req: PersonSearchRequest,
 ) -> Result<PersonSearchResponse, ApiError> {
-    policy::ensure(&who, Operation::SearchPersons)?;
     state.search_limit.check(&who.user_id)?;
     let pnr = Personnummer::parse(&req.personnummer)
         .map_err(|e| ApiError::field("personnummer", &e.to_string()))?;
@@ -52,7 +51,7 @@ pub async fn search(
                 access::granted(
                     conn,
                     &who,
-                    "search_persons",
+                    who.operation_id(),
                     &[Access {
                         subject_type: "search",
                         subject_id: "no-match",
@@ -64,7 +63,7 @@ pub async fn search(
             let households = household_members::table
                 .filter(household_members::person_id.eq(&person.id))
                 .select(household_members::household_id);
-            let found: Vec<(String, String, String)> = crate::cases::scope::visible(&who)
+            let found: Vec<(String, String, String)> = scope::visible_cases(&who)
                 .filter(cases::household_id.eq_any(households))
                 .select((cases::id, cases::household_id, cases::status))
                 .order(cases::id.desc())
@@ -80,7 +79,7 @@ pub async fn search(
                 subject_id: &person.id,
                 case_id: Some(c),
             }));
-            access::granted(conn, &who, "search_persons", &logged)?;
+            access::granted(conn, &who, who.operation_id(), &logged)?;
             let masked = pnr.masked();
             let items = found
                 .into_iter()

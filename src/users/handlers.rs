@@ -20,7 +20,7 @@ pub async fn create_user(
     state: web::Data<AppState>,
     body: Body<CreateUserRequest>,
 ) -> Result<Tagged<UserResponse>, ApiError> {
-    let user = service::create(&state, who.into_inner(), body.into_inner()?).await?;
+    let user = service::create(&state, who, body.into_inner()?).await?;
     Ok(Tagged::created(user.version, user))
 }
 
@@ -34,7 +34,7 @@ pub async fn list_users(
     page: web::Query<Page>,
 ) -> Result<web::Json<UserList>, ApiError> {
     Ok(web::Json(
-        service::list(&state.db, who.into_inner(), page.into_inner()).await?,
+        service::list(&state.db, who, page.into_inner()).await?,
     ))
 }
 
@@ -47,7 +47,7 @@ pub async fn get_user(
     state: web::Data<AppState>,
     user_id: web::Path<String>,
 ) -> Result<Tagged<UserResponse>, ApiError> {
-    let user = service::get(&state.db, who.into_inner(), user_id.into_inner()).await?;
+    let user = service::get(&state.db, who, user_id.into_inner()).await?;
     Ok(Tagged::ok(user.version, user))
 }
 
@@ -65,7 +65,7 @@ pub async fn update_user(
 ) -> Result<Tagged<UserResponse>, ApiError> {
     let user = service::update(
         &state,
-        who.into_inner(),
+        who,
         user_id.into_inner(),
         if_match,
         body.into_inner()?,

@@ -5,8 +5,9 @@ use super::dto::{
 };
 use super::repo::{self, NewUserRow, UserChanges};
 use crate::audit::{self, Changes, NewEvent};
-use crate::auth::policy::{self, Operation};
-use crate::auth::{Principal, Role, password, repo as tokens_repo};
+use crate::auth::policy::{Authorized, ops};
+use crate::auth::scope;
+use crate::auth::{Role, password, repo as tokens_repo, rules};
 use crate::db::{AnyConnection, Db, types};
 use crate::error::{ApiError, FieldError};
 use crate::http::etag::IfMatch;
@@ -111,10 +112,9 @@ pub fn validate_new_user(
 /// `POST /users`.
 pub async fn create(
     state: &AppState,
-    who: Principal,
+    who: Authorized<ops::CreateUser>,
     req: CreateUserRequest,
 ) -> Result<UserResponse, ApiError> {
-    policy::ensure(&who, Operation::CreateUser)?;
     let username = validate_new_user(&req.username, &req.display_name, &req.password)?;
     let hash = state.hasher.hash(req.password).await?;
     state
@@ -122,7 +122,7 @@ pub async fn create(
         .write(move |tx| {
             check_placement(
                 tx,
-                who.org_filter(),
+                scope::organization_filter(&who),
                 req.role,
                 &req.organization_id,
                 req.unit_id.as_deref(),
@@ -200,12 +200,11 @@ pub fn insert_user(
 /// `PATCH /users/{id}`.
 pub async fn update(
     state: &AppState,
-    who: Principal,
+    who: Authorized<ops::UpdateUser>,
     id: String,
     if_match: IfMatch,
     req: UpdateUserRequest,
 ) -> Result<UserResponse, ApiError> {
-    policy::ensure(&who, Operation::UpdateUser)?;
     let expected = if_match.version()?;
     let mut errors = Vec::new();
     if let Some(name) = &req.display_name {
@@ -222,7 +221,7 @@ pub async fn update(
     state
         .db
         .write(move |tx| {
-            let before = repo::find_scoped(tx, &id, who.org_filter())?;
+            let before = repo::find_scoped(tx, &id, scope::organization_filter(&who))?;
             if before.version != expected {
                 return Err(ApiError::PreconditionFailed);
             }
@@ -231,7 +230,10 @@ pub async fn update(
                 .map_or(before.role.clone(), |r| r.as_str().to_owned());
             let unit = req.unit_id.clone().unwrap_or(before.unit_id.clone());
             if before.id == who.user_id
-                && (role != before.role || req.status == Some(super::dto::UserStatus::Disabled))
+                && !rules::may_change_own_account(
+                    role != before.role,
+                    req.status == Some(super::dto::UserStatus::Disabled),
+                )
             {
                 return Err(ApiError::conflict(
                     "You cannot demote or disable your own account.",
@@ -242,7 +244,7 @@ pub async fn update(
                     Role::parse(&role).ok_or_else(|| ApiError::Internal("stored role".into()))?;
                 check_placement(
                     tx,
-                    who.org_filter(),
+                    scope::organization_filter(&who),
                     role,
                     &before.organization_id,
                     unit.as_deref(),
@@ -307,18 +309,29 @@ pub async fn update(
 }
 
 /// `GET /users/{id}`.
-pub async fn get(db: &Db, who: Principal, id: String) -> Result<UserResponse, ApiError> {
-    policy::ensure(&who, Operation::GetUser)?;
-    db.run(move |conn| Ok(repo::find_scoped(conn, &id, who.org_filter())?.into()))
+pub async fn get(
+    db: &Db,
+    who: Authorized<ops::GetUser>,
+    id: String,
+) -> Result<UserResponse, ApiError> {
+    db.run(move |conn| Ok(repo::find_scoped(conn, &id, scope::organization_filter(&who))?.into()))
         .await
 }
 
 /// `GET /users`.
-pub async fn list(db: &Db, who: Principal, page: Page) -> Result<UserList, ApiError> {
-    policy::ensure(&who, Operation::ListUsers)?;
+pub async fn list(
+    db: &Db,
+    who: Authorized<ops::ListUsers>,
+    page: Page,
+) -> Result<UserList, ApiError> {
     let (limit, after) = page.parse()?;
     db.run(move |conn| {
-        let mut rows = repo::list_scoped(conn, who.org_filter(), after.as_deref(), limit + 1)?;
+        let mut rows = repo::list_scoped(
+            conn,
+            scope::organization_filter(&who),
+            after.as_deref(),
+            limit + 1,
+        )?;
         let next = Cursor::next(&mut rows, limit, |u| u.id.clone());
         Ok(UserList {
             items: rows.into_iter().map(Into::into).collect(),
@@ -329,7 +342,8 @@ pub async fn list(db: &Db, who: Principal, page: Page) -> Result<UserList, ApiEr
 }
 
 /// `GET /me`.
-pub async fn me(db: &Db, who: Principal) -> Result<MeResponse, ApiError> {
+pub async fn me(db: &Db, who: Authorized<ops::GetMe>) -> Result<MeResponse, ApiError> {
+    let who = who.into_grant().into_principal();
     db.run(move |conn| {
         let org = orgs::find_scoped(conn, &who.organization_id, None)?;
         Ok(MeResponse {

@@ -16,5 +16,5 @@ pub async fn get_worklist(
     who: Authorized<ops::GetWorklist>,
     state: web::Data<AppState>,
 ) -> Result<web::Json<WorklistResponse>, ApiError> {
-    Ok(web::Json(service::get(&state, who.into_inner()).await?))
+    Ok(web::Json(service::get(&state, who).await?))
 }

@@ -6,8 +6,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::audit::access::{self, Access};
-use crate::auth::policy::{self, Operation};
-use crate::auth::{Principal, Role};
+use crate::auth::policy::{Authorized, ops};
+use crate::auth::rules::{self as access_rules, WorklistView};
+use crate::auth::scope;
 use crate::cases::repo::CaseRow;
 use crate::db::AnyConnection;
 use crate::db::schema::{cases, deadlines, interventions};
@@ -116,14 +117,16 @@ fn items(
     Ok(out.into_iter().map(|(_, i)| i).collect())
 }
 
-pub async fn get(state: &AppState, who: Principal) -> Result<WorklistResponse, ApiError> {
-    policy::ensure(&who, Operation::GetWorklist)?;
+pub async fn get(
+    state: &AppState,
+    who: Authorized<ops::GetWorklist>,
+) -> Result<WorklistResponse, ApiError> {
     state
         .db
         .run(move |conn| {
             let today = sweden::today();
-            let supervisor = who.role == Role::Supervisor;
-            let open = crate::cases::scope::visible(&who).filter(cases::status.ne("closed"));
+            let supervisor = access_rules::worklist_view(&who) == WorklistView::Supervisor;
+            let open = scope::visible_cases(&who).filter(cases::status.ne("closed"));
             let open = if supervisor {
                 open.filter(
                     cases::assigned_to
@@ -146,7 +149,7 @@ pub async fn get(state: &AppState, who: Principal) -> Result<WorklistResponse, A
                     .filter(deadlines::kind.eq_any(["eviction_date", "reinstatement_end"]))
                     .filter(deadlines::due_on.between(today, soon))
                     .select(deadlines::case_id);
-                let candidates = crate::cases::scope::visible(&who)
+                let candidates = scope::visible_cases(&who)
                     .filter(cases::status.ne("closed"))
                     .filter(cases::children_involved.eq(true))
                     .filter(cases::id.eq_any(near))
@@ -169,7 +172,7 @@ pub async fn get(state: &AppState, who: Principal) -> Result<WorklistResponse, A
                     case_id: Some(&i.case_id),
                 })
                 .collect();
-            access::granted(conn, &who, "get_worklist", &logged)?;
+            access::granted(conn, &who, who.operation_id(), &logged)?;
             Ok(WorklistResponse {
                 items: list,
                 escalation,

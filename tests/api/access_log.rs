@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use crate::casework::{HEAD_PNR, open_case, world};
 use crate::support::{Resp, TestApp, each_backend};
 
-#[derive(diesel::QueryableByName)]
+#[derive(Debug, diesel::QueryableByName)]
 struct Entry {
     #[diesel(sql_type = diesel::sql_types::Text)]
     operation: String,
@@ -95,6 +95,13 @@ fn every_case_read_is_logged_and_every_out_of_scope_404_has_a_denied_row() {
             let r = req.send();
             r.problem(404);
             let rows = entries(&app, &r);
+            // Logged once: a write's denial is written after its transaction rolled back, not
+            // inside it and again after.
+            assert_eq!(
+                rows.iter().filter(|e| e.decision == "denied").count(),
+                1,
+                "{op}: denied rows {rows:?}"
+            );
             if rows
                 .iter()
                 .any(|e| e.decision == "denied" && e.subject_id == *id && e.operation == op)

@@ -1,0 +1,192 @@
+//! Which rows a caller reaches (SPEC §5): the policy table's scope column, turned into the filter
+//! every repository applies, so an object outside it is a 404 identical to a missing id. This is
+//! the only place that knows what a scope means:
+//!
+//! | scope | cases (and their households, persons, notices, notes, interventions, logs) |
+//! |---|---|
+//! | `Unit` | every case of the caller's unit |
+//! | `AssignedOrUnassigned` | cases of the caller's unit assigned to the caller or to nobody |
+//! | `Organization` | every case of the caller's organization (auditors: logs only, by the table) |
+//! | anything else | none |
+//!
+//! Organizations, units, users and integration clients are reached by [`organization_filter`];
+//! receipts by [`submissions`]. Repositories keep one static query per reach (the database keeps
+//! a static query prepared; a boxed one is planned on every call): they match on [`CaseReach`]
+//! instead of asking for the role.
+
+use diesel::prelude::*;
+
+use super::policy::{Grant, Operation, Scope};
+use crate::db::schema::cases;
+use crate::db::{AnyConnection, MultiBackend};
+
+/// The cases a grant reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaseReach<'a> {
+    Unit(&'a str),
+    AssignedOrUnassigned { unit: &'a str, user: &'a str },
+    Organization(&'a str),
+    Nothing,
+}
+
+/// The cases `grant` reaches.
+pub fn cases(grant: &Grant) -> CaseReach<'_> {
+    let unit = grant.unit_id.as_deref();
+    match (grant.scope(), unit) {
+        (Scope::Unit, Some(unit)) => CaseReach::Unit(unit),
+        (Scope::AssignedOrUnassigned, Some(unit)) => CaseReach::AssignedOrUnassigned {
+            unit,
+            user: &grant.user_id,
+        },
+        (Scope::Organization, _) => CaseReach::Organization(&grant.organization_id),
+        _ => CaseReach::Nothing,
+    }
+}
+
+/// The cases `grant` reaches, as a boxed query to filter further (lists, counts, subqueries).
+pub fn visible_cases(grant: &Grant) -> cases::BoxedQuery<'static, MultiBackend> {
+    let q = cases::table.into_boxed();
+    match cases(grant) {
+        CaseReach::Unit(unit) => q.filter(cases::unit_id.eq(unit.to_owned())),
+        CaseReach::AssignedOrUnassigned { unit, user } => {
+            q.filter(cases::unit_id.eq(unit.to_owned())).filter(
+                cases::assigned_to
+                    .eq(user.to_owned())
+                    .or(cases::assigned_to.is_null()),
+            )
+        }
+        CaseReach::Organization(org) => q.filter(cases::organization_id.eq(org.to_owned())),
+        CaseReach::Nothing => q.filter(cases::id.is_null()), // nothing: ids are never null
+    }
+}
+
+/// Whether `grant` reaches a household: one with a case the grant reaches, or one the caller
+/// created that has no case yet (registered a moment before its case).
+pub fn household_reachable(
+    conn: &mut AnyConnection,
+    grant: &Grant,
+    household_id: &str,
+    created_by: &str,
+) -> QueryResult<bool> {
+    let in_scope: i64 = visible_cases(grant)
+        .filter(cases::household_id.eq(household_id.to_owned()))
+        .count()
+        .get_result(conn)?;
+    if in_scope > 0 {
+        return Ok(true);
+    }
+    if created_by != grant.user_id || cases(grant) == CaseReach::Nothing {
+        return Ok(false);
+    }
+    let any_case: i64 = cases::table
+        .filter(cases::household_id.eq(household_id))
+        .count()
+        .get_result(conn)?;
+    Ok(any_case == 0)
+}
+
+/// The organization filter for administration (organizations, units, users, integration
+/// clients): None reaches every organization. `Organization` scope reaches the caller's own
+/// organization, and every one for a platform administrator; `Platform` and `Installation`
+/// reach all; any other scope only the caller's own.
+pub fn organization_filter(grant: &Grant) -> Option<&str> {
+    match grant.scope() {
+        Scope::Organization if grant.is_platform_admin() => None,
+        Scope::Platform | Scope::Installation => None,
+        _ => Some(grant.organization_id.as_str()),
+    }
+}
+
+/// Whose receipts a submitter reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubmissionReach<'a> {
+    /// Every submission of the organization (a landlord's users and clients share them).
+    Organization(&'a str),
+    /// Only the submitter's own (Kronofogden's clients, one per integration).
+    Submitter(&'a str),
+}
+
+/// The receipts a submitter (`key` = `client:<id>` or `user:<id>`) reaches for `op`.
+pub fn submissions<'a>(
+    op: Operation,
+    organization_id: &'a str,
+    key: &'a str,
+) -> SubmissionReach<'a> {
+    match op {
+        Operation::ListLandlordReceipts | Operation::GetLandlordReceipt => {
+            SubmissionReach::Organization(organization_id)
+        }
+        _ => SubmissionReach::Submitter(key),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::policy::{Authorized, ops};
+    use crate::auth::{Principal, Role};
+
+    fn principal(role: Role, org_kind: &str, unit: Option<&str>) -> Principal {
+        Principal {
+            user_id: "u1".into(),
+            username: "x".into(),
+            display_name: "X".into(),
+            role,
+            organization_id: "o1".into(),
+            organization_kind: org_kind.into(),
+            unit_id: unit.map(Into::into),
+            request_id: "r".into(),
+        }
+    }
+
+    fn grant<O: crate::auth::policy::OperationMarker>(p: Principal) -> Grant {
+        match Authorized::<O>::check(p) {
+            Ok(a) => a.into_grant(),
+            Err(e) => panic!("not allowed: {e:?}"),
+        }
+    }
+
+    #[test]
+    fn the_scope_column_decides_which_cases() {
+        let sup = grant::<ops::GetCase>(principal(Role::Supervisor, "municipality", Some("n1")));
+        assert_eq!(cases(&sup), CaseReach::Unit("n1"));
+        let cw = grant::<ops::GetCase>(principal(Role::Caseworker, "municipality", Some("n1")));
+        assert_eq!(
+            cases(&cw),
+            CaseReach::AssignedOrUnassigned {
+                unit: "n1",
+                user: "u1"
+            }
+        );
+        let aud = grant::<ops::GetCaseHistory>(principal(Role::Auditor, "municipality", None));
+        assert_eq!(cases(&aud), CaseReach::Organization("o1"));
+        // A unit-scoped role without a unit reaches nothing.
+        let lost = grant::<ops::GetCase>(principal(Role::Supervisor, "municipality", None));
+        assert_eq!(cases(&lost), CaseReach::Nothing);
+        // Scopes that are not about cases reach none.
+        let me = grant::<ops::GetMe>(principal(Role::Landlord, "landlord", None));
+        assert_eq!(cases(&me), CaseReach::Nothing);
+        let own = grant::<ops::ListLandlordReceipts>(principal(Role::Landlord, "landlord", None));
+        assert_eq!(cases(&own), CaseReach::Nothing);
+    }
+
+    #[test]
+    fn platform_administrators_reach_every_organization_others_their_own() {
+        let platform = grant::<ops::ListUsers>(principal(Role::Admin, "platform", None));
+        assert_eq!(organization_filter(&platform), None);
+        let local = grant::<ops::ListUsers>(principal(Role::Admin, "municipality", None));
+        assert_eq!(organization_filter(&local), Some("o1"));
+    }
+
+    #[test]
+    fn landlords_share_receipts_kronofogden_clients_keep_their_own() {
+        assert_eq!(
+            submissions(Operation::GetLandlordReceipt, "o", "user:u"),
+            SubmissionReach::Organization("o")
+        );
+        assert_eq!(
+            submissions(Operation::ListEnforcementReceipts, "o", "client:c"),
+            SubmissionReach::Submitter("client:c")
+        );
+    }
+}

@@ -739,7 +739,10 @@ async fn cast(st: &AppState, admin: &Principal, password: &str) -> Result<Cast, 
     .map_err(problem)?;
     let mut unit_ids = Vec::new();
     for name in UNITS {
-        let req = CreateUnitRequest { name: name.into() };
+        let req = CreateUnitRequest {
+            name: name.into(),
+            rent_commitment_limit: None,
+        };
         let unit = crate::organizations::service::create_unit(
             &st.db,
             Authorized::check(admin.clone()).map_err(|e| e.to_string())?,

@@ -24,6 +24,7 @@ pub mod openapi;
 pub mod organizations;
 pub mod pagination;
 pub mod persons;
+pub mod rent_commitments;
 pub mod routes;
 pub mod seed;
 pub mod state;

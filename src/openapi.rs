@@ -22,6 +22,7 @@ use utoipa_actix_web::AppExt;
         (name = "persons", description = "Person search by personnummer"),
         (name = "integrations", description = "Integration clients, landlord and Kronofogden submissions, receipts"),
         (name = "notices", description = "The notice ledger and legal deadlines (JB 12:44)"),
+        (name = "rent-commitments", description = "Rent commitments (förbindelser): draft, four-eyes decision, letter, delivery; the landlord's letters"),
         (name = "audit", description = "The audit trail and the access log"),
         (name = "operations", description = "Health and metrics"),
     )

@@ -4,8 +4,8 @@
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::{
-    audit, auth, cases, health, households, integrations, notices, organizations, persons, users,
-    worklist,
+    audit, auth, cases, health, households, integrations, notices, organizations, persons,
+    rent_commitments, users, worklist,
 };
 
 /// Every documented route.
@@ -63,6 +63,12 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
                 .service(integrations::handlers::list_landlord_receipts)
                 .service(integrations::handlers::get_landlord_receipt)
                 .service(integrations::handlers::list_enforcement_receipts)
-                .service(integrations::handlers::get_enforcement_receipt),
+                .service(integrations::handlers::get_enforcement_receipt)
+                .service(rent_commitments::handlers::create_rent_commitment)
+                .service(rent_commitments::handlers::list_rent_commitments)
+                .service(rent_commitments::handlers::decide_rent_commitment)
+                .service(rent_commitments::handlers::get_rent_commitment_letter)
+                .service(rent_commitments::handlers::deliver_rent_commitment)
+                .service(rent_commitments::handlers::list_landlord_rent_commitments),
         );
 }

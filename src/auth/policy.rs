@@ -75,6 +75,12 @@ operations!(
     GetLandlordReceipt => "get_landlord_receipt",
     ListEnforcementReceipts => "list_enforcement_receipts",
     GetEnforcementReceipt => "get_enforcement_receipt",
+    CreateRentCommitment => "create_rent_commitment",
+    ListRentCommitments => "list_rent_commitments",
+    DecideRentCommitment => "decide_rent_commitment",
+    GetRentCommitmentLetter => "get_rent_commitment_letter",
+    DeliverRentCommitment => "deliver_rent_commitment",
+    ListLandlordRentCommitments => "list_landlord_rent_commitments",
 );
 
 /// What part of the data a permitted caller reaches: the table's scope column. [`super::scope`]
@@ -97,6 +103,13 @@ pub enum Scope {
     AssignedOrUnassigned,
     /// The submissions and receipts of the caller's own organization.
     OwnSubmissions,
+    /// Every case of the caller's unit, and a case of another unit of the caller's organization
+    /// when that unit has nobody else to act: the object decides
+    /// ([`super::rules::rent_commitment_decider`]); otherwise it is out of scope (404).
+    UnitOrStandIn,
+    /// Letters addressed to the caller's organization (approved rent commitments to a
+    /// landlord): their contents only, never the case behind them.
+    AddressedToOrganization,
 }
 
 use Operation as O;
@@ -180,6 +193,21 @@ const POLICY: &[(Operation, &[(Role, Scope)])] = &[
     (O::GetLandlordReceipt, &[(R::Landlord, S::OwnSubmissions)]),
     (O::ListEnforcementReceipts, &[]),
     (O::GetEnforcementReceipt, &[]),
+    // Rent commitments (förbindelser): drafted and delivered by the case's staff, decided by a
+    // supervisor other than the drafter (four eyes, `rules::rent_commitment_decider`; a unit
+    // without another supervisor borrows one of the municipality), read by the landlord.
+    (O::CreateRentCommitment, SOCIAL),
+    (O::ListRentCommitments, SOCIAL),
+    (
+        O::DecideRentCommitment,
+        &[(R::Supervisor, S::UnitOrStandIn)],
+    ),
+    (O::GetRentCommitmentLetter, SOCIAL),
+    (O::DeliverRentCommitment, SOCIAL),
+    (
+        O::ListLandlordRentCommitments,
+        &[(R::Landlord, S::AddressedToOrganization)],
+    ),
 ];
 
 /// The scope an integration client needs for an operation (None: not for clients).
@@ -189,6 +217,7 @@ pub fn client_scope(op: Operation) -> Option<&'static str> {
         O::ListEnforcementReceipts | O::GetEnforcementReceipt => Some("enforcement:receipts"),
         O::SubmitArrearsReport | O::SubmitLandlordNotice => Some("landlord:submit"),
         O::ListLandlordReceipts | O::GetLandlordReceipt => Some("landlord:receipts"),
+        O::ListLandlordRentCommitments => Some("landlord:commitments"),
         _ => None,
     }
 }
@@ -270,6 +299,25 @@ mod tests {
             Some(Scope::Platform)
         );
     }
+
+    #[test]
+    fn only_supervisors_decide_rent_commitments_and_landlords_read_only_the_letters() {
+        assert_eq!(
+            scope_for(Role::Supervisor, O::DecideRentCommitment),
+            Some(Scope::UnitOrStandIn)
+        );
+        assert_eq!(scope_for(Role::Caseworker, O::DecideRentCommitment), None);
+        assert_eq!(
+            scope_for(Role::Landlord, O::ListLandlordRentCommitments),
+            Some(Scope::AddressedToOrganization)
+        );
+        assert_eq!(scope_for(Role::Landlord, O::ListRentCommitments), None);
+        assert_eq!(scope_for(Role::Landlord, O::GetRentCommitmentLetter), None);
+        assert_eq!(
+            client_scope(O::ListLandlordRentCommitments),
+            Some("landlord:commitments")
+        );
+    }
 }
 
 /// An operation as a type, so a handler can demand it in its signature ([`Authorized`]).
@@ -337,6 +385,12 @@ pub mod ops {
         UpdateUser,
         VerifyAudit,
         ListAuditCheckpoints,
+        CreateRentCommitment,
+        ListRentCommitments,
+        DecideRentCommitment,
+        GetRentCommitmentLetter,
+        DeliverRentCommitment,
+        ListLandlordRentCommitments,
     );
 }
 

@@ -63,6 +63,47 @@ pub fn may_change_own_account(changes_role: bool, disables: bool) -> bool {
     !changes_role && !disables
 }
 
+/// Who may decide a rent commitment, for a supervisor the table let through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommitmentDecider {
+    /// A supervisor of the case's unit who did not draft it.
+    UnitSupervisor,
+    /// A supervisor of another unit of the municipality, standing in because the case's unit
+    /// has no active supervisor other than the drafter.
+    StandIn,
+    /// The drafter: never (four eyes), even a supervisor; 403.
+    OwnDraft,
+    /// Another unit's supervisor while the case's unit has someone to decide: out of scope, 404.
+    OutOfScope,
+}
+
+/// Whether `who` may decide a rent commitment drafted by `drafted_by` on a case of `case_unit`,
+/// where `unit_has_other_supervisor` says whether that unit has an active supervisor other than
+/// the drafter (SPEC §4.6: four eyes; domain.md §1.2 step 7).
+pub fn rent_commitment_decider(
+    who: &Principal,
+    drafted_by: &str,
+    case_unit: &str,
+    unit_has_other_supervisor: bool,
+) -> CommitmentDecider {
+    let same_unit = who.unit_id.as_deref() == Some(case_unit);
+    if who.role != Role::Supervisor || (!same_unit && unit_has_other_supervisor) {
+        CommitmentDecider::OutOfScope
+    } else if who.user_id == drafted_by {
+        CommitmentDecider::OwnDraft
+    } else if same_unit {
+        CommitmentDecider::UnitSupervisor
+    } else {
+        CommitmentDecider::StandIn
+    }
+}
+
+/// Whether `who` may draft a rent commitment of `amount` kronor in a unit whose limit is
+/// `limit`: anyone the table allows up to the limit; above it, supervisors only.
+pub fn may_draft_rent_commitment(who: &Principal, amount: i64, limit: Option<i64>) -> bool {
+    who.role == Role::Supervisor || limit.is_none_or(|l| amount <= l)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,5 +174,44 @@ mod tests {
         assert!(may_change_own_account(false, false));
         assert!(!may_change_own_account(true, false));
         assert!(!may_change_own_account(false, true));
+    }
+
+    #[test]
+    fn a_rent_commitment_is_decided_by_a_supervisor_other_than_its_drafter() {
+        let sup = who(Role::Supervisor); // user "me" of unit "n"
+        use CommitmentDecider as D;
+        assert_eq!(
+            rent_commitment_decider(&sup, "drafter", "n", true),
+            D::UnitSupervisor
+        );
+        assert_eq!(
+            rent_commitment_decider(&sup, "drafter", "n", false),
+            D::UnitSupervisor
+        );
+        // Four eyes, also for a supervisor who drafted it, also when nobody else is there.
+        assert_eq!(rent_commitment_decider(&sup, "me", "n", true), D::OwnDraft);
+        assert_eq!(rent_commitment_decider(&sup, "me", "n", false), D::OwnDraft);
+        // Another unit's supervisor stands in only when the case's unit has nobody else.
+        assert_eq!(
+            rent_commitment_decider(&sup, "drafter", "other", false),
+            D::StandIn
+        );
+        assert_eq!(
+            rent_commitment_decider(&sup, "drafter", "other", true),
+            D::OutOfScope
+        );
+        assert_eq!(
+            rent_commitment_decider(&who(Role::Caseworker), "drafter", "n", false),
+            D::OutOfScope
+        );
+    }
+
+    #[test]
+    fn above_the_unit_limit_only_a_supervisor_drafts() {
+        let (cw, sup) = (who(Role::Caseworker), who(Role::Supervisor));
+        assert!(may_draft_rent_commitment(&cw, 30_000, None));
+        assert!(may_draft_rent_commitment(&cw, 30_000, Some(30_000)));
+        assert!(!may_draft_rent_commitment(&cw, 30_001, Some(30_000)));
+        assert!(may_draft_rent_commitment(&sup, 30_001, Some(30_000)));
     }
 }

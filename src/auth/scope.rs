@@ -7,7 +7,11 @@
 //! | `Unit` | every case of the caller's unit |
 //! | `AssignedOrUnassigned` | cases of the caller's unit assigned to the caller or to nobody |
 //! | `Organization` | every case of the caller's organization (auditors: logs only, by the table) |
+//! | `UnitOrStandIn` | every case of the caller's organization; outside the caller's unit only where the object lets a stand-in act (`rules::rent_commitment_decider`, else 404) |
 //! | anything else | none |
+//!
+//! Rent-commitment letters are reached by [`letters_to`]: a landlord sees the approved letters
+//! addressed to its organization, never the case behind them.
 //!
 //! Organizations, units, users and integration clients are reached by [`organization_filter`];
 //! receipts by [`submissions`]. Repositories keep one static query per reach (the database keeps
@@ -39,7 +43,19 @@ pub fn cases(grant: &Grant) -> CaseReach<'_> {
             user: &grant.user_id,
         },
         (Scope::Organization, _) => CaseReach::Organization(&grant.organization_id),
+        // The query reaches the municipality; the service narrows it to the unit or a stand-in
+        // with `rules::rent_commitment_decider` and answers anything else as missing.
+        (Scope::UnitOrStandIn, Some(_)) => CaseReach::Organization(&grant.organization_id),
         _ => CaseReach::Nothing,
+    }
+}
+
+/// The landlord organization whose rent-commitment letters a submitter reaches (a landlord
+/// user's or integration client's own organization), for the operations that read letters.
+pub fn letters_to(op: Operation, organization_id: &str) -> Option<&str> {
+    match op {
+        Operation::ListLandlordRentCommitments => Some(organization_id),
+        _ => None,
     }
 }
 
@@ -168,6 +184,28 @@ mod tests {
         assert_eq!(cases(&me), CaseReach::Nothing);
         let own = grant::<ops::ListLandlordReceipts>(principal(Role::Landlord, "landlord", None));
         assert_eq!(cases(&own), CaseReach::Nothing);
+        // Landlords reach letters, never cases.
+        let letters =
+            grant::<ops::ListLandlordRentCommitments>(principal(Role::Landlord, "landlord", None));
+        assert_eq!(cases(&letters), CaseReach::Nothing);
+        assert_eq!(
+            letters_to(Operation::ListLandlordRentCommitments, "o1"),
+            Some("o1")
+        );
+        assert_eq!(letters_to(Operation::ListLandlordReceipts, "o1"), None);
+    }
+
+    #[test]
+    fn a_deciding_supervisor_reaches_the_municipality_for_the_rules_to_narrow() {
+        let sup = grant::<ops::DecideRentCommitment>(principal(
+            Role::Supervisor,
+            "municipality",
+            Some("n1"),
+        ));
+        assert_eq!(cases(&sup), CaseReach::Organization("o1"));
+        let lost =
+            grant::<ops::DecideRentCommitment>(principal(Role::Supervisor, "municipality", None));
+        assert_eq!(cases(&lost), CaseReach::Nothing);
     }
 
     #[test]

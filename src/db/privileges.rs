@@ -37,6 +37,7 @@ pub const TABLES: &[(&str, Access)] = &[
     ("closure_requests", Access::ReadWrite),
     ("notes", Access::AppendOnly),
     ("interventions", Access::ReadWrite),
+    ("rent_commitments", Access::ReadWrite),
     ("access_log", Access::AppendOnly),
     ("notices", Access::AppendOnly),
     ("deadlines", Access::ReadWrite),

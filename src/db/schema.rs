@@ -23,6 +23,7 @@ diesel::table! {
         version -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        rent_commitment_limit -> Nullable<BigInt>,
     }
 }
 
@@ -268,7 +269,41 @@ diesel::joinable!(cases -> households (household_id));
 diesel::joinable!(notes -> cases (case_id));
 diesel::joinable!(interventions -> cases (case_id));
 
+diesel::table! {
+    rent_commitments (id) {
+        id -> Text,
+        case_id -> Text,
+        organization_id -> Text,
+        landlord_organization_id -> Text,
+        tenancy_id -> Text,
+        amount -> BigInt,
+        months_covered -> Integer,
+        reason_enc -> Binary,
+        status -> Text,
+        drafted_by -> Text,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        decision_reason_enc -> Nullable<Binary>,
+        number -> Nullable<Text>,
+        issued_on -> Nullable<Date>,
+        tenant_name_enc -> Nullable<Binary>,
+        apartment_ref -> Nullable<Text>,
+        street -> Nullable<Text>,
+        postal_code -> Nullable<Text>,
+        city -> Nullable<Text>,
+        delivered_on -> Nullable<Date>,
+        delivery_channel -> Nullable<Text>,
+        delivery_notice_id -> Nullable<Text>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(rent_commitments -> cases (case_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
+    rent_commitments,
     notices,
     deadlines,
     integration_clients,
@@ -319,6 +354,7 @@ diesel::table! {
         defects -> Text,
         submitted_by -> Text,
         created_at -> Timestamp,
+        delivered_on -> Nullable<Date>,
     }
 }
 

@@ -5,6 +5,7 @@ pub mod holidays;
 pub mod legal_stage;
 pub mod outcome;
 pub mod personnummer;
+pub mod rent_commitment;
 pub mod sweden;
 pub mod workflow;
 pub mod worklist;

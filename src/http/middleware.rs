@@ -1,7 +1,7 @@
 //! The request middleware, the outermost layer of every route: gives the request an id (header
 //! `X-Request-Id`, every log line, every problem body), a tracing span, the security headers and
 //! a charset on every textual answer, metrics by route and status; refuses an API request whose
-//! `Accept` rules out JSON (406), answers 503 when a request outlives `KVAR_REQUEST_TIMEOUT_SECS`,
+//! `Accept` rules out what its route produces (406; JSON but for `negotiate::NON_JSON_ROUTES`), answers 503 when a request outlives `KVAR_REQUEST_TIMEOUT_SECS`,
 //! and turns a panic into a 500 problem while the process lives on.
 
 use std::panic::AssertUnwindSafe;
@@ -37,11 +37,12 @@ pub async fn request_context(
     let timeout = state.map_or(std::time::Duration::from_secs(10), |s| {
         request_timeout(req.path(), s.settings.request_timeout)
     });
+    // Per route: JSON everywhere but the routes of `negotiate::NON_JSON_ROUTES`.
     let acceptable = !req.path().starts_with("/api/")
-        || req
-            .headers()
-            .get(header::ACCEPT)
-            .is_none_or(|v| v.to_str().is_ok_and(negotiate::accepts_json));
+        || req.headers().get(header::ACCEPT).is_none_or(|v| {
+            v.to_str()
+                .is_ok_and(|a| negotiate::acceptable(req.path(), a))
+        });
     let id = uuid::Uuid::now_v7().to_string();
     let method = req.method().to_string();
     let path = req.path().to_owned();

@@ -1,9 +1,56 @@
-//! Content negotiation: whether an `Accept` header allows the API's JSON, and the charset every
-//! textual response names (ASVS 4.0.3 13.1.5 / 14.4.1).
+//! Content negotiation: whether an `Accept` header allows what a route produces, and the charset
+//! every textual response names (ASVS 4.0.3 13.1.5 / 14.4.1).
+//!
+//! Every API route produces JSON (errors: problem+json) except the few listed in
+//! [`NON_JSON_ROUTES`], the one place a route declares another media type. The request
+//! middleware runs before routing, so it matches the path against these patterns
+//! ([`acceptable`]) and answers 406 when the `Accept` header rules out what the route produces.
+//! Error responses stay problem+json on every route (RFC 9110 §15.5.7 lets an error ignore
+//! `Accept`).
+
+use std::sync::LazyLock;
+
+use actix_web::dev::ResourceDef;
+
+/// API routes that produce something other than JSON: (route pattern, media type). A route
+/// here must also document that media type in its `#[utoipa::path]` (a test checks both).
+pub const NON_JSON_ROUTES: &[(&str, &str)] = &[(
+    "/api/v1/cases/{case_id}/rent-commitments/{commitment_id}/letter",
+    "application/pdf",
+)];
+
+static NON_JSON: LazyLock<Vec<(ResourceDef, &'static str)>> = LazyLock::new(|| {
+    NON_JSON_ROUTES
+        .iter()
+        .map(|(pattern, media)| (ResourceDef::new(*pattern), *media))
+        .collect()
+});
+
+/// The media type the API route at `path` produces (None: JSON).
+pub fn produces(path: &str) -> Option<&'static str> {
+    NON_JSON
+        .iter()
+        .find(|(def, _)| def.is_match(path))
+        .map(|(_, media)| *media)
+}
+
+/// Whether `accept` admits what the API route at `path` produces.
+pub fn acceptable(path: &str, accept: &str) -> bool {
+    match produces(path) {
+        Some(media) => accepts(accept, &[media]),
+        None => accepts_json(accept),
+    }
+}
 
 /// True when `accept` admits `application/json` or `application/problem+json` (a missing or
 /// empty header admits anything). Media ranges with `q=0` are refusals.
 pub fn accepts_json(accept: &str) -> bool {
+    accepts(accept, &["application/json", "application/problem+json"])
+}
+
+/// True when `accept` admits one of `offered` (lower-case `type/subtype`), directly or by a
+/// `type/*` or `*/*` range; a missing or empty header admits anything; `q=0` refuses.
+pub fn accepts(accept: &str, offered: &[&str]) -> bool {
     if accept.trim().is_empty() {
         return true;
     }
@@ -17,10 +64,13 @@ pub fn accepts_json(accept: &str) -> bool {
             })
         });
         !refused
-            && matches!(
-                media.as_str(),
-                "*/*" | "application/*" | "application/json" | "application/problem+json"
-            )
+            && offered.iter().any(|o| {
+                media == "*/*"
+                    || media == *o
+                    || media
+                        .strip_suffix("/*")
+                        .is_some_and(|t| o.split('/').next() == Some(t))
+            })
     })
 }
 
@@ -63,6 +113,34 @@ mod tests {
         ] {
             assert!(!accepts_json(refused), "{refused}");
         }
+    }
+
+    #[test]
+    fn the_letter_route_takes_pdf_and_every_other_route_json_only() {
+        let letter = "/api/v1/cases/c1/rent-commitments/r1/letter";
+        assert_eq!(produces(letter), Some("application/pdf"));
+        for ok in [
+            "application/pdf",
+            "*/*",
+            "application/*",
+            "",
+            "text/html, application/pdf",
+        ] {
+            assert!(acceptable(letter, ok), "{ok}");
+        }
+        for refused in ["application/json", "text/html", "application/pdf;q=0"] {
+            assert!(!acceptable(letter, refused), "{refused}");
+        }
+        let json = "/api/v1/cases/c1/rent-commitments";
+        assert_eq!(produces(json), None);
+        assert!(!acceptable(json, "application/pdf"));
+        assert!(acceptable(json, "application/json"));
+        // A longer or shorter path is not the letter.
+        assert_eq!(
+            produces("/api/v1/cases/c1/rent-commitments/r1/letter/x"),
+            None
+        );
+        assert_eq!(produces("/api/v1/cases/c1/rent-commitments/r1"), None);
     }
 
     #[test]

@@ -44,13 +44,17 @@ impl ClientRow {
 /// The scopes an organization kind may hold.
 pub fn allowed_scopes(kind: &str) -> &'static [&'static str] {
     match kind {
-        "landlord" => &["landlord:submit", "landlord:receipts"],
+        "landlord" => &[
+            "landlord:submit",
+            "landlord:receipts",
+            "landlord:commitments",
+        ],
         "enforcement_authority" => &["enforcement:submit", "enforcement:receipts"],
         _ => &[],
     }
 }
 
-/// `scopes`: a non-empty list of the four scope names (which fit depends on the organization).
+/// `scopes`: a non-empty list of the five scope names (which fit depends on the organization).
 /// A `schema_with` function replaces the field's doc comment, so the description is here.
 fn scopes_schema() -> utoipa::openapi::schema::Array {
     use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
@@ -59,6 +63,7 @@ fn scopes_schema() -> utoipa::openapi::schema::Array {
         .enum_values(Some([
             "landlord:submit",
             "landlord:receipts",
+            "landlord:commitments",
             "enforcement:submit",
             "enforcement:receipts",
         ]));
@@ -66,8 +71,8 @@ fn scopes_schema() -> utoipa::openapi::schema::Array {
         .items(scope)
         .min_items(Some(1))
         .description(Some(
-            "landlord:submit, landlord:receipts (landlords); enforcement:submit, \
-             enforcement:receipts (the enforcement authority).",
+            "landlord:submit, landlord:receipts, landlord:commitments (landlords: rent-commitment \
+             letters); enforcement:submit, enforcement:receipts (the enforcement authority).",
         ))
         .build()
 }

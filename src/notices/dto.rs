@@ -64,6 +64,9 @@ pub struct CreateNoticeRequest {
     pub social_services_present: Option<bool>,
     /// The notice this one corrects.
     pub supersedes: Option<String>,
+    /// When it reached its recipient (rent_commitment_issued: the day the landlord got the
+    /// commitment).
+    pub delivered_on: Option<NaiveDate>,
 }
 
 /// A validated notice, whatever its channel (paper, landlord, Kronofogden).
@@ -104,6 +107,7 @@ impl CreateNoticeRequest {
         check_date(&mut errors, "sent_on", self.sent_on, today);
         check_date(&mut errors, "served_on", self.served_on, today);
         check_date(&mut errors, "received_on", self.received_on, today);
+        check_date(&mut errors, "delivered_on", self.delivered_on, today);
         check_amount(&mut errors, "arrears_amount", self.arrears_amount);
         check_amount(&mut errors, "amount_to_reinstate", self.amount_to_reinstate);
         if self
@@ -231,6 +235,8 @@ pub struct NoticeResponse {
     pub defect_grade: String,
     pub defects: Vec<String>,
     pub created_at: DateTime<Utc>,
+    /// When it reached its recipient (rent_commitment_issued: the landlord).
+    pub delivered_on: Option<NaiveDate>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

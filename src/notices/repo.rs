@@ -32,6 +32,8 @@ pub struct NoticeRow {
     pub defects: String,
     pub submitted_by: String,
     pub created_at: NaiveDateTime,
+    /// When it reached its recipient (a rent commitment: the landlord).
+    pub delivered_on: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

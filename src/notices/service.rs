@@ -75,6 +75,7 @@ pub fn register(
         defects: "[]".into(),
         submitted_by: actor.id.clone().unwrap_or_else(|| actor.kind.to_owned()),
         created_at: types::now(),
+        delivered_on: req.delivered_on,
     };
     // Defects are graded against the ledger as it stands, this notice included.
     let notice_facts = facts(&row).ok_or_else(|| ApiError::Internal("notice kind".into()))?;
@@ -176,6 +177,7 @@ pub fn to_response(n: NoticeRow, superseded: bool) -> NoticeResponse {
         out_of_order: n.out_of_order,
         defect_grade: n.defect_grade,
         created_at: types::utc(n.created_at),
+        delivered_on: n.delivered_on,
     }
 }
 

@@ -92,6 +92,10 @@ pub struct CreateUnitRequest {
         pattern = r"[^\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"
     )]
     pub name: String,
+    /// Above this amount (whole kronor) only a supervisor may draft a rent commitment;
+    /// absent: no limit.
+    #[schema(minimum = 1, maximum = 100000000)]
+    pub rent_commitment_limit: Option<i64>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -99,6 +103,7 @@ pub struct UnitResponse {
     pub id: String,
     pub organization_id: String,
     pub name: String,
+    pub rent_commitment_limit: Option<i64>,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -110,6 +115,7 @@ impl From<UnitRow> for UnitResponse {
             id: u.id,
             organization_id: u.organization_id,
             name: u.name,
+            rent_commitment_limit: u.rent_commitment_limit,
             version: u.version,
             created_at: utc(u.created_at),
             updated_at: utc(u.updated_at),

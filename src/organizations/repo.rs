@@ -29,6 +29,8 @@ pub struct UnitRow {
     pub version: i32,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Above this amount (whole kronor) only a supervisor may draft a rent commitment.
+    pub rent_commitment_limit: Option<i64>,
 }
 
 pub fn insert_org(conn: &mut AnyConnection, row: &OrgRow) -> QueryResult<()> {
@@ -117,6 +119,7 @@ pub fn insert_unit(conn: &mut AnyConnection, row: &UnitRow) -> QueryResult<()> {
             units::version.eq(row.version),
             units::created_at.eq(row.created_at),
             units::updated_at.eq(row.updated_at),
+            units::rent_commitment_limit.eq(row.rent_commitment_limit),
         ))
         .execute(conn)
         .map(drop)

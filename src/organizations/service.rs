@@ -182,6 +182,15 @@ pub async fn create_unit(
     if !valid_name(&req.name) {
         return Err(ApiError::field("name", "must be 1–200 characters"));
     }
+    if req
+        .rent_commitment_limit
+        .is_some_and(|l| !(1..=100_000_000).contains(&l))
+    {
+        return Err(ApiError::field(
+            "rent_commitment_limit",
+            "must be 1–100000000 kronor",
+        ));
+    }
     db.write(move |tx| {
         let org = repo::find_scoped(tx, &org_id, scope::organization_filter(&who))?;
         if org.kind != "municipality" {
@@ -197,12 +206,14 @@ pub async fn create_unit(
             version: 1,
             created_at: now,
             updated_at: now,
+            rent_commitment_limit: req.rent_commitment_limit,
         };
         repo::insert_unit(tx, &unit)?;
         let intake = repo::set_intake_unit_if_unset(tx, &org.id, &unit.id, now)?;
         let changes = Changes::new()
             .created("organization_id", unit.organization_id.as_str())
             .created("name", unit.name.as_str())
+            .created("rent_commitment_limit", unit.rent_commitment_limit)
             .created("intake_unit", intake);
         audit::record(
             tx,

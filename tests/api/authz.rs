@@ -190,6 +190,31 @@ fn foreign_matrix(b: crate::support::Backend) {
     let case_a = open_case(&app, &w, &w.supervisor_a.1);
     let case_b = open_case(&app, &w, &w.supervisor_b.1);
     let id_of = |v: &serde_json::Value, k: &str| v[k].as_str().expect("id").to_owned();
+    // An approved rent commitment on each unit's case (each unit's only supervisor drafts, the
+    // other unit's stands in): case id → commitment id, for `{commitment_id}`.
+    let commitments: std::collections::HashMap<String, String> = [
+        (&case_a, &w.supervisor_a.1, &w.supervisor_b.1),
+        (&case_b, &w.supervisor_b.1, &w.supervisor_a.1),
+    ]
+    .into_iter()
+    .map(|(case, drafter, decider)| {
+        let case = id_of(case, "id");
+        let rc = app.post(
+            &format!("/api/v1/cases/{case}/rent-commitments"),
+            drafter,
+            json!({"amount": 5000, "months_covered": 1, "reason": "authz"}),
+        );
+        assert_eq!(rc.status, 201, "{}", rc.body);
+        let rc = rc.str("id");
+        let ok = app.post(
+            &format!("/api/v1/cases/{case}/rent-commitments/{rc}/decision"),
+            decider,
+            json!({"decision": "approve", "reason": "authz"}),
+        );
+        assert_eq!(ok.status, 200, "{}", ok.body);
+        (case, rc)
+    })
+    .collect();
     // Another municipality with its own staff and case: foreign to everyone above.
     let (org2, unit2) = app.municipality(&w.admin, "0181");
     app.user(&w.admin, "super.c", "supervisor", &org2, Some(&unit2));
@@ -396,9 +421,16 @@ fn foreign_matrix(b: crate::support::Backend) {
         for (name, role, scopes, token) in &callers {
             let (own, foreign) = ids(&template, param, name);
             let call = |id: &str| {
-                let mut r = app
-                    .req(&method, &template.replace(param, id))
-                    .header("if-match", "\"1\"");
+                // A second path id (a case's commitment) follows the case: the case's own
+                // commitment, or a random id for a missing case.
+                let path = template.replace(param, id).replace(
+                    "{commitment_id}",
+                    &commitments
+                        .get(id)
+                        .cloned()
+                        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string()),
+                );
+                let mut r = app.req(&method, &path).header("if-match", "\"1\"");
                 if !token.is_empty() {
                     r = r.token(token);
                 }

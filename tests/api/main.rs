@@ -19,6 +19,7 @@ mod mass_assignment;
 mod openapi_doc;
 mod ops;
 mod races;
+mod rent_commitments;
 mod schema_parity;
 mod supply_chain;
 mod support;

@@ -95,6 +95,14 @@ fn server_owned_properties_are_refused_on_every_write_and_change_nothing() {
             json!({"organization_id": w.landlord_org, "name": "x", "scopes": ["landlord:submit"]}),
         );
         let user = w.worker_a1.0.clone();
+        let rc = app
+            .post(
+                &format!("/api/v1/cases/{cid}/rent-commitments"),
+                &sup,
+                json!({"amount": 1000, "months_covered": 1, "reason": "r"}),
+            )
+            .str("id");
+        let today = kvar::domain::sweden::today();
         let address = json!({"street": "Storgatan 1", "postal_code": "11122", "city": "Stockholm", "municipality_code": "0180"});
         let tenant = json!({"personnummer": HEAD_PNR, "name": HEAD_NAME});
         // operation id → (path, token, valid body); a write without an entry fails the test.
@@ -210,6 +218,22 @@ fn server_owned_properties_are_refused_on_every_write_and_change_nothing() {
                     format!("/api/v1/users/{user}"),
                     w.admin.clone(),
                     json!({"display_name": "N"}),
+                ),
+                "create_rent_commitment" => (
+                    format!("/api/v1/cases/{cid}/rent-commitments"),
+                    sup.clone(),
+                    json!({"amount": 1000, "months_covered": 1, "reason": "r"}),
+                ),
+                // Unit A's only supervisor drafted it: unit B's stands in.
+                "decide_rent_commitment" => (
+                    format!("/api/v1/cases/{cid}/rent-commitments/{rc}/decision"),
+                    w.supervisor_b.1.clone(),
+                    json!({"decision": "approve", "reason": "r"}),
+                ),
+                "deliver_rent_commitment" => (
+                    format!("/api/v1/cases/{cid}/rent-commitments/{rc}/delivery"),
+                    sup.clone(),
+                    json!({"delivered_on": today, "channel": "post"}),
                 ),
                 _ => return None,
             })

@@ -401,13 +401,15 @@ impl Req<'_> {
             .iter()
             .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
             .collect();
-        let body = res.into_body().read_to_string().unwrap_or_default();
+        let bytes = res.into_body().read_to_vec().unwrap_or_default();
+        let body = String::from_utf8_lossy(&bytes).into_owned();
         let json = serde_json::from_str(&body).unwrap_or(Value::Null);
         let resp = Resp {
             status,
             headers,
             body,
             json,
+            bytes,
         };
         if status >= 400 && self.method != "HEAD" {
             resp.assert_problem_shape();
@@ -422,6 +424,8 @@ pub struct Resp {
     pub headers: HashMap<String, String>,
     pub body: String,
     pub json: Value,
+    /// The body as sent (binary answers such as PDF letters).
+    pub bytes: Vec<u8>,
 }
 
 impl Resp {

@@ -1,0 +1,463 @@
+//! The rent-commitment workflow on a case (SPEC §4.6): draft (within the unit's amount limit),
+//! decide by a supervisor other than the drafter (four eyes; a stand-in of the municipality
+//! when the unit has nobody else), deliver (which registers `rent_commitment_issued` on the
+//! case's ledger with the delivery date). Every step writes its audit event in its transaction.
+
+use chrono::{Datelike, NaiveDate};
+
+use super::dto::{
+    DraftRentCommitmentRequest, RentCommitmentDecisionRequest, RentCommitmentDeliveryRequest,
+    RentCommitmentList, RentCommitmentResponse,
+};
+use super::repo::{self, Decision, Letter, RentCommitmentRow};
+use crate::audit::access::{self, Access};
+use crate::audit::{self, Actor, Changes, NewEvent};
+use crate::auth::policy::{Authorized, ops};
+use crate::auth::rules::{self, CommitmentDecider};
+use crate::cases::repo::CaseRow;
+use crate::cases::service::{scoped_write, visible_for_write, visible_or_404};
+use crate::db::{AnyConnection, Tx, types};
+use crate::domain::deadlines::{DeadlineKind, DeadlineStatus, NoticeKind};
+use crate::domain::rent_commitment::{
+    self as domain, DeliveryChannel, RentCommitmentStatus, timeliness,
+};
+use crate::domain::sweden;
+use crate::domain::workflow::CaseStatus;
+use crate::error::ApiError;
+use crate::households::dto::Relation;
+use crate::households::repo as households;
+use crate::notices::dto::CreateNoticeRequest;
+use crate::notices::repo as notices;
+use crate::organizations::repo as orgs;
+use crate::state::AppState;
+
+/// The audit actions of the workflow.
+pub mod action {
+    pub const DRAFT: &str = "rent_commitment.draft";
+    pub const APPROVE: &str = "rent_commitment.approve";
+    pub const REJECT: &str = "rent_commitment.reject";
+    pub const DELIVER: &str = "rent_commitment.deliver";
+}
+
+const ENTITY: &str = "rent_commitment";
+
+fn audit_step(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    action: &str,
+    rc: &RentCommitmentRow,
+    changes: Changes,
+) -> Result<(), ApiError> {
+    audit::record(
+        tx,
+        NewEvent {
+            actor,
+            action,
+            entity_type: ENTITY,
+            entity_id: Some(&rc.id),
+            case_id: Some(&rc.case_id),
+            changes,
+        },
+    )?;
+    Ok(())
+}
+
+fn decrypt(st: &AppState, column: &str, id: &str, enc: &[u8]) -> Result<String, ApiError> {
+    st.cipher
+        .decrypt_str("rent_commitments", column, id, enc)
+        .map_err(|e| ApiError::Internal(format!("rent commitment {id}: {e}")))
+}
+
+/// The case's current reinstatement period end: (earliest reading, latest reading if other).
+pub fn reinstatement_end(
+    conn: &mut AnyConnection,
+    case_id: &str,
+) -> Result<Option<(NaiveDate, Option<NaiveDate>)>, ApiError> {
+    let rows = notices::deadlines_for_case(conn, case_id)?;
+    Ok(rows
+        .into_iter()
+        .filter(|d| {
+            d.kind == DeadlineKind::ReinstatementEnd.as_str()
+                && d.status != DeadlineStatus::Void.as_str()
+        })
+        .max_by_key(|d| (d.computed_at, d.due_on))
+        .map(|d| {
+            let other = d.alternative_due_on.filter(|a| *a != d.due_on);
+            let earliest = other.map_or(d.due_on, |a| a.min(d.due_on));
+            (earliest, other.map(|a| a.max(d.due_on)))
+        }))
+}
+
+/// The staff view of a commitment, with its delivery measured against `end`.
+pub fn to_response(
+    st: &AppState,
+    rc: RentCommitmentRow,
+    end: Option<(NaiveDate, Option<NaiveDate>)>,
+) -> Result<RentCommitmentResponse, ApiError> {
+    let reason = decrypt(st, "reason", &rc.id, &rc.reason_enc)?;
+    let decision_reason = rc
+        .decision_reason_enc
+        .as_deref()
+        .map(|e| decrypt(st, "decision_reason", &rc.id, e))
+        .transpose()?;
+    let status = rc
+        .status()
+        .ok_or_else(|| ApiError::Internal(format!("rent commitment {}: status", rc.id)))?;
+    Ok(RentCommitmentResponse {
+        status,
+        amount: rc.amount,
+        months_covered: rc.months_covered,
+        reason,
+        landlord_organization_id: rc.landlord_organization_id,
+        tenancy_id: rc.tenancy_id,
+        drafted_by: rc.drafted_by,
+        decided_by: rc.decided_by,
+        decided_at: rc.decided_at.map(types::utc),
+        decision_reason,
+        number: rc.number,
+        issued_on: rc.issued_on,
+        delivered_on: rc.delivered_on,
+        delivery_channel: rc
+            .delivery_channel
+            .as_deref()
+            .and_then(DeliveryChannel::parse),
+        reinstatement_due_on: end.map(|e| e.0),
+        reinstatement_latest_due_on: end.and_then(|e| e.1),
+        delivery_timeliness: rc
+            .delivered_on
+            .zip(end)
+            .map(|(d, (earliest, latest))| timeliness(d, earliest, latest)),
+        version: rc.version,
+        created_at: types::utc(rc.created_at),
+        id: rc.id,
+        case_id: rc.case_id,
+    })
+}
+
+fn open_case(case: &CaseRow) -> Result<(), ApiError> {
+    if case.status == CaseStatus::Closed.as_str() {
+        return Err(ApiError::conflict("The case is closed; reopen it first."));
+    }
+    Ok(())
+}
+
+/// `POST /cases/{id}/rent-commitments`: a pending commitment to the landlord of the case's
+/// tenancy; above the unit's limit only a supervisor may draft.
+pub async fn draft(
+    state: &AppState,
+    who: Authorized<ops::CreateRentCommitment>,
+    case_id: String,
+    req: DraftRentCommitmentRequest,
+) -> Result<RentCommitmentResponse, ApiError> {
+    let st = state.clone();
+    let grant = who.clone();
+    scoped_write(state, &grant, move |tx| {
+        let case = visible_for_write(tx, &who, &case_id)?;
+        open_case(&case)?;
+        let no_landlord = || {
+            ApiError::field(
+                "tenancy_id",
+                "the case needs a tenancy whose landlord_organization_id names a landlord",
+            )
+        };
+        let tenancy = match &case.tenancy_id {
+            Some(t) => households::find_tenancy(tx, t)?.ok_or_else(no_landlord)?,
+            None => return Err(no_landlord()),
+        };
+        let landlord = match orgs::find_scoped(tx, &tenancy.landlord_organization_id, None) {
+            Ok(o) if o.kind == "landlord" => o,
+            Ok(_) | Err(diesel::result::Error::NotFound) => return Err(no_landlord()),
+            Err(e) => return Err(e.into()),
+        };
+        let limit = orgs::find_unit(tx, &case.unit_id)?.and_then(|u| u.rent_commitment_limit);
+        if !rules::may_draft_rent_commitment(&who, req.amount, limit) {
+            return Err(ApiError::Forbidden);
+        }
+        let now = types::now();
+        let id = types::new_id();
+        let row = RentCommitmentRow {
+            reason_enc: st
+                .cipher
+                .encrypt_str("rent_commitments", "reason", &id, &req.reason),
+            id,
+            case_id: case.id.clone(),
+            organization_id: case.organization_id.clone(),
+            landlord_organization_id: landlord.id,
+            tenancy_id: tenancy.id,
+            amount: req.amount,
+            months_covered: req.months_covered,
+            status: RentCommitmentStatus::Pending.as_str().into(),
+            drafted_by: who.user_id.clone(),
+            decided_by: None,
+            decided_at: None,
+            decision_reason_enc: None,
+            number: None,
+            issued_on: None,
+            tenant_name_enc: None,
+            apartment_ref: None,
+            street: None,
+            postal_code: None,
+            city: None,
+            delivered_on: None,
+            delivery_channel: None,
+            delivery_notice_id: None,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        repo::insert(tx, &row)?;
+        crate::cases::repo::touch(tx, &case.id, now)?;
+        let changes = Changes::new()
+            .created("status", row.status.as_str())
+            .created("amount", row.amount)
+            .created("months_covered", row.months_covered)
+            .created(
+                "landlord_organization_id",
+                row.landlord_organization_id.as_str(),
+            )
+            .created("tenancy_id", row.tenancy_id.as_str())
+            .created("unit_limit", limit)
+            .secret("reason", true);
+        audit_step(tx, &who.actor(), action::DRAFT, &row, changes)?;
+        let end = reinstatement_end(tx, &case.id)?;
+        to_response(&st, row, end)
+    })
+    .await
+}
+
+/// `GET /cases/{id}/rent-commitments`: oldest first; each shown is logged.
+pub async fn list(
+    state: &AppState,
+    who: Authorized<ops::ListRentCommitments>,
+    case_id: String,
+) -> Result<RentCommitmentList, ApiError> {
+    let st = state.clone();
+    state
+        .db
+        .run(move |conn| {
+            let case = visible_or_404(conn, &who, &case_id)?;
+            let rows = repo::for_case(conn, &case.id)?;
+            let logged: Vec<Access<'_>> = rows
+                .iter()
+                .map(|r| Access {
+                    subject_type: ENTITY,
+                    subject_id: &r.id,
+                    case_id: Some(&case.id),
+                })
+                .collect();
+            access::granted(conn, &who, who.operation_id(), &logged)?;
+            let end = reinstatement_end(conn, &case.id)?;
+            let items = rows
+                .into_iter()
+                .map(|r| to_response(&st, r, end))
+                .collect::<Result<_, _>>()?;
+            Ok(RentCommitmentList { items })
+        })
+        .await
+}
+
+/// The letter's contents at approval: the next number of the municipality's year, the tenant
+/// (the household member with relation `self`), the tenancy's apartment and address.
+fn letter_for(
+    tx: &mut Tx<'_>,
+    st: &AppState,
+    case: &CaseRow,
+    rc: &RentCommitmentRow,
+) -> Result<Letter, ApiError> {
+    let tenancy = households::find_tenancy(tx, &rc.tenancy_id)?
+        .ok_or_else(|| ApiError::Internal(format!("rent commitment {}: tenancy", rc.id)))?;
+    let tenant = households::members_with_persons(tx, &case.household_id)?
+        .into_iter()
+        .find(|(m, _)| m.relation == Relation::Head.as_str())
+        .ok_or_else(|| {
+            ApiError::conflict("The household has no tenant (a member with relation self).")
+        })?;
+    let name = crate::persons::repo::decrypt(&st.cipher, &tenant.1)?.name;
+    let issued_on = sweden::today();
+    let prefix = domain::letter_prefix(issued_on.year());
+    let seq = repo::count_numbered(tx, &rc.organization_id, &prefix)? + 1;
+    Ok(Letter {
+        number: domain::letter_number(issued_on.year(), seq),
+        issued_on,
+        tenant_name_enc: st
+            .cipher
+            .encrypt_str("rent_commitments", "tenant_name", &rc.id, &name),
+        apartment_ref: tenancy.apartment_number,
+        street: tenancy.street,
+        postal_code: tenancy.postal_code,
+        city: tenancy.city,
+    })
+}
+
+/// `POST .../rent-commitments/{id}/decision`: approve or reject, once, by a supervisor other
+/// than the drafter ([`rules::rent_commitment_decider`]).
+pub async fn decide(
+    state: &AppState,
+    who: Authorized<ops::DecideRentCommitment>,
+    case_id: String,
+    rc_id: String,
+    req: RentCommitmentDecisionRequest,
+) -> Result<RentCommitmentResponse, ApiError> {
+    let st = state.clone();
+    let grant = who.clone();
+    scoped_write(state, &grant, move |tx| {
+        let case = visible_for_write(tx, &who, &case_id)?;
+        let hidden = || ApiError::CaseNotVisible {
+            case_id: case_id.clone(),
+        };
+        let rc = repo::find_on_case(tx, &case.id, &rc_id)?;
+        let others = match &rc {
+            Some(rc) => repo::other_active_supervisors(tx, &case.unit_id, &rc.drafted_by)?,
+            None => repo::other_active_supervisors(tx, &case.unit_id, "")?,
+        };
+        let drafted_by = rc.as_ref().map_or("", |r| r.drafted_by.as_str());
+        match rules::rent_commitment_decider(&who, drafted_by, &case.unit_id, others > 0) {
+            // Out of the caller's reach: the same 404 as a missing case.
+            CommitmentDecider::OutOfScope => return Err(hidden()),
+            CommitmentDecider::OwnDraft => return Err(ApiError::Forbidden),
+            CommitmentDecider::UnitSupervisor | CommitmentDecider::StandIn => {}
+        }
+        let rc = rc.ok_or(ApiError::NotFound)?;
+        if rc.status() != Some(RentCommitmentStatus::Pending) {
+            return Err(ApiError::conflict(
+                "The rent commitment is already decided.",
+            ));
+        }
+        open_case(&case)?;
+        let status = req.decision.status();
+        let letter = match status {
+            RentCommitmentStatus::Approved => Some(letter_for(tx, &st, &case, &rc)?),
+            _ => None,
+        };
+        let now = types::now();
+        let changes = Changes::new()
+            .field("status", rc.status.as_str(), status.as_str())
+            .created("decided_by", who.user_id.as_str())
+            .created("number", letter.as_ref().map(|l| l.number.clone()))
+            .created(
+                "issued_on",
+                letter.as_ref().map(|l| l.issued_on.to_string()),
+            )
+            .created(
+                "stand_in",
+                who.unit_id.as_deref() != Some(case.unit_id.as_str()),
+            )
+            .secret("decision_reason", true);
+        let decision = Decision {
+            status,
+            decided_by: &who.user_id,
+            decided_at: now,
+            reason_enc: st.cipher.encrypt_str(
+                "rent_commitments",
+                "decision_reason",
+                &rc.id,
+                &req.reason,
+            ),
+            letter,
+        };
+        if !repo::decide(tx, &rc.id, rc.version, decision)? {
+            return Err(ApiError::conflict(
+                "The rent commitment is already decided.",
+            ));
+        }
+        crate::cases::repo::touch(tx, &case.id, now)?;
+        let action = match status {
+            RentCommitmentStatus::Approved => action::APPROVE,
+            _ => action::REJECT,
+        };
+        audit_step(tx, &who.actor(), action, &rc, changes)?;
+        let row = repo::find_on_case(tx, &case.id, &rc.id)?.ok_or(ApiError::NotFound)?;
+        let end = reinstatement_end(tx, &case.id)?;
+        to_response(&st, row, end)
+    })
+    .await
+}
+
+/// Record that an approved commitment reached the landlord: register `rent_commitment_issued`
+/// with the delivery date on the case's ledger (deadlines recomputed), mark the commitment
+/// delivered, audit it. Shared by staff (`POST .../delivery`) and the landlord's first read.
+pub fn record_delivery(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    case: &CaseRow,
+    rc: &RentCommitmentRow,
+    delivered_on: NaiveDate,
+    channel: DeliveryChannel,
+) -> Result<(), ApiError> {
+    if rc.status() != Some(RentCommitmentStatus::Approved) {
+        return Err(ApiError::conflict(
+            "Only an approved rent commitment can be delivered.",
+        ));
+    }
+    if rc.delivered_on.is_some() {
+        return Err(ApiError::conflict(
+            "The rent commitment's delivery is already recorded.",
+        ));
+    }
+    if rc.issued_on.is_some_and(|i| delivered_on < i) {
+        return Err(ApiError::field(
+            "delivered_on",
+            "must not be before the letter was issued",
+        ));
+    }
+    let today = sweden::today();
+    let input = CreateNoticeRequest {
+        kind: NoticeKind::RentCommitmentIssued.as_str().into(),
+        // The date it reached its recipient (the landlord): what the reinstatement rules read.
+        received_on: Some(delivered_on),
+        delivered_on: Some(delivered_on),
+        external_ref: rc.number.clone(),
+        ..CreateNoticeRequest::default()
+    }
+    .validate("social_services", today)
+    .map_err(ApiError::Validation)?;
+    let registered = crate::notices::service::register(tx, actor, case, input)?;
+    let now = types::now();
+    if !repo::deliver(
+        tx,
+        &rc.id,
+        rc.version,
+        delivered_on,
+        channel.as_str(),
+        &registered.notice.id,
+        now,
+    )? {
+        return Err(ApiError::conflict(
+            "The rent commitment's delivery is already recorded.",
+        ));
+    }
+    let changes = Changes::new()
+        .created("delivered_on", delivered_on.to_string())
+        .created("channel", channel.as_str())
+        .created("notice_id", registered.notice.id.as_str());
+    audit_step(tx, actor, action::DELIVER, rc, changes)
+}
+
+/// `POST .../rent-commitments/{id}/delivery`.
+pub async fn deliver(
+    state: &AppState,
+    who: Authorized<ops::DeliverRentCommitment>,
+    case_id: String,
+    rc_id: String,
+    req: RentCommitmentDeliveryRequest,
+) -> Result<RentCommitmentResponse, ApiError> {
+    let st = state.clone();
+    let grant = who.clone();
+    scoped_write(state, &grant, move |tx| {
+        let case = visible_for_write(tx, &who, &case_id)?;
+        let rc = repo::find_on_case(tx, &case.id, &rc_id)?.ok_or(ApiError::NotFound)?;
+        record_delivery(tx, &who.actor(), &case, &rc, req.delivered_on, req.channel)?;
+        let row = repo::find_on_case(tx, &case.id, &rc.id)?.ok_or(ApiError::NotFound)?;
+        let end = reinstatement_end(tx, &case.id)?;
+        to_response(&st, row, end)
+    })
+    .await
+}
+
+/// Validate a staff delivery date: not in the future (Swedish date).
+pub fn check_delivery_date(d: NaiveDate) -> Result<(), ApiError> {
+    if d > sweden::today() {
+        return Err(ApiError::field("delivered_on", "must not be in the future"));
+    }
+    Ok(())
+}

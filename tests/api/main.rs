@@ -14,6 +14,7 @@ mod demo;
 mod errors;
 mod hygiene;
 pub mod integrations;
+mod cycles;
 mod legal_clock;
 mod mass_assignment;
 mod openapi_doc;

@@ -62,11 +62,7 @@ pub fn hash(key: &[u8], seq: i64, prev_hash: &str, e: &EventFields) -> String {
     ] {
         put(&mut mac, f);
     }
-    mac.finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    base16ct::lower::encode_string(&mac.finalize().into_bytes())
 }
 
 #[cfg(test)]

@@ -113,7 +113,7 @@ impl Signer32 {
 
 fn key_id(k: &VerifyingKey) -> String {
     let d = Sha256::digest(k.as_bytes());
-    d[..8].iter().map(|b| format!("{b:02x}")).collect()
+    base16ct::lower::encode_string(&d[..8])
 }
 
 fn format_time(at: NaiveDateTime) -> String {

@@ -139,11 +139,7 @@ impl BlindIndex {
         mac.update(purpose.as_bytes());
         mac.update(&[0]);
         mac.update(canonical.as_bytes());
-        mac.finalize()
-            .into_bytes()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        base16ct::lower::encode_string(&mac.finalize().into_bytes())
     }
 }
 

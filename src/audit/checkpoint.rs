@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use chrono::{NaiveDateTime, TimeDelta};
+use chrono::{NaiveDateTime, SubsecRound, TimeDelta};
 use diesel::prelude::*;
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use serde::{Deserialize, Serialize};
@@ -276,10 +276,7 @@ pub fn write_if_due(
         return Ok(None);
     }
     // Whole seconds: the stored time and the signed text must say the same.
-    let at = now.and_utc().timestamp();
-    let at = chrono::DateTime::from_timestamp(at, 0)
-        .unwrap_or_default()
-        .naive_utc();
+    let at = now.trunc_subsecs(0);
     let cp = signer.sign(seq, &hash, at);
     diesel::insert_into(audit_checkpoints::table)
         .values((

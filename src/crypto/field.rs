@@ -117,7 +117,8 @@ impl FieldCipher {
 /// HMAC-SHA256 with its own key over the canonical 12-digit form.
 #[derive(Clone)]
 pub struct BlindIndex {
-    key: Vec<u8>,
+    /// HMAC-SHA256 already keyed: each index clones it, so computing one cannot fail.
+    mac: hmac::Hmac<sha2::Sha256>,
 }
 
 impl std::fmt::Debug for BlindIndex {
@@ -127,15 +128,18 @@ impl std::fmt::Debug for BlindIndex {
 }
 
 impl BlindIndex {
-    pub fn new(key: &[u8]) -> Self {
-        BlindIndex { key: key.to_vec() }
+    /// HMAC takes keys of any length (RFC 2104), so this fails only if the hmac crate broke that
+    /// promise; the caller then refuses to start rather than index under an empty string.
+    pub fn new(key: &[u8]) -> Result<Self, hmac::digest::InvalidLength> {
+        use hmac::Mac;
+        Ok(BlindIndex {
+            mac: <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(key)?,
+        })
     }
 
     pub fn of(&self, purpose: &str, canonical: &str) -> String {
-        use hmac::{Hmac, Mac};
-        let Ok(mut mac) = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.key) else {
-            return String::new(); // unreachable: HMAC takes keys of any length
-        };
+        use hmac::Mac;
+        let mut mac = self.mac.clone();
         mac.update(purpose.as_bytes());
         mac.update(&[0]);
         mac.update(canonical.as_bytes());
@@ -204,7 +208,7 @@ mod tests {
 
     #[test]
     fn blind_index_is_stable_keyed_and_purpose_bound() {
-        let i = BlindIndex::new(&[4u8; 32]);
+        let i = BlindIndex::new(&[4u8; 32]).unwrap();
         let a = i.of("personnummer", "191212121212");
         assert_eq!(a, i.of("personnummer", "191212121212"));
         assert_eq!(a.len(), 64);
@@ -212,7 +216,9 @@ mod tests {
         assert_ne!(a, i.of("other", "191212121212"));
         assert_ne!(
             a,
-            BlindIndex::new(&[5u8; 32]).of("personnummer", "191212121212")
+            BlindIndex::new(&[5u8; 32])
+                .unwrap()
+                .of("personnummer", "191212121212")
         );
     }
 }

@@ -281,7 +281,11 @@ impl ResponseError for ApiError {
             }
             _ => {}
         }
-        let body = serde_json::to_vec(&self.problem()).unwrap_or_default();
+        // An error answer cannot itself fail: a body that does not serialize is logged and sent empty.
+        let body = serde_json::to_vec(&self.problem()).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "problem+json body did not serialize");
+            Vec::new()
+        });
         res.body(body)
     }
 }

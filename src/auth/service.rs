@@ -124,10 +124,10 @@ pub async fn login(
             retry_after_secs: (until - now).num_seconds().max(1) as u64,
         });
     }
-    let phc = found.as_ref().map_or_else(
-        || password::dummy_hash().to_owned(),
-        |u| u.password_hash.clone(),
-    );
+    let phc = match found.as_ref() {
+        Some(u) => u.password_hash.clone(),
+        None => password::dummy_hash()?.to_owned(),
+    };
     let password_ok = state.hasher.verify(req.password, phc).await?;
 
     let st = state.clone();

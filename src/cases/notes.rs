@@ -104,7 +104,7 @@ pub async fn create(
                 notes::id.eq(&id),
                 notes::case_id.eq(&case.id),
                 notes::author_id.eq(&who.user_id),
-                notes::body_enc.eq(st.cipher.encrypt_str("notes", "body", &id, &req.body)),
+                notes::body_enc.eq(st.cipher.encrypt_str("notes", "body", &id, &req.body)?),
                 notes::corrects_note_id.eq(&req.corrects),
                 notes::created_at.eq(now),
             ))

@@ -208,8 +208,8 @@ pub async fn create(
                     integration_clients::name.eq(req.name.trim()),
                     integration_clients::organization_id.eq(&org.id),
                     integration_clients::secret_hash.eq(random::token_hash(&secret)),
-                    integration_clients::scopes
-                        .eq(serde_json::to_string(&scopes).unwrap_or_default()),
+                    integration_clients::scopes.eq(serde_json::to_string(&scopes)
+                        .map_err(|e| ApiError::Internal(format!("scopes as JSON: {e}")))?),
                     integration_clients::status.eq("active"),
                     integration_clients::version.eq(1),
                     integration_clients::created_at.eq(now),

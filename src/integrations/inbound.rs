@@ -403,7 +403,8 @@ pub fn submit(
         let (case, _) = matching::match_case(tx, st, who, &org, &subject)?;
         let registered = crate::notices::service::register(tx, &who.actor, &case, sub.notice)?;
         let receipt = receipts::insert(tx, who, sub.receipt_kind, &registered.notice.id)?;
-        let body = serde_json::to_string(&ReceiptResponse::from(receipt)).unwrap_or_default();
+        let body = serde_json::to_string(&ReceiptResponse::from(receipt))
+            .map_err(|e| ApiError::Internal(format!("receipt as JSON: {e}")))?;
         idempotency::store(tx, &claim, 202, &body)?;
         Ok(Answer {
             status: 202,

@@ -10,8 +10,8 @@
 //! - **Formulär 3 belongs** to the latest opener sent on or before the notice's *earliest* date
 //!   (sent, served or received), unless that cycle had already been met by then (the notice is
 //!   about new arrears); else to the next opener when the notice came first; else it opens a
-//!   cycle of its own, without a termination (a provisional one, see below). A termination
-//!   registered after such a formulär-3-only cycle, within its period, adopts it.
+//!   cycle of its own, without a termination (a provisional one, see below), until a later
+//!   termination is registered, which adopts it.
 //! - **Readings.** Each formulär 3 in the cycle gives a reading per recorded date (`received_on`,
 //!   and `sent_on`, which may be the date that counts, domain.md §1.9 q1): the end of three weeks
 //!   from the later of the service date and that date, rolled forward. A materially defective
@@ -230,8 +230,7 @@ pub fn cycles<'a>(notices: &'a [NoticeFacts], latest_arrears_total: Option<i64>)
         .collect();
     let current = |n: &NoticeFacts| !superseded.contains(n.id.as_str());
     let counts = |n: &NoticeFacts| {
-        current(n)
-            || assess(n, latest_arrears_total, true).grade == DefectGrade::MaterialDefect
+        current(n) || assess(n, latest_arrears_total, true).grade == DefectGrade::MaterialDefect
     };
     // Openers before formulär 3 on the same day: the notice then belongs to that termination.
     let mut events: Vec<(NaiveDate, u8, &NoticeFacts)> = sorted
@@ -258,13 +257,22 @@ pub fn cycles<'a>(notices: &'a [NoticeFacts], latest_arrears_total: Option<i64>)
             .unwrap_or(NaiveDate::MIN),
         socials,
     };
+    // Waiting formulär 3 already met by `date` are a cycle of their own: what follows is new.
+    let close_if_met = |pending: &mut Vec<&'a NoticeFacts>, drafts: &mut Vec<Draft<'a>>, date| {
+        if !pending.is_empty() && met_by(&provisional(pending.clone()), &sorted, &current, date) {
+            drafts.push(provisional(std::mem::take(pending)));
+        }
+    };
     for (date, rank, n) in events {
         if rank == 1 {
             match drafts.last_mut() {
                 Some(d) if pending.is_empty() && !met_by(d, &sorted, &current, date) => {
                     d.socials.push(n)
                 }
-                _ => pending.push(n),
+                _ => {
+                    close_if_met(&mut pending, &mut drafts, date);
+                    pending.push(n)
+                }
             }
             continue;
         }
@@ -284,16 +292,10 @@ pub fn cycles<'a>(notices: &'a [NoticeFacts], latest_arrears_total: Option<i64>)
             }
             continue;
         }
-        // A termination adopts the formulär 3 that came first, within that notice's period.
-        let waiting = provisional(std::mem::take(&mut pending));
-        let socials = if waiting.socials.is_empty()
-            || period_of(&waiting).is_some_and(|p| date <= p.latest)
-        {
-            waiting.socials
-        } else {
-            drafts.push(waiting);
-            Vec::new()
-        };
+        // A termination adopts the formulär 3 that came first (service often drags out; the
+        // period runs from the later of the two dates anyway).
+        close_if_met(&mut pending, &mut drafts, date);
+        let socials = std::mem::take(&mut pending);
         drafts.push(Draft {
             opener: Some(n),
             also: Vec::new(),
@@ -375,7 +377,23 @@ fn period_of(d: &Draft) -> Option<Period> {
         })
         .collect();
     readings.sort();
-    readings.dedup();
+    // The sent date adds a reading only where it gives another end than the received date.
+    let received: BTreeSet<(NaiveDate, String)> = readings
+        .iter()
+        .filter(|r| {
+            matches!(
+                r.rule,
+                ReadingRule::Formular3Received | ReadingRule::ProvisionalFormular3Received
+            )
+        })
+        .map(|r| (r.due_on, r.notice_id.clone()))
+        .collect();
+    readings.retain(|r| {
+        matches!(
+            r.rule,
+            ReadingRule::Formular3Received | ReadingRule::ProvisionalFormular3Received
+        ) || !received.contains(&(r.due_on, r.notice_id.clone()))
+    });
     Some(Period {
         due_on: readings.first()?.due_on,
         latest: readings.iter().map(|r| r.due_on).max()?,
@@ -401,8 +419,7 @@ fn met_by(
     let committed = notices.iter().any(|n| {
         n.kind == NoticeKind::RentCommitmentIssued
             && current(n)
-            && n.delivered_on
-                .is_some_and(|p| d.opened_on <= p && p <= day)
+            && n.delivered_on.is_some_and(|p| d.opened_on <= p && p <= day)
     });
     paid_enough || committed
 }

@@ -18,8 +18,17 @@
 //!   the period has not started (a `sent_on` without `served_on` is not service; formulär 1 must be
 //!   delgiven, NJA 1988 s. 420). With several current notices of one kind the earliest date counts,
 //!   which gives the earliest, safest end.
+//! - **Cycles** (issue 12, [`super::cycles`]): the period above is computed per arrears cycle;
+//!   each cycle's `reinstatement_end` has its own status. `due_on` is the earliest reading of the
+//!   end (formulär 3 sent or received, a defective notice or its correction), every reading is
+//!   listed in `readings`; without a service date the period is `provisional`. Payments meet it
+//!   only when they cover the amount to reinstate, a commitment only once delivered in time.
 //! - **Rent commitment** (förbindelse): must reach the landlord within the same period, so
 //!   `rent_commitment_due` is the same day as `reinstatement_end`.
+//! - **Informational dates** [U]: `earliest_decision` (third business day after the end, per
+//!   cycle) and `kfm_execution_target` (order + 28 days, rule `ub16_3_v1`); flagged
+//!   `informational` and `unsettled`. The forfeiture date ([`forfeiture_date`]) needs rent due
+//!   dates, which the ledger does not hold yet.
 //! - **Review of a Kronofogden order** (återvinning av utslag): one month from the order date, the
 //!   same day number in the next month or that month's last day (lag (1930:173) 1 §), rolled forward
 //!   like every statutory period (2 §). domain.md gives only "order date + 1 month"; the roll follows
@@ -43,7 +52,8 @@
 //!   domain.md §1.8 the end stays 2025-05-07); "defective notices invalid" ignores them, so the
 //!   period runs from the correction (2025-05-16) or has not started (`None`). The primary
 //!   [`Deadline`] follows the ledger: current notices count, corrections replace what they
-//!   supersede. The social worker or a lawyer decides; the earlier date is the safe one to act on.
+//!   supersede. The social worker or a lawyer decides; the earlier date is the safe one to act on,
+//!   so the deadline's `due_on` is the earlier reading (issue 12 item 4).
 //!
 //! # Open legal questions this code does not decide (domain.md §1.9 and its `[U]` marks)
 //!
@@ -68,6 +78,9 @@ use chrono::{Days, Months, NaiveDate, NaiveDateTime};
 
 use super::cycles::{self, Flag, Reading};
 use super::holidays;
+
+mod status;
+pub use status::{DeadlineState, deadline_state, deadline_status, same_deadline};
 
 /// The version of these rules; stored with every computed deadline.
 pub const RULE_VERSION: &str = "jb12_44_v1";
@@ -388,83 +401,35 @@ pub fn deadlines_for(notices: &[NoticeFacts], latest_arrears_total: Option<i64>)
         .collect();
     let cycles = cycles::cycles(notices, latest_arrears_total);
     let mut out = Vec::new();
-    let mut push = |kind: DeadlineKind,
-                    due_on: NaiveDate,
-                    ids: &[&str],
-                    cycle: Option<u32>,
-                    flags: Vec<Flag>| {
-        let mut computed_from: Vec<String> = ids.iter().map(|id| (*id).to_owned()).collect();
-        computed_from.sort();
-        computed_from.dedup();
-        let rule_version = match kind {
-            DeadlineKind::KfmExecutionTarget => KFM_TARGET_RULE_VERSION,
-            _ => RULE_VERSION,
-        };
-        out.push(Deadline {
-            kind,
-            due_on,
-            rule_version: rule_version.to_owned(),
-            computed_from,
-            cycle,
-            provisional: false,
-            readings: Vec::new(),
-            flags,
-        });
-    };
-
     for c in &cycles {
         let Some(period) = &c.period else { continue };
         let from = c.computed_from();
         let ids: Vec<&str> = from.iter().map(String::as_str).collect();
-        for kind in [DeadlineKind::ReinstatementEnd, DeadlineKind::RentCommitmentDue] {
-            push(kind, period.due_on, &ids, Some(c.number), c.flags());
+        for kind in [
+            DeadlineKind::ReinstatementEnd,
+            DeadlineKind::RentCommitmentDue,
+        ] {
+            out.push(Deadline {
+                provisional: period.provisional,
+                readings: period.readings.clone(),
+                ..deadline(kind, period.due_on, &ids, Some(c.number), c.flags())
+            });
         }
         if let Some(day) = earliest_decision(period.due_on) {
-            push(
+            let flags = vec![Flag::Informational, Flag::Unsettled];
+            let info = deadline(
                 DeadlineKind::EarliestDecision,
                 day,
                 &ids,
                 Some(c.number),
-                vec![Flag::Informational, Flag::Unsettled],
+                flags,
             );
+            out.push(info);
         }
     }
-    for d in out.iter_mut() {
-        if matches!(
-            d.kind,
-            DeadlineKind::ReinstatementEnd | DeadlineKind::RentCommitmentDue
-        ) && let Some(p) = d
-            .cycle
-            .and_then(|n| cycles.iter().find(|c| c.number == n))
-            .and_then(|c| c.period.as_ref())
-        {
-            d.provisional = p.provisional;
-            d.readings = p.readings.clone();
-        }
-    }
-    let mut push = |kind: DeadlineKind,
-                    due_on: NaiveDate,
-                    ids: &[&str],
-                    on: Option<NaiveDate>,
-                    flags: Vec<Flag>| {
+    let mut push = |kind, due_on, ids: &[&str], on: Option<NaiveDate>, flags| {
         let cycle = cycles::cycle_at(&cycles, on);
-        let mut computed_from: Vec<String> = ids.iter().map(|id| (*id).to_owned()).collect();
-        computed_from.sort();
-        computed_from.dedup();
-        let rule_version = match kind {
-            DeadlineKind::KfmExecutionTarget => KFM_TARGET_RULE_VERSION,
-            _ => RULE_VERSION,
-        };
-        out.push(Deadline {
-            kind,
-            due_on,
-            rule_version: rule_version.to_owned(),
-            computed_from,
-            cycle,
-            provisional: false,
-            readings: Vec::new(),
-            flags,
-        });
+        out.push(deadline(kind, due_on, ids, cycle, flags));
     };
 
     for order in current
@@ -514,6 +479,32 @@ pub fn deadlines_for(notices: &[NoticeFacts], latest_arrears_total: Option<i64>)
         (a.due_on, a.kind, &a.computed_from).cmp(&(b.due_on, b.kind, &b.computed_from))
     });
     out
+}
+
+fn deadline(
+    kind: DeadlineKind,
+    due_on: NaiveDate,
+    ids: &[&str],
+    cycle: Option<u32>,
+    flags: Vec<Flag>,
+) -> Deadline {
+    let mut computed_from: Vec<String> = ids.iter().map(|id| (*id).to_owned()).collect();
+    computed_from.sort();
+    computed_from.dedup();
+    let rule_version = match kind {
+        DeadlineKind::KfmExecutionTarget => KFM_TARGET_RULE_VERSION,
+        _ => RULE_VERSION,
+    };
+    Deadline {
+        kind,
+        due_on,
+        rule_version: rule_version.to_owned(),
+        computed_from,
+        cycle,
+        provisional: false,
+        readings: Vec::new(),
+        flags,
+    }
 }
 
 /// The earliest eviction decision [U]: the third business day after the reinstatement end
@@ -584,104 +575,6 @@ pub fn assess(
         amount_checked,
         superseded,
     }
-}
-
-/// The status of `deadline` on `today`, with no arrears total known.
-pub fn deadline_status(
-    deadline: &Deadline,
-    notices: &[NoticeFacts],
-    today: NaiveDate,
-) -> DeadlineStatus {
-    deadline_state(deadline, notices, None, today).status
-}
-
-/// A deadline's status, flags and the sum paid towards its cycle, on a day.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct DeadlineState {
-    pub status: DeadlineStatus,
-    /// The deadline's static flags and its cycle's computed ones, sorted.
-    pub flags: Vec<Flag>,
-    /// Reinstatement and commitment deadlines: the verified sum paid inside the period.
-    pub paid: Option<i64>,
-}
-
-/// The state of `deadline` on `today`, given the case's notices now.
-///
-/// - `void`: the current notices no longer produce this deadline (same kind, due date, cycle,
-///   readings and inputs), e.g. after a correction, a withdrawal or a reschedule;
-/// - reinstatement end and rent commitment: from the cycle ([`cycles::state`]): `met`; `open`
-///   while the period runs or may still run (`possibly_lapsed`); `missed` once lapsed;
-/// - eviction alerts and informational dates: `met` once their day has passed;
-/// - otherwise `missed` after the due date, else `open`.
-pub fn deadline_state(
-    deadline: &Deadline,
-    notices: &[NoticeFacts],
-    latest_arrears_total: Option<i64>,
-    today: NaiveDate,
-) -> DeadlineState {
-    let still_produced = deadlines_for(notices, latest_arrears_total)
-        .iter()
-        .any(|d| same_deadline(d, deadline));
-    let flags = deadline.flags.clone();
-    if !still_produced {
-        return DeadlineState {
-            status: DeadlineStatus::Void,
-            flags,
-            paid: None,
-        };
-    }
-    let passed = today > deadline.due_on;
-    let status = match deadline.kind {
-        DeadlineKind::ReinstatementEnd | DeadlineKind::RentCommitmentDue => {
-            let cycle = cycles::cycles(notices, latest_arrears_total)
-                .into_iter()
-                .find(|c| Some(c.number) == deadline.cycle);
-            if let Some(c) = cycle {
-                let state = cycles::state(&c, notices, today);
-                let status = match state.status {
-                    cycles::CycleStatus::Met => DeadlineStatus::Met,
-                    cycles::CycleStatus::ReinstatementLapsed => DeadlineStatus::Missed,
-                    _ => DeadlineStatus::Open,
-                };
-                return DeadlineState {
-                    status,
-                    flags: state.flags,
-                    paid: Some(state.paid),
-                };
-            }
-            DeadlineStatus::Void
-        }
-        DeadlineKind::EvictionAlertT14
-        | DeadlineKind::EvictionAlertT7
-        | DeadlineKind::EvictionAlertT3
-        | DeadlineKind::EvictionAlertT1
-        | DeadlineKind::EarliestDecision
-        | DeadlineKind::KfmExecutionTarget
-            if passed =>
-        {
-            DeadlineStatus::Met
-        }
-        _ if passed => DeadlineStatus::Missed,
-        _ => DeadlineStatus::Open,
-    };
-    DeadlineState {
-        status,
-        flags,
-        paid: None,
-    }
-}
-
-/// Whether two computed deadlines are the same one (a stored deadline is matched this way).
-pub fn same_deadline(a: &Deadline, b: &Deadline) -> bool {
-    let mut from = b.computed_from.clone();
-    from.sort();
-    from.dedup();
-    a.kind == b.kind
-        && a.due_on == b.due_on
-        && a.computed_from == from
-        && a.cycle == b.cycle
-        && a.provisional == b.provisional
-        && a.readings == b.readings
 }
 
 /// Ids named by some notice's `supersedes`.

@@ -273,7 +273,11 @@ pub async fn list(
 }
 
 /// The case's cycles as of `today`.
-pub fn cycles_of(facts: &[NoticeFacts], arrears: Option<i64>, today: NaiveDate) -> Vec<CycleResponse> {
+pub fn cycles_of(
+    facts: &[NoticeFacts],
+    arrears: Option<i64>,
+    today: NaiveDate,
+) -> Vec<CycleResponse> {
     cycles::cycles(facts, arrears)
         .into_iter()
         .map(|c| {

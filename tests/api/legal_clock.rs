@@ -203,7 +203,12 @@ fn a_wrong_amount_is_a_material_defect_shown_with_both_readings_and_a_correction
             .as_array()
             .expect("readings")
             .iter()
-            .map(|r| (r["due_on"].as_str().expect("d"), r["notice_id"].as_str().expect("n")))
+            .map(|r| {
+                (
+                    r["due_on"].as_str().expect("d"),
+                    r["notice_id"].as_str().expect("n"),
+                )
+            })
             .collect();
         assert_eq!(
             readings,

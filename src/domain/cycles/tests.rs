@@ -68,7 +68,10 @@ fn the_worked_example_is_one_cycle_ending_2025_05_07() {
     let cs = cycles(&worked(), None);
     assert_eq!(cs.len(), 1);
     let p = cs[0].period.as_ref().expect("period");
-    assert_eq!((p.due_on, p.latest, p.provisional), (d("2025-05-07"), d("2025-05-07"), false));
+    assert_eq!(
+        (p.due_on, p.latest, p.provisional),
+        (d("2025-05-07"), d("2025-05-07"), false)
+    );
     assert_eq!(cs[0].opened_by.as_deref(), Some("a1"));
     assert!(!cs[0].repeat);
 }
@@ -117,10 +120,16 @@ fn a_payment_short_by_one_krona_is_partial_and_does_not_meet() {
     let s = state(c, &ns, d("2025-05-01"));
     assert_eq!((s.status, s.paid), (CycleStatus::Open, 8999));
     assert!(s.flags.contains(&Flag::PartialPayment));
-    assert_eq!(state(c, &ns, d("2025-05-08")).status, CycleStatus::ReinstatementLapsed);
+    assert_eq!(
+        state(c, &ns, d("2025-05-08")).status,
+        CycleStatus::ReinstatementLapsed
+    );
     ns.push(paid("p3", "2025-05-07", Some(1)));
     let s = state(&cycles(&ns, None)[0], &ns, d("2025-05-08"));
-    assert_eq!((s.status, s.met_by, s.paid), (CycleStatus::Met, Some(MetBy::Payment), 9000));
+    assert_eq!(
+        (s.status, s.met_by, s.paid),
+        (CycleStatus::Met, Some(MetBy::Payment), 9000)
+    );
 }
 
 #[test]
@@ -190,8 +199,14 @@ fn sent_and_received_dates_give_two_readings_and_the_earliest_is_due() {
     let s = state(c, &ns, d("2025-05-08"));
     assert_eq!(s.status, CycleStatus::PossiblyLapsed);
     assert!(s.flags.contains(&Flag::PossiblyLapsed));
-    assert_eq!(state(c, &ns, d("2025-05-13")).status, CycleStatus::PossiblyLapsed);
-    assert_eq!(state(c, &ns, d("2025-05-14")).status, CycleStatus::ReinstatementLapsed);
+    assert_eq!(
+        state(c, &ns, d("2025-05-13")).status,
+        CycleStatus::PossiblyLapsed
+    );
+    assert_eq!(
+        state(c, &ns, d("2025-05-14")).status,
+        CycleStatus::ReinstatementLapsed
+    );
 }
 
 #[test]
@@ -227,7 +242,10 @@ fn a_formulaer_3_without_a_service_date_gives_a_provisional_period_replaced_by_s
     assert!(!p.provisional);
     assert_eq!(p.due_on, d("2025-06-10"));
     // Sent but not yet served: still provisional.
-    let ns = vec![term("a1", "2025-05-14", None), f3("a2", "2025-05-16", "2025-05-16")];
+    let ns = vec![
+        term("a1", "2025-05-14", None),
+        f3("a2", "2025-05-16", "2025-05-16"),
+    ];
     let cs = cycles(&ns, None);
     assert_eq!(cs[0].opened_by.as_deref(), Some("a1"));
     assert!(cs[0].period.as_ref().is_some_and(|p| p.provisional));
@@ -271,7 +289,10 @@ fn the_earliest_decision_and_the_kfm_target_are_informational_and_unsettled() {
         .iter()
         .find(|x| x.kind == DeadlineKind::KfmExecutionTarget)
         .expect("target");
-    assert_eq!((t.due_on, t.rule_version.as_str()), (d("2025-06-30"), "ub16_3_v1"));
+    assert_eq!(
+        (t.due_on, t.rule_version.as_str()),
+        (d("2025-06-30"), "ub16_3_v1")
+    );
 }
 
 fn arb_date() -> impl Strategy<Value = NaiveDate> {

@@ -5,6 +5,7 @@ use super::dto::{
     OrganizationResponse, UnitList, UnitResponse,
 };
 use super::repo::{self, OrgRow, UnitRow};
+use crate::audit::AuditAction;
 use crate::audit::{self, Changes, NewEvent};
 use crate::auth::Principal;
 use crate::auth::policy::{self, Operation};
@@ -104,7 +105,7 @@ pub async fn create(
         let now = types::now();
         let row = OrgRow {
             id: types::new_id(),
-            kind: req.kind.as_str().into(),
+            kind: req.kind,
             name: req.name.trim().into(),
             org_number,
             municipality_code: req.municipality_code.clone(),
@@ -128,7 +129,7 @@ pub async fn create(
             tx,
             NewEvent {
                 actor: &who.actor(),
-                action: "organization.create",
+                action: AuditAction::OrganizationCreate,
                 entity_type: "organization",
                 entity_id: Some(&row.id),
                 case_id: None,
@@ -175,7 +176,7 @@ pub async fn create_unit(
     }
     db.write(move |tx| {
         let org = repo::find_scoped(tx, &org_id, who.org_filter())?;
-        if org.kind != "municipality" {
+        if org.kind != OrganizationKind::Municipality {
             return Err(ApiError::conflict(
                 "Units belong to municipalities' social services.",
             ));
@@ -199,7 +200,7 @@ pub async fn create_unit(
             tx,
             NewEvent {
                 actor: &who.actor(),
-                action: "unit.create",
+                action: AuditAction::UnitCreate,
                 entity_type: "unit",
                 entity_id: Some(&unit.id),
                 case_id: None,

@@ -55,7 +55,7 @@ fn open_case_by_kfm(tx: &mut Tx<'_>, org: &str, number: &str) -> QueryResult<Opt
         .select(notices::case_id);
     cases::table
         .filter(cases::organization_id.eq(org))
-        .filter(cases::status.ne("closed"))
+        .filter(cases::status.ne(CaseStatus::Closed))
         .filter(cases::id.eq_any(with_number))
         .select(CaseRow::as_select())
         .order(cases::id.desc())

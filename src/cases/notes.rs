@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::service::{audit_case, visible_for_write, visible_or_404};
+use crate::audit::AuditAction;
 use crate::audit::Changes;
 use crate::audit::access::{self, Access};
 use crate::auth::policy::{Authorized, ops};
@@ -113,7 +114,14 @@ pub async fn create(
         let changes = Changes::new()
             .created("corrects", req.corrects.clone())
             .secret("body", true);
-        audit_case(tx, &who, "note.create", &case.id, ("note", &id), changes)?;
+        audit_case(
+            tx,
+            &who,
+            AuditAction::NoteCreate,
+            &case.id,
+            ("note", &id),
+            changes,
+        )?;
         Ok(NoteResponse {
             id,
             case_id: case.id,

@@ -72,11 +72,16 @@ pub(super) async fn platform_admin(st: &AppState, request_id: &str) -> Result<Pr
     let request_id = request_id.to_owned();
     st.db
         .run(move |conn| {
-            let org = crate::organizations::repo::find_by_kind(conn, "platform")?
-                .ok_or_else(|| ApiError::BadRequest("no platform organization".into()))?;
+            let org = crate::organizations::repo::find_by_kind(
+                conn,
+                crate::domain::states::OrganizationKind::Platform,
+            )?
+            .ok_or_else(|| ApiError::BadRequest("no platform organization".into()))?;
             let admin = crate::users::repo::list_scoped(conn, Some(&org.id), None, 1000)?
                 .into_iter()
-                .find(|u| u.role == Role::Admin.as_str() && u.status == "active")
+                .find(|u| {
+                    u.role == Role::Admin && u.status == crate::domain::states::UserStatus::Active
+                })
                 .ok_or_else(|| ApiError::BadRequest("no active platform admin".into()))?;
             Ok(Principal {
                 user_id: admin.id,
@@ -84,7 +89,7 @@ pub(super) async fn platform_admin(st: &AppState, request_id: &str) -> Result<Pr
                 display_name: admin.display_name,
                 role: Role::Admin,
                 organization_id: org.id,
-                organization_kind: org.kind,
+                organization_kind: org.kind.as_str().into(),
                 unit_id: None,
                 request_id,
             })

@@ -37,30 +37,12 @@ use std::collections::BTreeSet;
 use chrono::{Months, NaiveDate};
 
 use super::deadlines::{DefectGrade, NoticeFacts, NoticeKind, assess, reinstatement_end};
+use super::text_enum::text_enum;
 
-macro_rules! names {
-    ($(#[$meta:meta])* pub enum $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal,)+ }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum $name { $($(#[$vmeta])* $variant,)+ }
-        impl $name {
-            /// Every variant.
-            pub const ALL: &'static [$name] = &[$($name::$variant,)+];
-            /// The stable snake_case name used in the API and the database.
-            pub const fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text,)+ }
-            }
-            /// The variant with this name, if any.
-            pub fn parse(name: &str) -> Option<Self> {
-                Self::ALL.iter().copied().find(|v| v.as_str() == name)
-            }
-        }
-    };
-}
-
-names! {
+text_enum! {
     /// Which date a reading of a period's end was computed from.
-    pub enum ReadingRule {
+    #[derive(PartialOrd, Ord)]
+    pub enum ReadingRule ("reading rule", UnknownReadingRule) {
         /// Service and formulär 3 received (SPEC §4.4).
         Formular3Received => "formular3_received",
         /// Service and formulär 3 sent (if the sending counts, domain.md §1.9 q1).
@@ -72,9 +54,10 @@ names! {
     }
 }
 
-names! {
+text_enum! {
     /// Signals carried by a cycle and its deadlines.
-    pub enum Flag {
+    #[derive(PartialOrd, Ord)]
+    pub enum Flag ("flag", UnknownFlag) {
         /// Opened within 12 months of the previous cycle.
         Repeat => "repeat",
         /// The rule is not settled law (research `[U]`).
@@ -100,9 +83,10 @@ names! {
     }
 }
 
-names! {
+text_enum! {
     /// A cycle's status on a given day.
-    pub enum CycleStatus {
+    #[derive(PartialOrd, Ord)]
+    pub enum CycleStatus ("cycle status", UnknownCycleStatus) {
         /// Termination known, no formulär 3 yet: the period has not started.
         Pending => "pending",
         /// The period runs.
@@ -116,9 +100,10 @@ names! {
     }
 }
 
-names! {
+text_enum! {
     /// What met a cycle.
-    pub enum MetBy {
+    #[derive(PartialOrd, Ord)]
+    pub enum MetBy ("met by", UnknownMetBy) {
         /// Payments covering the amount to reinstate.
         Payment => "payment",
         /// Socialnämnden's commitment, delivered.

@@ -78,6 +78,7 @@ use chrono::{Days, Months, NaiveDate, NaiveDateTime};
 
 use super::cycles::{self, Flag, Reading};
 use super::holidays;
+use super::text_enum::text_enum;
 
 mod status;
 pub use status::{DeadlineState, deadline_state, deadline_status, same_deadline};
@@ -91,32 +92,10 @@ pub const KFM_TARGET_DAYS: u64 = 28;
 /// The reinstatement period, three weeks (JB 12:44).
 pub const REINSTATEMENT_PERIOD_DAYS: u64 = 21;
 
-macro_rules! named_enum {
-    ($(#[$meta:meta])* pub enum $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal,)+ }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum $name { $($(#[$vmeta])* $variant,)+ }
-
-        impl $name {
-            /// Every variant, in declaration order.
-            pub const ALL: &'static [$name] = &[$($name::$variant,)+];
-
-            /// The stable snake_case name used in the API and the database.
-            pub const fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text,)+ }
-            }
-
-            /// The variant with this snake_case name, if any.
-            pub fn parse(name: &str) -> Option<Self> {
-                Self::ALL.iter().copied().find(|v| v.as_str() == name)
-            }
-        }
-    };
-}
-
-named_enum! {
+text_enum! {
     /// Notice kinds: the legal-track events of SPEC §4.2.
-    pub enum NoticeKind {
+    #[derive(PartialOrd, Ord)]
+    pub enum NoticeKind ("notice kind", UnknownNoticeKind) {
         /// The landlord reports arrears.
         ArrearsReported => "arrears_reported",
         /// Uppsägning + formulär 1 served on the tenant.
@@ -142,9 +121,10 @@ named_enum! {
     }
 }
 
-named_enum! {
+text_enum! {
     /// What a computed deadline is about.
-    pub enum DeadlineKind {
+    #[derive(PartialOrd, Ord)]
+    pub enum DeadlineKind ("deadline kind", UnknownDeadlineKind) {
         /// Last day to pay and win back the lease (återvinningsfrist).
         ReinstatementEnd => "reinstatement_end",
         /// Last day for socialnämnden's rent commitment to reach the landlord.
@@ -170,9 +150,10 @@ named_enum! {
     }
 }
 
-named_enum! {
+text_enum! {
     /// How serious a notice's defects are; ordered from none to material.
-    pub enum DefectGrade {
+    #[derive(PartialOrd, Ord)]
+    pub enum DefectGrade ("defect grade", UnknownDefectGrade) {
         /// Nothing found.
         NoDefect => "none",
         /// A missing field that does not invalidate the notice (NJA 1985 s. 586).
@@ -182,9 +163,10 @@ named_enum! {
     }
 }
 
-named_enum! {
+text_enum! {
     /// A deadline's status (SPEC §3).
-    pub enum DeadlineStatus {
+    #[derive(PartialOrd, Ord)]
+    pub enum DeadlineStatus ("deadline status", UnknownDeadlineStatus) {
         /// Not yet due, nothing recorded that meets it.
         Open => "open",
         /// A recorded event meets it, or (alerts) its day has passed.

@@ -9,86 +9,31 @@
 //! [`ClosureContext::approved_by_supervisor`] set.
 
 use std::fmt;
-use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
 use super::outcome::Outcome;
+use super::text_enum::text_enum;
 
-/// Where a case is in the social-services work.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum CaseStatus {
-    /// Created by a person or an inbound notice; in the unit's triage queue until assigned.
-    New,
-    /// Being assessed.
-    Triage,
-    /// Trying to reach the household.
-    Outreach,
-    /// Working with the household.
-    Active,
-    /// Work done, watching that it holds.
-    FollowUp,
-    /// Closed with an outcome.
-    Closed,
-    /// Opened again after closure (by hand, or by a new notice within 12 months).
-    Reopened,
-}
-
-impl CaseStatus {
-    /// Every status, in the order of SPEC §4.1.
-    pub const ALL: [CaseStatus; 7] = [
-        CaseStatus::New,
-        CaseStatus::Triage,
-        CaseStatus::Outreach,
-        CaseStatus::Active,
-        CaseStatus::FollowUp,
-        CaseStatus::Closed,
-        CaseStatus::Reopened,
-    ];
-
-    /// The wire and database name (same as serde).
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            CaseStatus::New => "new",
-            CaseStatus::Triage => "triage",
-            CaseStatus::Outreach => "outreach",
-            CaseStatus::Active => "active",
-            CaseStatus::FollowUp => "follow_up",
-            CaseStatus::Closed => "closed",
-            CaseStatus::Reopened => "reopened",
-        }
-    }
-}
-
-impl fmt::Display for CaseStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A string that is not one of the case status names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct UnknownCaseStatus;
-
-impl fmt::Display for UnknownCaseStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("unknown case status; expected one of: ")?;
-        write_list(f, &CaseStatus::ALL)
-    }
-}
-
-impl std::error::Error for UnknownCaseStatus {}
-
-impl FromStr for CaseStatus {
-    type Err = UnknownCaseStatus;
-
-    /// Exact, case-sensitive match on [`CaseStatus::as_str`].
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        CaseStatus::ALL
-            .into_iter()
-            .find(|c| c.as_str() == s)
-            .ok_or(UnknownCaseStatus)
+text_enum! {
+    /// Where a case is in the social-services work.
+    #[derive(Serialize, Deserialize, utoipa::ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum CaseStatus ("case status", UnknownCaseStatus) {
+        /// Created by a person or an inbound notice; in the unit's triage queue until assigned.
+        New => "new",
+        /// Being assessed.
+        Triage => "triage",
+        /// Trying to reach the household.
+        Outreach => "outreach",
+        /// Working with the household.
+        Active => "active",
+        /// Work done, watching that it holds.
+        FollowUp => "follow_up",
+        /// Closed with an outcome.
+        Closed => "closed",
+        /// Opened again after closure (by hand, or by a new notice within 12 months).
+        Reopened => "reopened",
     }
 }
 

@@ -27,9 +27,8 @@ pub const LEGAL_KINDS: &[DeadlineKind] = &[
 ];
 
 /// The rules' view of a stored notice. `eviction_at` becomes Swedish local time.
-pub fn facts(n: &NoticeRow) -> Option<NoticeFacts> {
-    let kind = NoticeKind::parse(&n.kind)?;
-    let mut f = NoticeFacts::new(n.id.clone(), kind);
+pub fn facts(n: &NoticeRow) -> NoticeFacts {
+    let mut f = NoticeFacts::new(n.id.clone(), n.kind);
     f.sent_on = n.sent_on;
     f.served_on = n.served_on;
     f.received_on = n.received_on;
@@ -41,14 +40,14 @@ pub fn facts(n: &NoticeRow) -> Option<NoticeFacts> {
     f.supersedes = n.supersedes.clone();
     f.amount_paid = n.amount_paid;
     f.delivered_on = n.delivered_on;
-    Some(f)
+    f
 }
 
 /// The latest arrears total reported in the ledger (what a notice's amount is compared with).
 pub fn latest_arrears(notices: &[NoticeRow]) -> Option<i64> {
     notices
         .iter()
-        .filter(|n| n.kind == NoticeKind::ArrearsReported.as_str())
+        .filter(|n| n.kind == NoticeKind::ArrearsReported)
         .max_by(|a, b| a.id.cmp(&b.id))
         .and_then(|n| n.arrears_amount)
 }
@@ -79,7 +78,7 @@ fn rule_deadline(row: &DeadlineRow) -> Option<Deadline> {
     let readings: Vec<ReadingResponse> = serde_json::from_str(&row.readings).ok()?;
     let flags: Vec<String> = serde_json::from_str(&row.flags).ok()?;
     Some(Deadline {
-        kind: DeadlineKind::parse(&row.kind)?,
+        kind: row.kind,
         due_on: row.due_on,
         rule_version: row.rule_version.clone(),
         computed_from: serde_json::from_str(&row.computed_from).ok()?,
@@ -116,7 +115,7 @@ pub fn with_state(
     arrears: Option<i64>,
     today: NaiveDate,
 ) -> DeadlineRow {
-    if row.status == DeadlineStatus::Void.as_str() {
+    if row.status == DeadlineStatus::Void {
         return row;
     }
     if let Some(d) = rule_deadline(&row) {
@@ -127,7 +126,7 @@ pub fn with_state(
 }
 
 fn apply(row: &mut DeadlineRow, state: &DeadlineState) {
-    row.status = state.status.as_str().to_owned();
+    row.status = state.status;
     row.flags = flags_json(&state.flags);
     row.paid = state.paid;
 }
@@ -139,7 +138,7 @@ pub fn recompute(
     case_id: &str,
     notices: &[NoticeRow],
 ) -> Result<Vec<DeadlineRow>, ApiError> {
-    let facts: Vec<NoticeFacts> = notices.iter().filter_map(facts).collect();
+    let facts: Vec<NoticeFacts> = notices.iter().map(facts).collect();
     let arrears = latest_arrears(notices);
     let computed = rules::deadlines_for(&facts, arrears);
     let today = sweden::today();
@@ -149,7 +148,7 @@ pub fn recompute(
     for d in &computed {
         let state = rules::deadline_state(d, &facts, arrears, today);
         let existing = stored.iter().find(|s| {
-            s.status != DeadlineStatus::Void.as_str()
+            s.status != DeadlineStatus::Void
                 && rule_deadline(s).is_some_and(|r| rules::same_deadline(d, &r))
         });
         match existing {
@@ -166,12 +165,12 @@ pub fn recompute(
                 let mut row = DeadlineRow {
                     id: types::new_id(),
                     case_id: case_id.to_owned(),
-                    kind: d.kind.as_str().into(),
+                    kind: d.kind,
                     due_on: d.due_on,
                     alternative_due_on: latest.filter(|l| *l != d.due_on),
                     rule_version: d.rule_version.clone(),
                     computed_from: computed_from(d),
-                    status: String::new(),
+                    status: state.status,
                     computed_at: now,
                     cycle: d.cycle.and_then(|c| i32::try_from(c).ok()),
                     provisional: d.provisional,
@@ -191,12 +190,9 @@ pub fn recompute(
             }
         }
     }
-    for s in stored
-        .iter()
-        .filter(|s| s.status != DeadlineStatus::Void.as_str())
-    {
+    for s in stored.iter().filter(|s| s.status != DeadlineStatus::Void) {
         if !live.iter().any(|l| l.id == s.id) {
-            repo::set_deadline_status(conn, &s.id, DeadlineStatus::Void.as_str(), now)?;
+            repo::set_deadline_status(conn, &s.id, DeadlineStatus::Void, now)?;
         }
     }
     Ok(live)
@@ -205,13 +201,13 @@ pub fn recompute(
 /// Whether the case has an open legal deadline today (closing then needs a supervisor).
 pub fn has_open_legal_deadline(conn: &mut AnyConnection, case_id: &str) -> Result<bool, ApiError> {
     let notices = repo::for_case(conn, case_id)?;
-    let facts: Vec<NoticeFacts> = notices.iter().filter_map(facts).collect();
+    let facts: Vec<NoticeFacts> = notices.iter().map(facts).collect();
     let arrears = latest_arrears(&notices);
     let today = sweden::today();
     let rows = repo::deadlines_for_case(conn, case_id)?;
     Ok(rows.into_iter().any(|r| {
-        LEGAL_KINDS.iter().any(|k| k.as_str() == r.kind)
-            && with_state(r, &facts, arrears, today).status == DeadlineStatus::Open.as_str()
+        LEGAL_KINDS.contains(&r.kind)
+            && with_state(r, &facts, arrears, today).status == DeadlineStatus::Open
     }))
 }
 
@@ -222,10 +218,10 @@ impl From<DeadlineRow> for DeadlineResponse {
             computed_from: serde_json::from_str(&d.computed_from).unwrap_or_default(),
             id: d.id,
             case_id: d.case_id,
-            kind: d.kind,
+            kind: d.kind.as_str().into(),
             due_on: d.due_on,
             alternative_due_on: d.alternative_due_on,
-            status: d.status,
+            status: d.status.as_str().into(),
             rule_version: d.rule_version,
             computed_at: types::utc(d.computed_at),
             cycle: d.cycle,
@@ -249,7 +245,7 @@ pub async fn list(
         .run(move |conn| {
             let case = crate::cases::service::visible_or_404(conn, &who, &case_id)?;
             let notices = repo::for_case(conn, &case.id)?;
-            let facts: Vec<NoticeFacts> = notices.iter().filter_map(facts).collect();
+            let facts: Vec<NoticeFacts> = notices.iter().map(facts).collect();
             let arrears = latest_arrears(&notices);
             let today = sweden::today();
             let items = repo::deadlines_for_case(conn, &case.id)?

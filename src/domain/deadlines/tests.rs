@@ -475,10 +475,10 @@ fn input_order_never_changes_the_worked_example() {
 
 #[test]
 fn names_round_trip() {
-    for kind in N::ALL {
+    for kind in &N::ALL {
         assert_eq!(N::parse(kind.as_str()), Some(*kind));
     }
-    for kind in K::ALL {
+    for kind in &K::ALL {
         assert_eq!(K::parse(kind.as_str()), Some(*kind));
     }
     assert_eq!(N::ALL.len(), 11);
@@ -508,7 +508,7 @@ fn any_notices() -> impl Strategy<Value = Vec<NoticeFacts>> {
         2 => Just(N::KfmEvictionScheduled),
         1 => Just(N::KfmPostponed),
         1 => Just(N::KfmWithdrawn),
-        3 => proptest::sample::select(N::ALL),
+        3 => proptest::sample::select(N::ALL.to_vec()),
     ];
     let day =
         || proptest::option::weighted(0.8, (0u64..40).prop_map(|n| d("2025-12-01") + Days::new(n)));

@@ -11,6 +11,8 @@ use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 
 use super::Role;
 use crate::audit::Actor;
+use crate::domain::states::OrganizationKind;
+use crate::domain::states::UserStatus;
 use crate::error::ApiError;
 use crate::http::context;
 use crate::state::AppState;
@@ -23,7 +25,7 @@ pub struct Principal {
     pub display_name: String,
     pub role: Role,
     pub organization_id: String,
-    pub organization_kind: String,
+    pub organization_kind: OrganizationKind,
     pub unit_id: Option<String>,
     pub request_id: String,
 }
@@ -31,7 +33,7 @@ pub struct Principal {
 impl Principal {
     /// An administrator of the platform organization (the installation's operator).
     pub fn is_platform_admin(&self) -> bool {
-        self.role == Role::Admin && self.organization_kind == "platform"
+        self.role == Role::Admin && self.organization_kind == OrganizationKind::Platform
     }
 
     /// The organization filter for `Scope::Organization`: None for platform administrators.
@@ -106,13 +108,13 @@ impl FromRequest for Principal {
             let Some(((user, org_kind), tv)) = found else {
                 return Err(rejected("unknown_user", None));
             };
-            if user.status != "active" {
+            if user.status != UserStatus::Active {
                 return Err(rejected("disabled", Some(&user.id)));
             }
             if user.token_version != tv {
                 return Err(rejected("stale_version", Some(&user.id)));
             }
-            let role = Role::parse(&user.role).ok_or_else(|| rejected("role", Some(&user.id)))?;
+            let role = user.role;
             Ok(Principal {
                 user_id: user.id,
                 username: user.username,

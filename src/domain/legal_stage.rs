@@ -8,83 +8,112 @@
 //! a lapsed period shows as the `reinstatement_end` deadline turning `missed`.
 
 use super::deadlines::NoticeKind;
+use super::text_enum::text_enum;
 
-/// Stages in their order along the track.
-pub const STAGES: &[&str] = &[
-    "none",
-    "arrears",
-    "terminated",
-    "reinstatement_running",
-    "reinstated",
-    "reinstatement_lapsed",
-    "kfm_applied",
-    "kfm_ordered",
-    "eviction_scheduled",
-    "postponed",
-    "evicted",
-    "moved",
-    "withdrawn",
-];
+text_enum! {
+    /// The legal stage of a tenancy, in its order along the track.
+    pub enum LegalStage ("legal stage", UnknownLegalStage) {
+        /// Nothing received yet.
+        None => "none",
+        Arrears => "arrears",
+        Terminated => "terminated",
+        ReinstatementRunning => "reinstatement_running",
+        Reinstated => "reinstated",
+        ReinstatementLapsed => "reinstatement_lapsed",
+        KfmApplied => "kfm_applied",
+        KfmOrdered => "kfm_ordered",
+        EvictionScheduled => "eviction_scheduled",
+        Postponed => "postponed",
+        Evicted => "evicted",
+        Moved => "moved",
+        Withdrawn => "withdrawn",
+    }
+}
 
-fn rank(stage: &str) -> usize {
+fn rank(stage: LegalStage) -> usize {
+    use LegalStage::*;
     match stage {
         // Scheduled and postponed alternate freely; the three ends share the last rank.
-        "postponed" => rank("eviction_scheduled"),
-        "moved" | "withdrawn" => rank("evicted"),
-        "reinstatement_lapsed" => rank("reinstated"),
-        s => STAGES.iter().position(|x| *x == s).unwrap_or(0),
+        Postponed => rank(EvictionScheduled),
+        Moved | Withdrawn => rank(Evicted),
+        ReinstatementLapsed => rank(Reinstated),
+        s => LegalStage::ALL.iter().position(|x| *x == s).unwrap_or(0),
     }
 }
 
 /// Where a notice moves the stage, given what the ledger already holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StageChange {
-    pub stage: &'static str,
+    pub stage: LegalStage,
     /// The notice belongs to an earlier stage than the current one.
     pub out_of_order: bool,
 }
 
-/// What the ledger has seen so far (both notices are needed for the period to run).
+/// What the notice's arrears cycle has seen so far (both notices are needed for the period to
+/// run).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Seen {
     pub termination_served: bool,
     pub social_notice_received: bool,
+    /// The notice belongs to an arrears cycle that is not met (new arrears, a new termination
+    /// or Kronofogden application): after `reinstated`, `withdrawn` or `moved` the track starts
+    /// over instead of flagging it out of order.
+    pub new_cycle: bool,
 }
+
+/// Stages after which a new arrears cycle starts the track over.
+pub const RESTARTABLE: [LegalStage; 3] = [
+    LegalStage::Reinstated,
+    LegalStage::Withdrawn,
+    LegalStage::Moved,
+];
 
 /// The stage after `kind` arrives at a case in `current`. `executed_outcome` is the
 /// `kfm_executed` outcome (`executed`, `abandoned` or `moved_voluntarily`).
 pub fn next(
-    current: &str,
+    current: LegalStage,
     kind: NoticeKind,
     seen: Seen,
     executed_outcome: Option<&str>,
 ) -> StageChange {
-    let target: &'static str = match kind {
-        NoticeKind::ArrearsReported => "arrears",
+    use LegalStage::*;
+    let target = match kind {
+        NoticeKind::ArrearsReported => Arrears,
         NoticeKind::TerminationServed | NoticeKind::SocialNoticeReceived => {
             let both = seen.termination_served && seen.social_notice_received;
             if both {
-                "reinstatement_running"
+                ReinstatementRunning
             } else {
-                "terminated"
+                Terminated
             }
         }
-        NoticeKind::PaymentConfirmed | NoticeKind::RentCommitmentIssued => "reinstated",
-        NoticeKind::KfmApplicationReceived => "kfm_applied",
-        NoticeKind::KfmOrderIssued => "kfm_ordered",
-        NoticeKind::KfmEvictionScheduled => "eviction_scheduled",
-        NoticeKind::KfmPostponed => "postponed",
-        NoticeKind::KfmWithdrawn => "withdrawn",
+        NoticeKind::PaymentConfirmed | NoticeKind::RentCommitmentIssued => Reinstated,
+        NoticeKind::KfmApplicationReceived => KfmApplied,
+        NoticeKind::KfmOrderIssued => KfmOrdered,
+        NoticeKind::KfmEvictionScheduled => EvictionScheduled,
+        NoticeKind::KfmPostponed => Postponed,
+        NoticeKind::KfmWithdrawn => Withdrawn,
         NoticeKind::KfmExecuted => match executed_outcome {
-            Some("moved_voluntarily") | Some("abandoned") => "moved",
-            _ => "evicted",
+            Some("moved_voluntarily") | Some("abandoned") => Moved,
+            _ => Evicted,
         },
     };
-    let current_rank = rank(current);
+    let starts_cycle = matches!(
+        kind,
+        NoticeKind::ArrearsReported
+            | NoticeKind::TerminationServed
+            | NoticeKind::SocialNoticeReceived
+            | NoticeKind::KfmApplicationReceived
+    );
+    let current_rank = if seen.new_cycle && starts_cycle && RESTARTABLE.contains(&current) {
+        rank(None)
+    } else {
+        rank(current)
+    };
     let target_rank = rank(target);
     if target_rank < current_rank {
         return StageChange {
-            stage: stage_name(current),
+            stage: current,
             out_of_order: true,
         };
     }
@@ -94,24 +123,57 @@ pub fn next(
     }
 }
 
-fn stage_name(s: &str) -> &'static str {
-    STAGES.iter().copied().find(|x| *x == s).unwrap_or("none")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn st(name: &str) -> LegalStage {
+        name.parse().unwrap()
+    }
 
     fn both() -> Seen {
         Seen {
             termination_served: true,
             social_notice_received: true,
+            new_cycle: false,
         }
     }
 
     #[test]
+    fn a_new_cycle_after_reinstatement_starts_the_track_over_and_a_late_notice_is_flagged() {
+        let fresh = Seen {
+            termination_served: true,
+            new_cycle: true,
+            ..Seen::default()
+        };
+        for stage in RESTARTABLE {
+            let change = next(stage, NoticeKind::TerminationServed, fresh, None);
+            assert_eq!(
+                (change.stage, change.out_of_order),
+                (st("terminated"), false)
+            );
+            let change = next(stage, NoticeKind::ArrearsReported, fresh, None);
+            assert_eq!((change.stage, change.out_of_order), (st("arrears"), false));
+        }
+        // A formulär 3 of the cycle already met is still out of order.
+        let change = next(
+            st("reinstated"),
+            NoticeKind::SocialNoticeReceived,
+            both(),
+            None,
+        );
+        assert_eq!(
+            (change.stage, change.out_of_order),
+            (st("reinstated"), true)
+        );
+        // Evicted is the end: no restart.
+        let change = next(st("evicted"), NoticeKind::TerminationServed, fresh, None);
+        assert!(change.out_of_order);
+    }
+
+    #[test]
     fn the_track_moves_forward_with_the_notices() {
-        let mut stage = "none";
+        let mut stage = st("none");
         let steps = [
             (NoticeKind::ArrearsReported, Seen::default(), "arrears"),
             (
@@ -145,7 +207,7 @@ mod tests {
         for (kind, seen, expected) in steps {
             let change = next(stage, kind, seen, None);
             assert_eq!(
-                (change.stage, change.out_of_order),
+                (change.stage.as_str(), change.out_of_order),
                 (expected, false),
                 "{kind:?}"
             );
@@ -155,16 +217,21 @@ mod tests {
 
     #[test]
     fn a_late_notice_is_accepted_flagged_and_does_not_move_the_stage_back() {
-        let change = next("kfm_ordered", NoticeKind::TerminationServed, both(), None);
+        let change = next(
+            st("kfm_ordered"),
+            NoticeKind::TerminationServed,
+            both(),
+            None,
+        );
         assert_eq!(
             change,
             StageChange {
-                stage: "kfm_ordered",
+                stage: st("kfm_ordered"),
                 out_of_order: true
             }
         );
         let change = next(
-            "kfm_applied",
+            st("kfm_applied"),
             NoticeKind::ArrearsReported,
             Seen::default(),
             None,
@@ -175,7 +242,7 @@ mod tests {
     #[test]
     fn the_social_notice_alone_does_not_start_the_period() {
         let change = next(
-            "arrears",
+            st("arrears"),
             NoticeKind::SocialNoticeReceived,
             Seen {
                 social_notice_received: true,
@@ -183,39 +250,42 @@ mod tests {
             },
             None,
         );
-        assert_eq!(change.stage, "terminated");
+        assert_eq!(change.stage.as_str(), "terminated");
     }
 
     #[test]
     fn execution_outcomes_end_the_track() {
         assert_eq!(
             next(
-                "eviction_scheduled",
+                st("eviction_scheduled"),
                 NoticeKind::KfmExecuted,
                 both(),
                 Some("executed")
             )
-            .stage,
+            .stage
+            .as_str(),
             "evicted"
         );
         assert_eq!(
             next(
-                "eviction_scheduled",
+                st("eviction_scheduled"),
                 NoticeKind::KfmExecuted,
                 both(),
                 Some("moved_voluntarily")
             )
-            .stage,
+            .stage
+            .as_str(),
             "moved"
         );
         assert_eq!(
             next(
-                "reinstatement_running",
+                st("reinstatement_running"),
                 NoticeKind::PaymentConfirmed,
                 both(),
                 None
             )
-            .stage,
+            .stage
+            .as_str(),
             "reinstated"
         );
     }

@@ -9,31 +9,19 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// Where a commitment is in its workflow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum RentCommitmentStatus {
-    /// Drafted, awaiting a supervisor's decision.
-    Pending,
-    /// Approved: the letter exists and may be delivered.
-    Approved,
-    /// Rejected; kept for the record.
-    Rejected,
-}
+use super::text_enum::text_enum;
 
-impl RentCommitmentStatus {
-    pub const ALL: [RentCommitmentStatus; 3] = [Self::Pending, Self::Approved, Self::Rejected];
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Approved => "approved",
-            Self::Rejected => "rejected",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|v| v.as_str() == s)
+text_enum! {
+    /// Where a commitment is in its workflow.
+    #[derive(Serialize, Deserialize, ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum RentCommitmentStatus ("rent commitment status", UnknownRentCommitmentStatus) {
+        /// Drafted, awaiting a supervisor's decision.
+        Pending => "pending",
+        /// Approved: the letter exists and may be delivered.
+        Approved => "approved",
+        /// Rejected; kept for the record.
+        Rejected => "rejected",
     }
 }
 
@@ -55,31 +43,16 @@ impl RentCommitmentDecision {
     }
 }
 
-/// How the letter reached the landlord.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum DeliveryChannel {
-    /// Read by the landlord in kvar's landlord API (recorded automatically on first read).
-    Portal,
-    Email,
-    Post,
-    Hand,
-}
-
-impl DeliveryChannel {
-    pub const ALL: [DeliveryChannel; 4] = [Self::Portal, Self::Email, Self::Post, Self::Hand];
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Portal => "portal",
-            Self::Email => "email",
-            Self::Post => "post",
-            Self::Hand => "hand",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|v| v.as_str() == s)
+text_enum! {
+    /// How the letter reached the landlord.
+    #[derive(Serialize, Deserialize, ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum DeliveryChannel ("delivery channel", UnknownDeliveryChannel) {
+        /// Read by the landlord in kvar's landlord API (recorded automatically on first read).
+        Portal => "portal",
+        Email => "email",
+        Post => "post",
+        Hand => "hand",
     }
 }
 

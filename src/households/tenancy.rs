@@ -2,9 +2,11 @@
 
 use super::dto::{Address, ConversionAgreement, CreateTenancyRequest, TenancyResponse};
 use super::repo::{self, TenancyRow};
+use crate::audit::AuditAction;
 use crate::audit::{self, Changes, NewEvent};
 use crate::auth::policy::{Authorized, ops};
 use crate::db::types;
+use crate::domain::states::OrganizationKind;
 use crate::error::ApiError;
 use crate::organizations::repo as orgs;
 use crate::state::AppState;
@@ -60,7 +62,7 @@ pub async fn create(
                 .ok_or_else(|| super::service::no_household("household_id"))?;
             let landlord = orgs::find_scoped(tx, &req.landlord_organization_id, None)
                 .ok()
-                .filter(|o| o.kind == "landlord");
+                .filter(|o| o.kind == OrganizationKind::Landlord);
             if landlord.is_none() {
                 return Err(ApiError::field(
                     "landlord_organization_id",
@@ -109,7 +111,7 @@ pub async fn create(
                 tx,
                 NewEvent {
                     actor: &who.actor(),
-                    action: "tenancy.create",
+                    action: AuditAction::TenancyCreate,
                     entity_type: "tenancy",
                     entity_id: Some(&row.id),
                     case_id: None,

@@ -8,12 +8,15 @@ use chrono::{Duration, Months};
 use diesel::prelude::*;
 
 use super::submitter::Submitter;
+use crate::audit::AuditAction;
 use crate::audit::{self, Changes, NewEvent};
 use crate::cases::repo::{self as cases_repo, CaseRow};
 use crate::db::schema::{cases, household_members, notices, organizations};
 use crate::db::{Tx, types};
+use crate::domain::outcome::Outcome;
 use crate::domain::personnummer::Personnummer;
 use crate::domain::sweden;
+use crate::domain::workflow::CaseStatus;
 use crate::error::ApiError;
 use crate::households::dto::Address;
 use crate::households::repo::{self as households, HouseholdRow, MemberRow, TenancyRow};
@@ -39,7 +42,7 @@ pub struct Subject<'a> {
 pub fn municipality(tx: &mut Tx<'_>, code: &str) -> Result<OrgRow, ApiError> {
     organizations::table
         .filter(organizations::municipality_code.eq(code))
-        .filter(organizations::kind.eq("municipality"))
+        .filter(organizations::kind.eq(crate::domain::states::OrganizationKind::Municipality))
         .select(OrgRow::as_select())
         .first(&mut **tx)
         .optional()?
@@ -52,7 +55,7 @@ fn open_case_by_kfm(tx: &mut Tx<'_>, org: &str, number: &str) -> QueryResult<Opt
         .select(notices::case_id);
     cases::table
         .filter(cases::organization_id.eq(org))
-        .filter(cases::status.ne("closed"))
+        .filter(cases::status.ne(CaseStatus::Closed))
         .filter(cases::id.eq_any(with_number))
         .select(CaseRow::as_select())
         .order(cases::id.desc())
@@ -88,7 +91,7 @@ pub fn match_case(
         tx,
         NewEvent {
             actor: &who.actor,
-            action: "intake.match",
+            action: AuditAction::IntakeMatch,
             entity_type: "case",
             entity_id: Some(&case.id),
             case_id: Some(&case.id),
@@ -113,7 +116,7 @@ fn find_or_create(
     let person = persons::find_by_pnr(tx, &st.blind, s.personnummer)?;
     if let Some(person) = &person {
         let known = cases_of_person(tx, &org.id, &person.id)?;
-        if let Some(open) = known.iter().find(|c| c.status != "closed") {
+        if let Some(open) = known.iter().find(|c| c.status != CaseStatus::Closed) {
             return Ok((open.clone(), "open_case_of_person"));
         }
         let cutoff = types::now() - Duration::days(REOPEN_WITHIN_DAYS);
@@ -124,8 +127,8 @@ fn find_or_create(
             let now = types::now();
             diesel::update(cases::table.find(&closed.id))
                 .set((
-                    cases::status.eq("reopened"),
-                    cases::outcome.eq(None::<String>),
+                    cases::status.eq(CaseStatus::Reopened),
+                    cases::outcome.eq(None::<Outcome>),
                     cases::closed_at.eq(None::<chrono::NaiveDateTime>),
                     cases::version.eq(cases::version + 1),
                     cases::updated_at.eq(now),

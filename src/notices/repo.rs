@@ -5,13 +5,14 @@ use diesel::prelude::*;
 
 use crate::db::AnyConnection;
 use crate::db::schema::{deadlines, notices};
+use crate::domain::deadlines::{DeadlineKind, DeadlineStatus, DefectGrade, NoticeKind};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = notices)]
 pub struct NoticeRow {
     pub id: String,
     pub case_id: String,
-    pub kind: String,
+    pub kind: NoticeKind,
     pub source: String,
     pub external_ref: Option<String>,
     pub kfm_case_number: Option<String>,
@@ -28,11 +29,11 @@ pub struct NoticeRow {
     pub social_services_present: Option<bool>,
     pub supersedes: Option<String>,
     pub out_of_order: bool,
-    pub defect_grade: String,
+    pub defect_grade: DefectGrade,
     pub defects: String,
     pub submitted_by: String,
     pub created_at: NaiveDateTime,
-    /// When it reached its recipient (a rent commitment: the landlord).
+    pub amount_paid: Option<i64>,
     pub delivered_on: Option<NaiveDate>,
 }
 
@@ -41,13 +42,20 @@ pub struct NoticeRow {
 pub struct DeadlineRow {
     pub id: String,
     pub case_id: String,
-    pub kind: String,
+    pub kind: DeadlineKind,
     pub due_on: NaiveDate,
     pub alternative_due_on: Option<NaiveDate>,
     pub rule_version: String,
     pub computed_from: String,
-    pub status: String,
+    pub status: DeadlineStatus,
     pub computed_at: NaiveDateTime,
+    pub cycle: Option<i32>,
+    pub provisional: bool,
+    /// JSON: `[{due_on, rule, notice_id}]`.
+    pub readings: String,
+    /// JSON: `["flag", ...]`.
+    pub flags: String,
+    pub paid: Option<i64>,
 }
 
 pub fn insert_notice(conn: &mut AnyConnection, n: &NoticeRow) -> QueryResult<()> {
@@ -83,7 +91,7 @@ pub fn live_deadlines(
 ) -> QueryResult<Vec<DeadlineRow>> {
     deadlines::table
         .filter(deadlines::case_id.eq_any(case_ids))
-        .filter(deadlines::status.ne("void"))
+        .filter(deadlines::status.ne(DeadlineStatus::Void))
         .select(DeadlineRow::as_select())
         .load(conn)
 }
@@ -98,11 +106,28 @@ pub fn insert_deadline(conn: &mut AnyConnection, d: &DeadlineRow) -> QueryResult
 pub fn set_deadline_status(
     conn: &mut AnyConnection,
     id: &str,
-    status: &str,
+    status: DeadlineStatus,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
     diesel::update(deadlines::table.find(id))
         .set((deadlines::status.eq(status), deadlines::computed_at.eq(now)))
+        .execute(conn)
+        .map(drop)
+}
+
+/// A live deadline's state as of a recomputation: status, flags and the sum paid.
+pub fn set_deadline_state(
+    conn: &mut AnyConnection,
+    d: &DeadlineRow,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(deadlines::table.find(&d.id))
+        .set((
+            deadlines::status.eq(d.status),
+            deadlines::flags.eq(&d.flags),
+            deadlines::paid.eq(d.paid),
+            deadlines::computed_at.eq(now),
+        ))
         .execute(conn)
         .map(drop)
 }

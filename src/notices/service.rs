@@ -7,14 +7,17 @@ use serde_json::json;
 use super::deadlines::{facts, latest_arrears, recompute};
 use super::dto::{CreateNoticeRequest, NoticeInput, NoticeList, NoticeResponse};
 use super::repo::{self, NoticeRow};
+use crate::audit::AuditAction;
 use crate::audit::access::{self, Access};
 use crate::audit::{self, Actor, Changes, NewEvent};
 use crate::auth::policy::{Authorized, ops};
 use crate::cases::repo::CaseRow;
 use crate::db::schema::cases;
 use crate::db::{Tx, types};
-use crate::domain::deadlines::{self as rules, NoticeKind};
-use crate::domain::legal_stage::{self, Seen};
+use crate::domain::cycles::{self, CycleStatus};
+use crate::domain::deadlines::{self as rules, DefectGrade, NoticeKind};
+use crate::domain::legal_stage::{self, LegalStage, Seen};
+use crate::domain::states::NoticeSource;
 use crate::domain::sweden;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -22,7 +25,7 @@ use crate::state::AppState;
 /// The result of registering a notice.
 pub struct Registered {
     pub notice: NoticeRow,
-    pub legal_stage: String,
+    pub legal_stage: LegalStage,
 }
 
 /// Register `input` on `case` (already in the caller's scope), submitted by `actor`.
@@ -40,7 +43,7 @@ pub fn register(
             .iter()
             .any(|n| n.supersedes.as_deref() == Some(old.as_str()));
         let target = ledger.iter().find(|n| &n.id == old);
-        if target.is_none_or(|t| t.kind != input.kind.as_str()) || superseded_already {
+        if target.is_none_or(|t| t.kind != input.kind) || superseded_already {
             return Err(ApiError::field(
                 "supersedes",
                 "must name a current notice of the same kind on this case",
@@ -51,8 +54,8 @@ pub fn register(
     let mut row = NoticeRow {
         id: id.clone(),
         case_id: case.id.clone(),
-        kind: input.kind.as_str().into(),
-        source: input.source.into(),
+        kind: input.kind,
+        source: input.source.as_str().into(),
         external_ref: req.external_ref.clone(),
         kfm_case_number: req.kfm_case_number.clone(),
         arrears_amount: req.arrears_amount,
@@ -71,20 +74,21 @@ pub fn register(
         social_services_present: req.social_services_present,
         supersedes: req.supersedes.clone(),
         out_of_order: false,
-        defect_grade: "none".into(),
+        defect_grade: DefectGrade::NoDefect,
         defects: "[]".into(),
         submitted_by: actor.id.clone().unwrap_or_else(|| actor.kind.to_owned()),
         created_at: types::now(),
+        amount_paid: req.amount_paid,
         delivered_on: req.delivered_on,
     };
     // Defects are graded against the ledger as it stands, this notice included.
-    let notice_facts = facts(&row).ok_or_else(|| ApiError::Internal("notice kind".into()))?;
+    let notice_facts = facts(&row);
     // The ledger with this notice: for grading now and for the deadlines below (no second read;
     // the rules read only the facts, which grading does not change).
     let mut full_ledger = ledger.clone();
     full_ledger.push(row.clone());
     let assessment = rules::assess(&notice_facts, latest_arrears(&full_ledger), false);
-    row.defect_grade = assessment.grade.as_str().into();
+    row.defect_grade = assessment.grade;
     row.defects = serde_json::to_string(
         &assessment
             .defects
@@ -93,18 +97,25 @@ pub fn register(
             .collect::<Vec<_>>(),
     )
     .unwrap_or_else(|_| "[]".into());
-    // The stage follows the ledger; a notice of an earlier stage is accepted and flagged.
-    let current: Vec<&NoticeRow> = ledger.iter().chain(std::iter::once(&row)).collect();
-    let seen = Seen {
-        termination_served: current.iter().any(|n| n.kind == "termination_served"),
-        social_notice_received: current.iter().any(|n| n.kind == "social_notice_received"),
-    };
+    // The stage follows the ledger; a notice of an earlier stage is accepted and flagged, unless
+    // it belongs to a new arrears cycle after a closed one.
+    let seen = seen_in_cycle(&full_ledger, &row.id, &notice_facts);
     let change = legal_stage::next(
-        &case.legal_stage,
+        case.legal_stage,
         input.kind,
         seen,
         row.execution_outcome.as_deref(),
     );
+    let mut change = change;
+    // A payment or commitment that does not meet its cycle (short, unverified, undelivered)
+    // does not reinstate the tenancy.
+    if matches!(
+        input.kind,
+        NoticeKind::PaymentConfirmed | NoticeKind::RentCommitmentIssued
+    ) && !meets_its_cycle(&full_ledger, &notice_facts)
+    {
+        change.stage = case.legal_stage;
+    }
     row.out_of_order = change.out_of_order;
     repo::insert_notice(tx, &row)?;
     if change.stage != case.legal_stage {
@@ -131,15 +142,17 @@ pub fn register(
         .created("arrears_amount", row.arrears_amount)
         .created("kfm_case_number", row.kfm_case_number.clone())
         .created("supersedes", row.supersedes.clone())
+        .created("amount_paid", row.amount_paid)
+        .created("delivered_on", row.delivered_on.map(|d| d.to_string()))
         .created("defect_grade", row.defect_grade.as_str())
         .created("out_of_order", row.out_of_order)
-        .field("legal_stage", case.legal_stage.as_str(), change.stage)
-        .created("deadlines", json!(live.iter().map(|d| json!({"kind": d.kind, "due_on": d.due_on.to_string(), "status": d.status})).collect::<Vec<_>>()));
+        .field("legal_stage", case.legal_stage.as_str(), change.stage.as_str())
+        .created("deadlines", json!(live.iter().map(|d| json!({"kind": d.kind.as_str(), "due_on": d.due_on.to_string(), "status": d.status.as_str()})).collect::<Vec<_>>()));
     audit::record(
         tx,
         NewEvent {
             actor,
-            action: "notice.create",
+            action: AuditAction::NoticeCreate,
             entity_type: "notice",
             entity_id: Some(&id),
             case_id: Some(&case.id),
@@ -148,8 +161,42 @@ pub fn register(
     )?;
     Ok(Registered {
         notice: row,
-        legal_stage: change.stage.into(),
+        legal_stage: change.stage,
     })
+}
+
+/// What the notice's arrears cycle holds, and whether the notice starts or continues a cycle
+/// that is not met (so a stage after `reinstated`, `withdrawn` or `moved` starts over).
+fn seen_in_cycle(ledger: &[NoticeRow], id: &str, notice: &rules::NoticeFacts) -> Seen {
+    let all: Vec<rules::NoticeFacts> = ledger.iter().map(facts).collect();
+    let cycles = cycles::cycles(&all, latest_arrears(ledger));
+    let mine = cycles.iter().find(|c| {
+        c.opened_by.as_deref() == Some(id) || c.social_notice_ids.iter().any(|s| s == id)
+    });
+    let any = |kind: NoticeKind| ledger.iter().any(|n| n.kind == kind);
+    match mine {
+        Some(c) => Seen {
+            termination_served: c.opened_by.is_some(),
+            social_notice_received: !c.social_notice_ids.is_empty(),
+            new_cycle: cycles::state(c, &all, sweden::today()).status != CycleStatus::Met,
+        },
+        None => Seen {
+            termination_served: any(NoticeKind::TerminationServed),
+            social_notice_received: any(NoticeKind::SocialNoticeReceived),
+            // New arrears after a closed cycle start the track over.
+            new_cycle: notice.kind == NoticeKind::ArrearsReported,
+        },
+    }
+}
+
+/// Whether the cycle a payment or commitment falls in is met once it is counted.
+fn meets_its_cycle(ledger: &[NoticeRow], notice: &rules::NoticeFacts) -> bool {
+    let all: Vec<rules::NoticeFacts> = ledger.iter().map(facts).collect();
+    let cycles = cycles::cycles(&all, latest_arrears(ledger));
+    let on = notice.first_date().or(notice.delivered_on);
+    cycles::cycle_at(&cycles, on)
+        .and_then(|n| cycles.iter().find(|c| c.number == n))
+        .is_some_and(|c| cycles::state(c, &all, sweden::today()).status == CycleStatus::Met)
 }
 
 pub fn to_response(n: NoticeRow, superseded: bool) -> NoticeResponse {
@@ -157,7 +204,7 @@ pub fn to_response(n: NoticeRow, superseded: bool) -> NoticeResponse {
         defects: serde_json::from_str(&n.defects).unwrap_or_default(),
         id: n.id,
         case_id: n.case_id,
-        kind: n.kind,
+        kind: n.kind.as_str().into(),
         source: n.source,
         external_ref: n.external_ref,
         kfm_case_number: n.kfm_case_number,
@@ -175,8 +222,9 @@ pub fn to_response(n: NoticeRow, superseded: bool) -> NoticeResponse {
         supersedes: n.supersedes,
         superseded,
         out_of_order: n.out_of_order,
-        defect_grade: n.defect_grade,
+        defect_grade: n.defect_grade.as_str().into(),
         created_at: types::utc(n.created_at),
+        amount_paid: n.amount_paid,
         delivered_on: n.delivered_on,
     }
 }
@@ -189,7 +237,7 @@ pub async fn create(
     req: CreateNoticeRequest,
 ) -> Result<NoticeResponse, ApiError> {
     let input = req
-        .validate("social_services", sweden::today())
+        .validate(NoticeSource::SocialServices, sweden::today())
         .map_err(ApiError::Validation)?;
     let grant = who.clone();
     crate::cases::service::scoped_write(state, &grant, move |tx| {

@@ -153,7 +153,7 @@ pub async fn pdf(
         .run(move |conn| {
             let case = visible_or_404(conn, &who, &case_id)?;
             let rc = repo::find_on_case(conn, &case.id, &rc_id)?.ok_or(ApiError::NotFound)?;
-            if rc.status() != Some(RentCommitmentStatus::Approved) {
+            if rc.status != RentCommitmentStatus::Approved {
                 return Err(ApiError::conflict(
                     "The letter exists once the rent commitment is approved.",
                 ));

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use crate::db::AnyConnection;
 use crate::db::schema::{rent_commitments, users};
-use crate::domain::rent_commitment::RentCommitmentStatus;
+use crate::domain::rent_commitment::{DeliveryChannel, RentCommitmentStatus};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = rent_commitments)]
@@ -19,7 +19,7 @@ pub struct RentCommitmentRow {
     pub amount: i64,
     pub months_covered: i32,
     pub reason_enc: Vec<u8>,
-    pub status: String,
+    pub status: RentCommitmentStatus,
     pub drafted_by: String,
     pub decided_by: Option<String>,
     pub decided_at: Option<NaiveDateTime>,
@@ -32,18 +32,11 @@ pub struct RentCommitmentRow {
     pub postal_code: Option<String>,
     pub city: Option<String>,
     pub delivered_on: Option<NaiveDate>,
-    pub delivery_channel: Option<String>,
+    pub delivery_channel: Option<DeliveryChannel>,
     pub delivery_notice_id: Option<String>,
     pub version: i32,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
-}
-
-impl RentCommitmentRow {
-    /// The stored status (the column's CHECK admits only the enum's names).
-    pub fn status(&self) -> Option<RentCommitmentStatus> {
-        RentCommitmentStatus::parse(&self.status)
-    }
 }
 
 /// What a decision writes: the status, the decider, and for an approval the letter's contents.
@@ -108,10 +101,10 @@ pub fn decide(
         rent_commitments::table
             .filter(rent_commitments::id.eq(id))
             .filter(rent_commitments::version.eq(version))
-            .filter(rent_commitments::status.eq(RentCommitmentStatus::Pending.as_str())),
+            .filter(rent_commitments::status.eq(RentCommitmentStatus::Pending)),
     )
     .set((
-        rent_commitments::status.eq(d.status.as_str()),
+        rent_commitments::status.eq(d.status),
         rent_commitments::decided_by.eq(d.decided_by),
         rent_commitments::decided_at.eq(d.decided_at),
         rent_commitments::decision_reason_enc.eq(&d.reason_enc),
@@ -136,7 +129,7 @@ pub fn deliver(
     id: &str,
     version: i32,
     delivered_on: NaiveDate,
-    channel: &str,
+    channel: DeliveryChannel,
     notice_id: &str,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
@@ -144,7 +137,7 @@ pub fn deliver(
         rent_commitments::table
             .filter(rent_commitments::id.eq(id))
             .filter(rent_commitments::version.eq(version))
-            .filter(rent_commitments::status.eq(RentCommitmentStatus::Approved.as_str()))
+            .filter(rent_commitments::status.eq(RentCommitmentStatus::Approved))
             .filter(rent_commitments::delivered_on.is_null()),
     )
     .set((
@@ -179,8 +172,8 @@ pub fn other_active_supervisors(
 ) -> QueryResult<i64> {
     users::table
         .filter(users::unit_id.eq(unit_id))
-        .filter(users::role.eq(crate::auth::Role::Supervisor.as_str()))
-        .filter(users::status.eq(crate::users::dto::UserStatus::Active.as_str()))
+        .filter(users::role.eq(crate::auth::Role::Supervisor))
+        .filter(users::status.eq(crate::domain::states::UserStatus::Active))
         .filter(users::id.ne(except))
         .count()
         .get_result(conn)
@@ -195,7 +188,7 @@ pub fn letters_to(
 ) -> QueryResult<Vec<RentCommitmentRow>> {
     let mut q = rent_commitments::table
         .filter(rent_commitments::landlord_organization_id.eq(landlord_organization_id.to_owned()))
-        .filter(rent_commitments::status.eq(RentCommitmentStatus::Approved.as_str()))
+        .filter(rent_commitments::status.eq(RentCommitmentStatus::Approved))
         .select(RentCommitmentRow::as_select())
         .into_boxed();
     if let Some(a) = after {

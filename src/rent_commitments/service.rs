@@ -11,7 +11,7 @@ use super::dto::{
 };
 use super::repo::{self, Decision, Letter, RentCommitmentRow};
 use crate::audit::access::{self, Access};
-use crate::audit::{self, Actor, Changes, NewEvent};
+use crate::audit::{self, Actor, AuditAction, Changes, NewEvent};
 use crate::auth::policy::{Authorized, ops};
 use crate::auth::rules::{self, CommitmentDecider};
 use crate::cases::repo::CaseRow;
@@ -21,6 +21,7 @@ use crate::domain::deadlines::{DeadlineKind, DeadlineStatus, NoticeKind};
 use crate::domain::rent_commitment::{
     self as domain, DeliveryChannel, RentCommitmentStatus, timeliness,
 };
+use crate::domain::states::{NoticeSource, OrganizationKind};
 use crate::domain::sweden;
 use crate::domain::workflow::CaseStatus;
 use crate::error::ApiError;
@@ -31,20 +32,12 @@ use crate::notices::repo as notices;
 use crate::organizations::repo as orgs;
 use crate::state::AppState;
 
-/// The audit actions of the workflow.
-pub mod action {
-    pub const DRAFT: &str = "rent_commitment.draft";
-    pub const APPROVE: &str = "rent_commitment.approve";
-    pub const REJECT: &str = "rent_commitment.reject";
-    pub const DELIVER: &str = "rent_commitment.deliver";
-}
-
 const ENTITY: &str = "rent_commitment";
 
 fn audit_step(
     tx: &mut Tx<'_>,
     actor: &Actor,
-    action: &str,
+    action: AuditAction,
     rc: &RentCommitmentRow,
     changes: Changes,
 ) -> Result<(), ApiError> {
@@ -68,7 +61,8 @@ fn decrypt(st: &AppState, column: &str, id: &str, enc: &[u8]) -> Result<String, 
         .map_err(|e| ApiError::Internal(format!("rent commitment {id}: {e}")))
 }
 
-/// The case's current reinstatement period end: (earliest reading, latest reading if other).
+/// The case's current reinstatement period end (the latest cycle's): (earliest reading, the
+/// latest reading when it differs).
 pub fn reinstatement_end(
     conn: &mut AnyConnection,
     case_id: &str,
@@ -76,11 +70,9 @@ pub fn reinstatement_end(
     let rows = notices::deadlines_for_case(conn, case_id)?;
     Ok(rows
         .into_iter()
-        .filter(|d| {
-            d.kind == DeadlineKind::ReinstatementEnd.as_str()
-                && d.status != DeadlineStatus::Void.as_str()
-        })
-        .max_by_key(|d| (d.computed_at, d.due_on))
+        .filter(|d| d.kind == DeadlineKind::ReinstatementEnd && d.status != DeadlineStatus::Void)
+        // The latest cycle's period (cycles are numbered in order).
+        .max_by_key(|d| (d.cycle, d.due_on))
         .map(|d| {
             let other = d.alternative_due_on.filter(|a| *a != d.due_on);
             let earliest = other.map_or(d.due_on, |a| a.min(d.due_on));
@@ -100,11 +92,8 @@ pub fn to_response(
         .as_deref()
         .map(|e| decrypt(st, "decision_reason", &rc.id, e))
         .transpose()?;
-    let status = rc
-        .status()
-        .ok_or_else(|| ApiError::Internal(format!("rent commitment {}: status", rc.id)))?;
     Ok(RentCommitmentResponse {
-        status,
+        status: rc.status,
         amount: rc.amount,
         months_covered: rc.months_covered,
         reason,
@@ -117,10 +106,7 @@ pub fn to_response(
         number: rc.number,
         issued_on: rc.issued_on,
         delivered_on: rc.delivered_on,
-        delivery_channel: rc
-            .delivery_channel
-            .as_deref()
-            .and_then(DeliveryChannel::parse),
+        delivery_channel: rc.delivery_channel,
         reinstatement_due_on: end.map(|e| e.0),
         reinstatement_latest_due_on: end.and_then(|e| e.1),
         delivery_timeliness: rc
@@ -135,7 +121,7 @@ pub fn to_response(
 }
 
 fn open_case(case: &CaseRow) -> Result<(), ApiError> {
-    if case.status == CaseStatus::Closed.as_str() {
+    if case.status == CaseStatus::Closed {
         return Err(ApiError::conflict("The case is closed; reopen it first."));
     }
     Ok(())
@@ -165,7 +151,7 @@ pub async fn draft(
             None => return Err(no_landlord()),
         };
         let landlord = match orgs::find_scoped(tx, &tenancy.landlord_organization_id, None) {
-            Ok(o) if o.kind == "landlord" => o,
+            Ok(o) if o.kind == OrganizationKind::Landlord => o,
             Ok(_) | Err(diesel::result::Error::NotFound) => return Err(no_landlord()),
             Err(e) => return Err(e.into()),
         };
@@ -178,7 +164,7 @@ pub async fn draft(
         let row = RentCommitmentRow {
             reason_enc: st
                 .cipher
-                .encrypt_str("rent_commitments", "reason", &id, &req.reason),
+                .encrypt_str("rent_commitments", "reason", &id, &req.reason)?,
             id,
             case_id: case.id.clone(),
             organization_id: case.organization_id.clone(),
@@ -186,7 +172,7 @@ pub async fn draft(
             tenancy_id: tenancy.id,
             amount: req.amount,
             months_covered: req.months_covered,
-            status: RentCommitmentStatus::Pending.as_str().into(),
+            status: RentCommitmentStatus::Pending,
             drafted_by: who.user_id.clone(),
             decided_by: None,
             decided_at: None,
@@ -218,7 +204,13 @@ pub async fn draft(
             .created("tenancy_id", row.tenancy_id.as_str())
             .created("unit_limit", limit)
             .secret("reason", true);
-        audit_step(tx, &who.actor(), action::DRAFT, &row, changes)?;
+        audit_step(
+            tx,
+            &who.actor(),
+            AuditAction::RentCommitmentDraft,
+            &row,
+            changes,
+        )?;
         let end = reinstatement_end(tx, &case.id)?;
         to_response(&st, row, end)
     })
@@ -281,7 +273,7 @@ fn letter_for(
         issued_on,
         tenant_name_enc: st
             .cipher
-            .encrypt_str("rent_commitments", "tenant_name", &rc.id, &name),
+            .encrypt_str("rent_commitments", "tenant_name", &rc.id, &name)?,
         apartment_ref: tenancy.apartment_number,
         street: tenancy.street,
         postal_code: tenancy.postal_code,
@@ -318,7 +310,7 @@ pub async fn decide(
             CommitmentDecider::UnitSupervisor | CommitmentDecider::StandIn => {}
         }
         let rc = rc.ok_or(ApiError::NotFound)?;
-        if rc.status() != Some(RentCommitmentStatus::Pending) {
+        if rc.status != RentCommitmentStatus::Pending {
             return Err(ApiError::conflict(
                 "The rent commitment is already decided.",
             ));
@@ -352,7 +344,7 @@ pub async fn decide(
                 "decision_reason",
                 &rc.id,
                 &req.reason,
-            ),
+            )?,
             letter,
         };
         if !repo::decide(tx, &rc.id, rc.version, decision)? {
@@ -362,8 +354,8 @@ pub async fn decide(
         }
         crate::cases::repo::touch(tx, &case.id, now)?;
         let action = match status {
-            RentCommitmentStatus::Approved => action::APPROVE,
-            _ => action::REJECT,
+            RentCommitmentStatus::Approved => AuditAction::RentCommitmentApprove,
+            _ => AuditAction::RentCommitmentReject,
         };
         audit_step(tx, &who.actor(), action, &rc, changes)?;
         let row = repo::find_on_case(tx, &case.id, &rc.id)?.ok_or(ApiError::NotFound)?;
@@ -384,7 +376,7 @@ pub fn record_delivery(
     delivered_on: NaiveDate,
     channel: DeliveryChannel,
 ) -> Result<(), ApiError> {
-    if rc.status() != Some(RentCommitmentStatus::Approved) {
+    if rc.status != RentCommitmentStatus::Approved {
         return Err(ApiError::conflict(
             "Only an approved rent commitment can be delivered.",
         ));
@@ -403,13 +395,14 @@ pub fn record_delivery(
     let today = sweden::today();
     let input = CreateNoticeRequest {
         kind: NoticeKind::RentCommitmentIssued.as_str().into(),
-        // The date it reached its recipient (the landlord): what the reinstatement rules read.
-        received_on: Some(delivered_on),
+        // The letter's date places it in its cycle; the delivery date is what meets the period
+        // (domain::cycles).
+        sent_on: rc.issued_on.or(Some(delivered_on)),
         delivered_on: Some(delivered_on),
         external_ref: rc.number.clone(),
         ..CreateNoticeRequest::default()
     }
-    .validate("social_services", today)
+    .validate(NoticeSource::SocialServices, today)
     .map_err(ApiError::Validation)?;
     let registered = crate::notices::service::register(tx, actor, case, input)?;
     let now = types::now();
@@ -418,7 +411,7 @@ pub fn record_delivery(
         &rc.id,
         rc.version,
         delivered_on,
-        channel.as_str(),
+        channel,
         &registered.notice.id,
         now,
     )? {
@@ -430,7 +423,7 @@ pub fn record_delivery(
         .created("delivered_on", delivered_on.to_string())
         .created("channel", channel.as_str())
         .created("notice_id", registered.notice.id.as_str());
-    audit_step(tx, actor, action::DELIVER, rc, changes)
+    audit_step(tx, actor, AuditAction::RentCommitmentDeliver, rc, changes)
 }
 
 /// `POST .../rent-commitments/{id}/delivery`.

@@ -37,7 +37,3 @@ CREATE UNIQUE INDEX rent_commitments_number ON rent_commitments (organization_id
 
 -- Above this amount (whole kronor) only a supervisor may draft a commitment; NULL: no limit.
 ALTER TABLE units ADD COLUMN rent_commitment_limit BIGINT;
-
--- When a notice reached its recipient (a rent commitment: the landlord). Also planned on the
--- cycles branch; whichever lands second drops its copy.
-ALTER TABLE notices ADD COLUMN delivered_on DATE;

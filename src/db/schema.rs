@@ -201,6 +201,9 @@ diesel::table! {
         version -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        next_due_on -> Nullable<Date>,
+        escalation_due_on -> Nullable<Date>,
+        worklist_key -> Nullable<Text>,
     }
 }
 
@@ -269,6 +272,7 @@ diesel::joinable!(notes -> cases (case_id));
 diesel::joinable!(interventions -> cases (case_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    worklist_sweeps,
     notices,
     deadlines,
     integration_clients,
@@ -374,5 +378,11 @@ diesel::table! {
         reason -> Nullable<Text>,
         notice_id -> Nullable<Text>,
         received_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    worklist_sweeps (swept_on) {
+        swept_on -> Date,
     }
 }

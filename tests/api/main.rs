@@ -22,3 +22,4 @@ mod races;
 mod schema_parity;
 mod supply_chain;
 mod support;
+mod worklist;

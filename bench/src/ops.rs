@@ -88,6 +88,12 @@ impl WorkerState {
         Outcome::of(&req, client.call(&req), 200)
     }
 
+    /// The first page of the caller's worklist (the default limit, 50).
+    pub fn worklist(&mut self, client: &mut Client) -> Outcome {
+        let req = Request::get("/api/v1/worklist");
+        Outcome::of(&req, client.call(&req), 200)
+    }
+
     pub fn note_append(&mut self, client: &mut Client, fixture: &Fixture) -> Outcome {
         self.counter += 1;
         let req = Request::post(

@@ -27,16 +27,18 @@ pub enum Scenario {
     NoteAppend,
     PersonSearch,
     LoginStormReads,
+    Worklist,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 6] = [
+    pub const ALL: [Scenario; 7] = [
         Scenario::CaseGet,
         Scenario::CaseList,
         Scenario::CaseUpdate,
         Scenario::NoteAppend,
         Scenario::PersonSearch,
         Scenario::LoginStormReads,
+        Scenario::Worklist,
     ];
 
     pub fn name(self) -> &'static str {
@@ -47,6 +49,7 @@ impl Scenario {
             Scenario::NoteAppend => "note_append",
             Scenario::PersonSearch => "person_search",
             Scenario::LoginStormReads => "login_storm_reads",
+            Scenario::Worklist => "worklist",
         }
     }
 
@@ -64,6 +67,10 @@ enum Job {
     NoteAppend,
     PersonSearch,
     Login,
+    /// The first page of `GET /worklist` as the unit's supervisor (every case of the unit).
+    WorklistSupervisor,
+    /// The same as a caseworker (assigned to them or unassigned).
+    WorklistCaseworker,
 }
 
 /// Timing and the server to measure.
@@ -172,6 +179,15 @@ pub fn run(
             quiet.extend(storm);
             Ok(quiet)
         }
+        Scenario::Worklist => {
+            // Each view alone at the full concurrency: the supervisor's, then a caseworker's.
+            let mut rows = run_groups(cfg, fixture, &[(Job::WorklistSupervisor, clients)], clients)?;
+            rows[0].scenario = "worklist (supervisor, first page)".to_owned();
+            let mut cw = run_groups(cfg, fixture, &[(Job::WorklistCaseworker, clients)], clients)?;
+            cw[0].scenario = "worklist (caseworker, first page)".to_owned();
+            rows.extend(cw);
+            Ok(rows)
+        }
     }
 }
 
@@ -270,6 +286,7 @@ fn worker(
     let storm_user = &fixture.caseworkers[index % fixture.caseworkers.len()].creds;
     let signed_in = match job {
         Job::Login => Ok(()),
+        Job::WorklistCaseworker => client.login(storm_user),
         _ => client.login(&fixture.supervisor.creds),
     };
     if signed_in.is_err() {
@@ -302,6 +319,7 @@ fn worker(
             Job::NoteAppend => state.note_append(&mut client, fixture),
             Job::PersonSearch => state.person_search(&mut client, fixture),
             Job::Login => login(&client, storm_user),
+            Job::WorklistSupervisor | Job::WorklistCaseworker => state.worklist(&mut client),
         };
         if started < measure_from || Instant::now() > end {
             continue; // warm-up, or finished after the window closed

@@ -106,8 +106,8 @@ pub fn insert(conn: &mut AnyConnection, c: &CaseRow) -> QueryResult<()> {
                 cases::updated_at.eq(c.updated_at),
             ),
         ))
-        .execute(conn)
-        .map(drop)
+        .execute(conn)?;
+    crate::worklist::repo::refresh(conn, &c.id)
 }
 
 /// A case in the caller's scope (None: missing or out of scope, indistinguishably): the rule of
@@ -215,15 +215,28 @@ pub fn update_versioned(
         cases::last_activity_at.eq(now),
     ))
     .execute(conn)?;
+    if n == 1 {
+        crate::worklist::repo::refresh(conn, id)?;
+    }
     Ok(n == 1)
 }
 
-/// Record activity (a note, an intervention) without changing the case's version.
-pub fn touch(conn: &mut AnyConnection, id: &str, now: NaiveDateTime) -> QueryResult<()> {
+/// Record activity without changing the case's version or refreshing its worklist columns
+/// (for a caller that refreshes them itself once its other writes are done).
+pub fn touch_only(conn: &mut AnyConnection, id: &str, now: NaiveDateTime) -> QueryResult<()> {
     diesel::update(cases::table.find(id))
         .set(cases::last_activity_at.eq(now))
         .execute(conn)
         .map(drop)
+}
+
+/// Record activity (a note, an intervention) without changing the case's version; refreshes the
+/// case's worklist columns.
+pub fn touch(conn: &mut AnyConnection, id: &str, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(cases::table.find(id))
+        .set(cases::last_activity_at.eq(now))
+        .execute(conn)?;
+    crate::worklist::repo::refresh(conn, id)
 }
 
 pub fn insert_closure(conn: &mut AnyConnection, r: &ClosureRow) -> QueryResult<()> {

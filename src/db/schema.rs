@@ -202,6 +202,9 @@ diesel::table! {
         version -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        next_due_on -> Nullable<Date>,
+        escalation_due_on -> Nullable<Date>,
+        worklist_key -> Nullable<Text>,
     }
 }
 
@@ -304,6 +307,7 @@ diesel::joinable!(rent_commitments -> cases (case_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     rent_commitments,
+    worklist_sweeps,
     notices,
     deadlines,
     integration_clients,
@@ -416,5 +420,11 @@ diesel::table! {
         reason -> Nullable<Text>,
         notice_id -> Nullable<Text>,
         received_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    worklist_sweeps (swept_on) {
+        swept_on -> Date,
     }
 }

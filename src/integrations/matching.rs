@@ -135,6 +135,7 @@ fn find_or_create(
                     cases::last_activity_at.eq(now),
                 ))
                 .execute(&mut **tx)?;
+            crate::worklist::repo::refresh(tx, &closed.id)?;
             return Ok((cases_repo::find(tx, &closed.id)?, "reopened_closed_case"));
         }
     }

@@ -128,9 +128,10 @@ pub fn register(
             ))
             .execute(&mut **tx)?;
     } else {
-        crate::cases::repo::touch(tx, &case.id, row.created_at)?;
+        crate::cases::repo::touch_only(tx, &case.id, row.created_at)?;
     }
     let live = recompute(tx, &case.id, &full_ledger)?;
+    crate::worklist::repo::refresh(tx, &case.id)?;
     let changes = Changes::new()
         .created("kind", row.kind.as_str())
         .created("source", row.source.as_str())

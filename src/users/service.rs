@@ -288,6 +288,10 @@ pub async fn update(
                 // And every refresh token: no session outlives the change (0 s grace).
                 tokens_repo::revoke_user(tx, &id, now)?;
             }
+            if unit != before.unit_id || status != before.status {
+                // Their cases move in or out of the supervisors' "assignee gone" bucket.
+                crate::worklist::repo::refresh_assigned_to(tx, &id)?;
+            }
             audit::record(
                 tx,
                 NewEvent {

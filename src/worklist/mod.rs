@@ -2,4 +2,5 @@
 //! unassigned new cases and the escalation list.
 
 pub mod handlers;
+pub mod repo;
 pub mod service;

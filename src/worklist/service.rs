@@ -1,6 +1,10 @@
-//! Gathering the worklist; the order and escalation rules are `domain::worklist`.
+//! Gathering the worklist; the order and escalation rules are `domain::worklist`, the stored
+//! order `worklist::repo`. A page is one range scan of `cases_unit_worklist` (unit, key) after
+//! the cursor's key, whatever the number of cases.
 
-use chrono::NaiveDate;
+use std::sync::atomic::{AtomicI32, Ordering};
+
+use chrono::{Datelike, NaiveDate};
 use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -11,17 +15,20 @@ use crate::auth::rules::{self as access_rules, WorklistView};
 use crate::auth::scope;
 use crate::cases::repo::CaseRow;
 use crate::db::AnyConnection;
-use crate::db::schema::{cases, deadlines, interventions};
+use crate::db::schema::{cases, deadlines};
 use crate::domain::deadlines::{DeadlineKind, DeadlineStatus};
-use crate::domain::states::{InterventionKind, RiskLevel};
+use crate::domain::states::RiskLevel;
 use crate::domain::sweden;
 use crate::domain::workflow::CaseStatus;
-use crate::domain::worklist::{self as rules, EVICTION_OR_REINSTATEMENT, Facts};
+use crate::domain::worklist::{self as rules, Bucket};
 use crate::error::ApiError;
 use crate::notices::deadlines::LEGAL_KINDS;
+use crate::pagination::{Cursor, Page};
 use crate::state::AppState;
 
-/// Most cases a worklist shows.
+use super::repo;
+
+/// Most cases the escalation list shows.
 pub const MAX_ITEMS: i64 = 200;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -43,19 +50,28 @@ pub struct WorklistItem {
     pub bucket: String,
     pub next_deadline: Option<NextDeadline>,
     pub escalated: bool,
+    /// The case's own risk level (`risk_level` says `critical` when escalated).
+    pub case_risk_level: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WorklistResponse {
+    /// One page of the caller's open cases in urgency order (a caseworker: assigned to them or
+    /// unassigned; a supervisor: every case of the unit).
     pub items: Vec<WorklistItem>,
-    /// Supervisors: the unit's cases with children, an eviction or reinstatement end within 7
-    /// days and no home visit logged.
+    /// Supervisors, on the first page: the unit's cases with children, an eviction or
+    /// reinstatement end within 7 days and no completed home visit in the current cycle.
     pub escalation: Vec<WorklistItem>,
+    /// Pass as `cursor` for the next page; absent on the last.
+    pub next_cursor: Option<String>,
 }
 
+/// The worklist items of `rows` (already in order), with their next deadline.
 fn items(
     conn: &mut AnyConnection,
     rows: Vec<CaseRow>,
+    keys: Vec<Option<String>>,
+    escalation: Vec<Option<NaiveDate>>,
     today: NaiveDate,
 ) -> Result<Vec<WorklistItem>, ApiError> {
     let ids: Vec<String> = rows.iter().map(|c| c.id.clone()).collect();
@@ -65,33 +81,22 @@ fn items(
         .filter(deadlines::kind.eq_any(LEGAL_KINDS))
         .select((deadlines::case_id, deadlines::kind, deadlines::due_on))
         .load(conn)?;
-    let visited: Vec<String> = interventions::table
-        .filter(interventions::case_id.eq_any(&ids))
-        .filter(interventions::kind.eq(InterventionKind::HomeVisit))
-        .select(interventions::case_id)
-        .load(conn)?;
-    let mut out: Vec<(Facts, WorklistItem)> = rows
+    Ok(rows
         .into_iter()
-        .map(|c| {
-            let mine: Vec<&(String, DeadlineKind, NaiveDate)> =
-                open.iter().filter(|(id, _, _)| *id == c.id).collect();
-            let next = mine.iter().min_by_key(|(_, _, d)| *d);
-            let facts = Facts {
-                children: c.children_involved,
-                assigned: c.assigned_to.is_some(),
-                is_new: c.status == CaseStatus::New,
-                last_activity: sweden::date_at(c.last_activity_at.and_utc()),
-                next_due: next.map(|(_, _, d)| *d),
-                eviction_or_reinstatement_due: mine
-                    .iter()
-                    .filter(|(_, k, _)| EVICTION_OR_REINSTATEMENT.contains(k))
-                    .map(|(_, _, d)| *d)
-                    .min(),
-                home_visit_logged: visited.contains(&c.id),
-            };
-            let escalated = rules::escalated(&facts, today);
-            let item = WorklistItem {
-                bucket: rules::bucket(&facts, today).as_str().into(),
+        .zip(keys)
+        .zip(escalation)
+        .map(|((c, key), esc)| {
+            let next = open
+                .iter()
+                .filter(|(id, _, _)| *id == c.id)
+                .min_by_key(|(_, _, d)| *d);
+            let escalated = rules::in_escalation_window(esc, today);
+            let bucket = key
+                .as_deref()
+                .and_then(rules::bucket_of_key)
+                .unwrap_or(Bucket::Other);
+            WorklistItem {
+                bucket: bucket.as_str().into(),
                 next_deadline: next.map(|(_, k, d)| NextDeadline {
                     kind: k.as_str().into(),
                     due_on: *d,
@@ -103,69 +108,77 @@ fn items(
                 }
                 .as_str()
                 .into(),
+                case_risk_level: c.risk_level.as_str().into(),
                 escalated,
                 case_id: c.id,
                 status: c.status.as_str().into(),
                 legal_stage: c.legal_stage.as_str().into(),
                 children_involved: c.children_involved,
                 assigned_to: c.assigned_to,
-            };
-            (facts, item)
+            }
         })
-        .collect();
-    out.sort_by(|(a, ai), (b, bi)| {
-        rules::urgency(a, today)
-            .cmp(&rules::urgency(b, today))
-            .then_with(|| ai.case_id.cmp(&bi.case_id))
-    });
-    Ok(out.into_iter().map(|(_, i)| i).collect())
+        .collect())
 }
+
+/// The day the sweep last ran in this process (days from CE; 0: not yet).
+static SWEPT: AtomicI32 = AtomicI32::new(0);
+
+/// Run the daily sweep once a day, on the first worklist of the day.
+async fn sweep_if_due(state: &AppState, today: NaiveDate) -> Result<(), ApiError> {
+    let day = today.num_days_from_ce();
+    if SWEPT.load(Ordering::Relaxed) == day {
+        return Ok(());
+    }
+    state
+        .db
+        .write(move |tx| Ok(repo::sweep(tx, today)?))
+        .await?;
+    SWEPT.store(day, Ordering::Relaxed);
+    Ok(())
+}
+
+type Keyed = (CaseRow, Option<String>, Option<NaiveDate>);
 
 pub async fn get(
     state: &AppState,
     who: Authorized<ops::GetWorklist>,
+    page: Page,
 ) -> Result<WorklistResponse, ApiError> {
+    let (limit, after) = page.parse()?;
+    let today = sweden::today();
+    sweep_if_due(state, today).await?;
     state
         .db
         .run(move |conn| {
-            let today = sweden::today();
             let supervisor = access_rules::worklist_view(&who) == WorklistView::Supervisor;
-            let open = scope::visible_cases(&who).filter(cases::status.ne(CaseStatus::Closed));
-            let open = if supervisor {
-                open.filter(
-                    cases::assigned_to
-                        .eq(who.user_id.clone())
-                        .or(cases::assigned_to
-                            .is_null()
-                            .and(cases::status.eq(CaseStatus::New))),
-                )
-            } else {
-                open.filter(cases::assigned_to.eq(who.user_id.clone()))
-            };
-            let mine = open
-                .select(CaseRow::as_select())
-                .order(cases::id.desc())
-                .limit(MAX_ITEMS)
+            // Closed cases have no key; the range skips them.
+            let mut page: Vec<Keyed> = scope::visible_cases(&who)
+                .filter(cases::worklist_key.gt(after.clone().unwrap_or_default()))
+                .order(cases::worklist_key)
+                .limit(limit + 1)
+                .select((
+                    CaseRow::as_select(),
+                    cases::worklist_key,
+                    cases::escalation_due_on,
+                ))
                 .load(conn)?;
-            let list = items(conn, mine, today)?;
-            let escalation = if supervisor {
+            let next_cursor =
+                Cursor::next(&mut page, limit, |(_, k, _)| k.clone().unwrap_or_default());
+            let list = keyed_items(conn, page, today)?;
+            let escalation = if supervisor && after.is_none() {
                 let soon = today + chrono::Duration::days(rules::ESCALATION_DAYS);
-                let near = deadlines::table
-                    .filter(deadlines::status.eq(DeadlineStatus::Open))
-                    .filter(deadlines::kind.eq_any(EVICTION_OR_REINSTATEMENT))
-                    .filter(deadlines::due_on.between(today, soon))
-                    .select(deadlines::case_id);
-                let candidates = scope::visible_cases(&who)
+                let candidates: Vec<Keyed> = scope::visible_cases(&who)
+                    .filter(cases::escalation_due_on.between(today, soon))
                     .filter(cases::status.ne(CaseStatus::Closed))
-                    .filter(cases::children_involved.eq(true))
-                    .filter(cases::id.eq_any(near))
-                    .select(CaseRow::as_select())
+                    .order((cases::escalation_due_on, cases::id))
                     .limit(MAX_ITEMS)
+                    .select((
+                        CaseRow::as_select(),
+                        cases::worklist_key,
+                        cases::escalation_due_on,
+                    ))
                     .load(conn)?;
-                items(conn, candidates, today)?
-                    .into_iter()
-                    .filter(|i| i.escalated)
-                    .collect()
+                keyed_items(conn, candidates, today)?
             } else {
                 Vec::new()
             };
@@ -182,7 +195,24 @@ pub async fn get(
             Ok(WorklistResponse {
                 items: list,
                 escalation,
+                next_cursor,
             })
         })
         .await
+}
+
+fn keyed_items(
+    conn: &mut AnyConnection,
+    rows: Vec<Keyed>,
+    today: NaiveDate,
+) -> Result<Vec<WorklistItem>, ApiError> {
+    let mut cases = Vec::with_capacity(rows.len());
+    let mut keys = Vec::with_capacity(rows.len());
+    let mut esc = Vec::with_capacity(rows.len());
+    for (c, k, e) in rows {
+        cases.push(c);
+        keys.push(k);
+        esc.push(e);
+    }
+    items(conn, cases, keys, esc, today)
 }

@@ -382,7 +382,7 @@ fn the_worklist_shows_the_reinstatement_end_and_escalates_children_facing_evicti
         let visit = app.post(
             &format!("/api/v1/cases/{cid}/interventions"),
             t,
-            json!({"kind": "home_visit", "started_on": today().to_string()}),
+            json!({"kind": "home_visit", "status": "completed", "started_on": today().to_string(), "ended_on": today().to_string()}),
         );
         assert_eq!(visit.status, 201);
         assert_eq!(

@@ -24,3 +24,4 @@ mod rent_commitments;
 mod schema_parity;
 mod supply_chain;
 mod support;
+mod worklist;

@@ -38,6 +38,7 @@ pub const TABLES: &[(&str, Access)] = &[
     ("notes", Access::AppendOnly),
     ("interventions", Access::ReadWrite),
     ("rent_commitments", Access::ReadWrite),
+    ("worklist_sweeps", Access::ReadWrite),
     ("access_log", Access::AppendOnly),
     ("notices", Access::AppendOnly),
     ("deadlines", Access::ReadWrite),

@@ -41,6 +41,11 @@ fn valid_body(op: &str) -> Value {
             json!({"kind": "termination_served", "served_on": "2026-11-02", "received_on": "2026-11-03"})
         }
         "transition_case" => json!({"to": "triage", "reason": "r"}),
+        "create_rent_commitment" => json!({"amount": 1000, "months_covered": 1, "reason": "r"}),
+        "decide_rent_commitment" => json!({"decision": "approve", "reason": "r"}),
+        "deliver_rent_commitment" => {
+            json!({"delivered_on": kvar::domain::sweden::today(), "channel": "post"})
+        }
         other => panic!("{other}: add a valid body"),
     }
 }
@@ -66,6 +71,21 @@ fn every_case_read_is_logged_and_every_out_of_scope_404_has_a_denied_row() {
         );
         app.post(&format!("/api/v1/cases/{cid}/notices"), sup_a,
             json!({"kind": "termination_served", "served_on": "2026-11-02", "received_on": "2026-11-03"}));
+        // An approved rent commitment, drafted by a caseworker (so unit A has another supervisor
+        // and unit B's cannot stand in).
+        let rc = app
+            .post(
+                &format!("/api/v1/cases/{cid}/rent-commitments"),
+                &w.worker_a1.1,
+                json!({"amount": 1000, "months_covered": 1, "reason": "r"}),
+            )
+            .str("id");
+        let approved = app.post(
+            &format!("/api/v1/cases/{cid}/rent-commitments/{rc}/decision"),
+            sup_a,
+            json!({"decision": "approve", "reason": "r"}),
+        );
+        assert_eq!(approved.status, 200, "{}", approved.body);
         let api = serde_json::to_value(kvar::openapi::spec()).expect("json");
         let (mut denied, mut granted, mut unlogged, mut no_denial) = (0, 0, Vec::new(), Vec::new());
         for (method, template) in kvar::openapi::operations(&kvar::openapi::spec()) {
@@ -83,7 +103,8 @@ fn every_case_read_is_logged_and_every_out_of_scope_404_has_a_denied_row() {
             };
             let path = template
                 .replace("{case_id}", id)
-                .replace("{household_id}", id);
+                .replace("{household_id}", id)
+                .replace("{commitment_id}", &rc);
             // Supervisor B: same municipality, other unit. Every case or household operation.
             let mut req = app
                 .req(&method, &path)

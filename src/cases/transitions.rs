@@ -9,7 +9,7 @@ use super::dto::{
     CaseResponse, ClosureDecisionRequest, ClosureDecisionResponse, ClosureRequestResponse,
     Decision, TransitionRequest,
 };
-use super::repo::{self, CaseChanges, CaseRow, ClosureRow};
+use super::repo::{self, CaseChanges, CaseClosureRow, CaseRow, ClosureRow};
 use super::service::{audit_case, visible_for_write};
 use crate::audit::Changes;
 use crate::auth::policy::{Authorized, ops};
@@ -22,6 +22,9 @@ use crate::domain::workflow::{
 use crate::error::ApiError;
 use crate::http::etag::IfMatch;
 use crate::state::AppState;
+
+/// The audit action of every reopening, by hand or by intake (with its reason).
+pub const REOPENED: &str = "case.reopened";
 
 /// What a transition request led to.
 pub enum Transitioned {
@@ -100,6 +103,8 @@ struct Move<'a> {
     situation: Option<i32>,
     reason: &'a str,
     action: &'a str,
+    /// A closure approved on request: (the request, who filed it).
+    approved_request: Option<(&'a str, &'a str)>,
 }
 
 /// Apply a status change with the version check and its audit event.
@@ -115,8 +120,41 @@ fn apply(
         situation,
         reason,
         action,
+        approved_request,
     } = m;
     let now = types::now();
+    // Closures are rows: closing adds one, reopening stamps it; the case's own outcome columns
+    // describe the current closure only (SPEC §4.3).
+    let action = match (to, outcome) {
+        (CaseStatus::Closed, Some(o)) => {
+            let (closed_by, approved_by, request) = match approved_request {
+                Some((request, filed_by)) => (filed_by, Some(who.user_id.clone()), Some(request)),
+                None => (who.user_id.as_str(), None, None),
+            };
+            repo::insert_case_closure(
+                tx,
+                &CaseClosureRow {
+                    id: types::new_id(),
+                    case_id: before.id.clone(),
+                    outcome: o.as_str().into(),
+                    homelessness_situation: situation,
+                    closed_at: now,
+                    closed_by: Some(closed_by.into()),
+                    approved_by,
+                    closure_request_id: request.map(Into::into),
+                    reopened_at: None,
+                    reopened_by: None,
+                    reopen_reason: None,
+                },
+            )?;
+            action
+        }
+        (CaseStatus::Reopened, _) => {
+            repo::stamp_reopened(tx, &before.id, &who.user_id, reason, now)?;
+            REOPENED
+        }
+        _ => action,
+    };
     let closing = to == CaseStatus::Closed;
     let set = CaseChanges {
         status: Some(to.as_str()),
@@ -184,6 +222,7 @@ pub async fn transition(
                             situation,
                             reason,
                             action: "case.transition",
+                            approved_request: None,
                         },
                     )?
                     .into(),
@@ -292,6 +331,7 @@ pub async fn decide(
                         situation: pending.homelessness_situation,
                         reason: &reason,
                         action: "case.closure_approved",
+                        approved_request: Some((&pending.id, &pending.requested_by)),
                     },
                 )?
             }

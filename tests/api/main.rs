@@ -12,6 +12,7 @@ pub mod casework;
 mod cli;
 mod demo;
 mod errors;
+mod households;
 mod hygiene;
 pub mod integrations;
 mod legal_clock;

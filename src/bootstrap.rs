@@ -2,9 +2,11 @@
 //! user (SPEC §13). The password is `KVAR_BOOTSTRAP_ADMIN_PASSWORD` if set, otherwise a random
 //! one that the caller prints once to the terminal (never to the log).
 
+use crate::audit::AuditAction;
 use crate::audit::{self, Actor, NewEvent};
 use crate::auth::{Role, password};
 use crate::db::{AnyConnection, types, write_tx};
+use crate::domain::states::OrganizationKind;
 use crate::error::ApiError;
 use crate::organizations::repo::{self as orgs, OrgRow};
 use crate::users::{repo as users, service as user_service};
@@ -38,13 +40,13 @@ pub fn ensure_platform_admin(
     let hash = password::hash(&pw)?;
     write_tx(conn, |tx| {
         let actor = Actor::system();
-        let org = match orgs::find_by_kind(tx, "platform")? {
+        let org = match orgs::find_by_kind(tx, OrganizationKind::Platform)? {
             Some(org) => org,
             None => {
                 let now = types::now();
                 let org = OrgRow {
                     id: types::new_id(),
-                    kind: "platform".into(),
+                    kind: OrganizationKind::Platform,
                     name: PLATFORM_ORG_NAME.into(),
                     org_number: None,
                     municipality_code: None,
@@ -58,12 +60,12 @@ pub fn ensure_platform_admin(
                     tx,
                     NewEvent {
                         actor: &actor,
-                        action: "organization.create",
+                        action: AuditAction::OrganizationCreate,
                         entity_type: "organization",
                         entity_id: Some(&org.id),
                         case_id: None,
                         changes: audit::Changes::new()
-                            .created("kind", "platform")
+                            .created("kind", org.kind.as_str())
                             .created("name", PLATFORM_ORG_NAME),
                     },
                 )?;
@@ -83,7 +85,7 @@ pub fn ensure_platform_admin(
             tx,
             NewEvent {
                 actor: &actor,
-                action: "user.create",
+                action: AuditAction::UserCreate,
                 entity_type: "user",
                 entity_id: Some(&user.id),
                 case_id: None,

@@ -2,6 +2,7 @@
 
 use std::io::BufRead;
 
+use crate::audit::AuditAction;
 use crate::audit::sealer;
 use crate::auth::{Role, password};
 use crate::cli::{AdminCommand, AuditCommand, Command, CreateUser};
@@ -183,14 +184,17 @@ fn admin(conn: &mut AnyConnection, command: AdminCommand) -> Result<bool, String
         let org_id = match organization {
             Some(id) => id,
             None => {
-                crate::organizations::repo::find_by_kind(tx, "platform")?
-                    .ok_or_else(|| {
-                        ApiError::BadRequest(
+                crate::organizations::repo::find_by_kind(
+                    tx,
+                    crate::domain::states::OrganizationKind::Platform,
+                )?
+                .ok_or_else(|| {
+                    ApiError::BadRequest(
                         "no platform organization; run `kvar serve` once or pass --organization"
                             .into(),
                     )
-                    })?
-                    .id
+                })?
+                .id
             }
         };
         crate::users::service::check_placement(tx, None, role, &org_id, unit.as_deref())?;
@@ -207,7 +211,7 @@ fn admin(conn: &mut AnyConnection, command: AdminCommand) -> Result<bool, String
             tx,
             crate::audit::NewEvent {
                 actor: &crate::audit::Actor::system(),
-                action: "user.create",
+                action: AuditAction::UserCreate,
                 entity_type: "user",
                 entity_id: Some(&user.id),
                 case_id: None,

@@ -291,7 +291,11 @@ impl ResponseError for ApiError {
             }
             _ => {}
         }
-        let body = serde_json::to_vec(&self.problem()).unwrap_or_default();
+        // An error answer cannot itself fail: a body that does not serialize is logged and sent empty.
+        let body = serde_json::to_vec(&self.problem()).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "problem+json body did not serialize");
+            Vec::new()
+        });
         res.body(body)
     }
 }
@@ -313,9 +317,28 @@ impl From<diesel::result::Error> for ApiError {
             E::DatabaseError(_, ref info) if is_unavailable(info.message()) => {
                 ApiError::Unavailable(info.message().to_owned())
             }
+            // The column is in the message, the bad stored value in its causes.
+            other @ E::DeserializationError(_) => ApiError::Internal(with_causes(&other)),
             other => ApiError::Internal(other.to_string()),
         }
     }
+}
+
+/// An error's message followed by each distinct cause's.
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut last = out.clone();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if text != last {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        last = text;
+        cause = c.source();
+    }
+    out
 }
 
 /// Messages of errors that mean "the database is not there right now", not "the query is wrong".

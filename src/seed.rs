@@ -15,6 +15,7 @@ use std::time::Instant;
 use chrono::{Months, NaiveDate, TimeDelta};
 use diesel::prelude::*;
 
+use crate::audit::AuditAction;
 use crate::audit::{self, Actor, Changes, NewEvent};
 use crate::cases::repo::{self as cases, CaseRow};
 use crate::config::{Environment, Settings};
@@ -23,8 +24,11 @@ use crate::crypto::field::{BlindIndex, FieldCipher};
 use crate::db::schema::units;
 use crate::db::{self, AnyConnection, Tx, types, write_tx};
 use crate::demo::{FEMALE, MALE, Rng, STREETS, SURNAMES, format_personnummer};
+use crate::domain::deadlines::NoticeKind;
 use crate::domain::personnummer::Personnummer;
+use crate::domain::states::{OrganizationKind, RiskLevel};
 use crate::domain::sweden;
+use crate::domain::workflow::CaseStatus;
 use crate::error::ApiError;
 use crate::households::repo::{self as households, HouseholdRow, MemberRow, TenancyRow};
 use crate::notices::dto::CreateNoticeRequest;
@@ -71,7 +75,8 @@ pub fn run(settings: Settings, keys: Keys, opts: Options) -> Result<bool, String
     let target = target(&mut conn, &opts.unit)?;
     drop(conn);
     let cipher = FieldCipher::new(&keys.field);
-    let blind = BlindIndex::new(&keys.blind_index);
+    let blind = BlindIndex::new(&keys.blind_index)
+        .map_err(|e| format!("KVAR_BLIND_INDEX_KEY: HMAC refused the key: {e}"))?;
     let run_id = types::new_id();
     // Counters start at a random place so that a second run makes other people.
     let start = Rng(u64::from(std::process::id()) ^ crate::demo::clock_seed()).next();
@@ -157,9 +162,9 @@ fn target(conn: &mut AnyConnection, unit: &str) -> Result<Target, String> {
     let org = orgs::find_scoped(conn, &org_id, None).map_err(|e| format!("{e:?}"))?;
     let municipality_code = org
         .municipality_code
-        .filter(|_| org.kind == "municipality")
+        .filter(|_| org.kind == OrganizationKind::Municipality)
         .ok_or("--unit: the unit must belong to a municipality")?;
-    let landlord = orgs::find_by_kind(conn, "landlord")
+    let landlord = orgs::find_by_kind(conn, OrganizationKind::Landlord)
         .map_err(|e| e.to_string())?
         .ok_or("no landlord organization yet: create one first (POST /api/v1/organizations)")?;
     Ok(Target {
@@ -221,7 +226,7 @@ impl Generator<'_> {
     fn event(
         &self,
         tx: &mut Tx<'_>,
-        action: &str,
+        action: AuditAction,
         entity: (&str, &str),
         case: Option<&str>,
     ) -> Result<(), ApiError> {
@@ -256,7 +261,7 @@ impl Generator<'_> {
             now,
         );
         households::insert_household(tx, &h)?;
-        self.event(tx, "household.create", ("household", &h.id), None)?;
+        self.event(tx, AuditAction::HouseholdCreate, ("household", &h.id), None)?;
         let adults = 1 + usize::from(self.rng.chance(45));
         let children = if self.rng.chance(50) {
             self.rng.range(1, 3) as usize
@@ -310,7 +315,12 @@ impl Generator<'_> {
             updated_at: now,
         };
         households::insert_tenancy(tx, &tenancy)?;
-        self.event(tx, "tenancy.create", ("tenancy", &tenancy.id), None)?;
+        self.event(
+            tx,
+            AuditAction::TenancyCreate,
+            ("tenancy", &tenancy.id),
+            None,
+        )?;
         let mut case = CaseRow::opened(
             t.organization_id.clone(),
             t.unit_id.clone(),
@@ -319,22 +329,26 @@ impl Generator<'_> {
             children > 0,
             now,
         );
-        case.status = self
-            .rng
-            .weighted(&[
-                ("new", 40),
-                ("triage", 20),
-                ("outreach", 15),
-                ("active", 15),
-                ("follow_up", 10),
-            ])
-            .into();
-        case.risk_level = self
-            .rng
-            .weighted(&[("low", 30), ("medium", 40), ("high", 20), ("critical", 10)])
-            .into();
+        case.status = self.rng.weighted(&[
+            (CaseStatus::New, 40),
+            (CaseStatus::Triage, 20),
+            (CaseStatus::Outreach, 15),
+            (CaseStatus::Active, 15),
+            (CaseStatus::FollowUp, 10),
+        ]);
+        case.risk_level = self.rng.weighted(&[
+            (RiskLevel::Low, 30),
+            (RiskLevel::Medium, 40),
+            (RiskLevel::High, 20),
+            (RiskLevel::Critical, 10),
+        ]);
         cases::insert(tx, &case)?;
-        self.event(tx, "case.create", ("case", &case.id), Some(&case.id))?;
+        self.event(
+            tx,
+            AuditAction::CaseCreate,
+            ("case", &case.id),
+            Some(&case.id),
+        )?;
         if self.rng.chance(25) {
             self.notices(tx, case)?;
         }
@@ -347,11 +361,11 @@ impl Generator<'_> {
         let received = (served + TimeDelta::days(self.rng.range(0, 3))).min(self.today);
         let arrears = self.rng.range(8_000, 60_000);
         for (kind, field, date) in [
-            ("termination_served", "served_on", served),
-            ("social_notice_received", "received_on", received),
+            (NoticeKind::TerminationServed, "served_on", served),
+            (NoticeKind::SocialNoticeReceived, "received_on", received),
         ] {
             let req: CreateNoticeRequest = serde_json::from_value(serde_json::json!({
-                "kind": kind,
+                "kind": kind.as_str(),
                 field: date,
                 "arrears_amount": arrears,
                 "apartment_size_m2": 60,

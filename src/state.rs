@@ -36,6 +36,9 @@ impl AppState {
         crate::metrics::init();
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let checkpoints = crate::audit::checkpoint::Config::new(&settings, &keys)?;
+        // Unknown-user logins verify against this hash to take as long as real ones. It is made
+        // here, so that argon2 failing stops the start instead of answering them at once.
+        crate::auth::password::init()?;
         Ok(AppState {
             db,
             tokens: TokenIssuer::new(&keys.jwt, settings.access_token_ttl),
@@ -44,7 +47,8 @@ impl AppState {
             auth_limit: AuthRateLimit::per_minute(settings.auth_rate_per_minute),
             search_limit: KeyedLimit::per_minute(settings.search_rate_per_minute),
             cipher: FieldCipher::new(&keys.field),
-            blind: BlindIndex::new(&keys.blind_index),
+            blind: BlindIndex::new(&keys.blind_index)
+                .map_err(|e| format!("KVAR_BLIND_INDEX_KEY: HMAC refused the key: {e}"))?,
             keys: Arc::new(keys),
             settings: Arc::new(settings),
             shutting_down: Arc::new(AtomicBool::new(false)),

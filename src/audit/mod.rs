@@ -13,6 +13,7 @@
 //! in the external sink), which catches a cut-off tail or a rewrite by someone holding the key.
 
 pub mod access;
+pub mod action;
 pub mod chain;
 pub mod checkpoint;
 pub mod handlers;
@@ -20,4 +21,5 @@ pub mod record;
 pub mod sealer;
 pub mod verify;
 
+pub use action::AuditAction;
 pub use record::{Actor, Changes, NewEvent, record};

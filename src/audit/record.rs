@@ -3,6 +3,7 @@
 use diesel::prelude::*;
 use serde_json::{Map, Value};
 
+use super::AuditAction;
 use crate::db::schema::{audit_events, audit_pending};
 use crate::db::{Tx, types};
 
@@ -85,7 +86,7 @@ impl Changes {
 /// One event to append.
 pub struct NewEvent<'a> {
     pub actor: &'a Actor,
-    pub action: &'a str,
+    pub action: AuditAction,
     pub entity_type: &'a str,
     pub entity_id: Option<&'a str>,
     pub case_id: Option<&'a str>,

@@ -102,7 +102,7 @@ fn seal_in(tx: &mut Tx<'_>, key: &[u8]) -> QueryResult<usize> {
         let now = types::now();
         for e in &events {
             seq += 1;
-            let hash = chain::hash(key, seq, &prev, &e.fields());
+            let hash = chain::hash(key, seq, &prev, &e.fields())?;
             diesel::insert_into(audit_chain::table)
                 .values((
                     audit_chain::seq.eq(seq),

@@ -64,6 +64,14 @@ pub struct Anchors<'a> {
     pub checkpoints: &'a [Checkpoint],
 }
 
+/// [`BOUND`] as a chrono duration, converted when the program is compiled: a bound chrono could
+/// not hold would fail the build instead of silently becoming zero.
+const BOUND_AS_CHRONO: ChronoDuration =
+    match ChronoDuration::new(BOUND.as_secs() as i64, BOUND.subsec_nanos()) {
+        Some(d) => d,
+        None => panic!("sealer::BOUND does not fit a chrono duration"),
+    };
+
 /// The earliest finding wins.
 fn note(found: &mut Option<(i64, String)>, seq: i64, problem: String) {
     if found.as_ref().is_none_or(|(s, _)| seq < *s) {
@@ -142,9 +150,12 @@ pub fn verify(
         for ((seq, event_id, prev_hash, hash), event) in rows {
             let good = seq == expected_seq
                 && prev_hash == prev
-                && event.as_ref().is_some_and(|e| {
-                    e.id == event_id && chain::hash(key, seq, &prev_hash, &e.fields()) == hash
-                });
+                && match &event {
+                    Some(e) if e.id == event_id => {
+                        chain::hash(key, seq, &prev_hash, &e.fields())? == hash
+                    }
+                    _ => false,
+                };
             if !good {
                 first_broken = Some(expected_seq);
                 break 'pages;
@@ -165,7 +176,7 @@ pub fn verify(
             break;
         }
     }
-    let cutoff = types::now() - ChronoDuration::from_std(BOUND).unwrap_or_default();
+    let cutoff = types::now() - BOUND_AS_CHRONO;
     let unsealed_overdue: i64 = audit_events::table
         .left_join(audit_chain::table)
         .filter(audit_chain::seq.is_null())

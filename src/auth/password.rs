@@ -13,8 +13,10 @@ use crate::error::ApiError;
 /// Shortest password accepted for staff accounts.
 pub const MIN_PASSWORD_LEN: usize = 12;
 
+/// 19456 KiB, 2 passes, 1 lane: the OWASP minimum for argon2id. Checked once at start-up by
+/// [`init`]; argon2 accepts these constants, so the fallback below is never taken (and it
+/// would be argon2's own defaults, the same figures).
 fn argon2() -> Argon2<'static> {
-    // 19456 KiB, 2 passes, 1 lane: the OWASP minimum for argon2id.
     let params = Params::new(19 * 1024, 2, 1, None).unwrap_or_default();
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
@@ -37,11 +39,26 @@ pub fn verify(password: &str, phc: &str) -> bool {
     }
 }
 
+static DUMMY: OnceLock<String> = OnceLock::new();
+
+/// Check the parameters and make the dummy hash; called once at start-up, so that argon2
+/// failing stops the start with its reason instead of answering unknown users at once.
+pub fn init() -> Result<(), String> {
+    Params::new(19 * 1024, 2, 1, None).map_err(|e| format!("argon2 parameters: {e}"))?;
+    if DUMMY.get().is_none() {
+        let h = hash(&crate::crypto::random::token())
+            .map_err(|e| format!("argon2 could not hash the dummy password: {e}"))?;
+        let _ = DUMMY.set(h); // another thread may have set it meanwhile: either hash serves
+    }
+    Ok(())
+}
+
 /// A hash of a random password, verified against when the user does not exist so that the
-/// response takes as long as for a real user.
-pub fn dummy_hash() -> &'static str {
-    static DUMMY: OnceLock<String> = OnceLock::new();
-    DUMMY.get_or_init(|| hash(&crate::crypto::random::token()).unwrap_or_default())
+/// response takes as long as for a real user. Made by [`init`] at start-up.
+pub fn dummy_hash() -> Result<&'static str, ApiError> {
+    DUMMY.get().map(String::as_str).ok_or_else(|| {
+        ApiError::Internal("the dummy password hash was not made at start-up".into())
+    })
 }
 
 /// Password checks for new or changed passwords (never echoes the password).

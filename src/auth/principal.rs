@@ -11,6 +11,7 @@ use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 
 use super::Role;
 use crate::audit::Actor;
+use crate::domain::states::UserStatus;
 use crate::error::ApiError;
 use crate::http::context;
 use crate::state::AppState;
@@ -106,13 +107,13 @@ impl FromRequest for Principal {
             let Some(((user, org_kind), tv)) = found else {
                 return Err(rejected("unknown_user", None));
             };
-            if user.status != "active" {
+            if user.status != UserStatus::Active {
                 return Err(rejected("disabled", Some(&user.id)));
             }
             if user.token_version != tv {
                 return Err(rejected("stale_version", Some(&user.id)));
             }
-            let role = Role::parse(&user.role).ok_or_else(|| rejected("role", Some(&user.id)))?;
+            let role = user.role;
             Ok(Principal {
                 user_id: user.id,
                 username: user.username,

@@ -3,42 +3,22 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Admin,
-    Supervisor,
-    Caseworker,
-    Auditor,
-    Analyst,
-    Landlord,
+use crate::domain::text_enum::text_enum;
+
+text_enum! {
+    #[derive(Serialize, Deserialize, ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Role ("role", UnknownRole) {
+        Admin => "admin",
+        Supervisor => "supervisor",
+        Caseworker => "caseworker",
+        Auditor => "auditor",
+        Analyst => "analyst",
+        Landlord => "landlord",
+    }
 }
 
 impl Role {
-    pub const ALL: [Role; 6] = [
-        Role::Admin,
-        Role::Supervisor,
-        Role::Caseworker,
-        Role::Auditor,
-        Role::Analyst,
-        Role::Landlord,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Supervisor => "supervisor",
-            Role::Caseworker => "caseworker",
-            Role::Auditor => "auditor",
-            Role::Analyst => "analyst",
-            Role::Landlord => "landlord",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.as_str() == s)
-    }
-
     /// Roles that work inside a unit of social services.
     pub fn needs_unit(self) -> bool {
         matches!(self, Role::Supervisor | Role::Caseworker)

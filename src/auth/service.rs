@@ -7,9 +7,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{password, repo as tokens_repo, throttle};
+use crate::audit::AuditAction;
 use crate::audit::{self, Actor, Changes, NewEvent};
 use crate::crypto::random;
 use crate::db::{Tx, types};
+use crate::domain::states::UserStatus;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::users::repo::{self as users, UserRow};
@@ -41,7 +43,7 @@ fn user_actor(u: &UserRow, request_id: &str) -> Actor {
     Actor {
         kind: "user",
         id: Some(u.id.clone()),
-        role: Some(u.role.clone()),
+        role: Some(u.role.as_str().into()),
         unit_id: u.unit_id.clone(),
         request_id: Some(request_id.to_owned()),
     }
@@ -124,10 +126,10 @@ pub async fn login(
             retry_after_secs: (until - now).num_seconds().max(1) as u64,
         });
     }
-    let phc = found.as_ref().map_or_else(
-        || password::dummy_hash().to_owned(),
-        |u| u.password_hash.clone(),
-    );
+    let phc = match found.as_ref() {
+        Some(u) => u.password_hash.clone(),
+        None => password::dummy_hash()?.to_owned(),
+    };
     let password_ok = state.hasher.verify(req.password, phc).await?;
 
     let st = state.clone();
@@ -140,14 +142,14 @@ pub async fn login(
             };
             let now = types::now();
             match user {
-                Some(u) if password_ok && u.status == "active" => {
+                Some(u) if password_ok && u.status == UserStatus::Active => {
                     users::record_login_success(tx, &u.id, now)?;
                     throttle::clear(tx, &key)?;
                     let pair = issue_pair(tx, &st, &u, (&types::new_id(), now), now)?;
                     audit_login(
                         tx,
                         &user_actor(&u, &request_id),
-                        "auth.login",
+                        AuditAction::AuthLogin,
                         Some(&u.id),
                         None,
                     )?;
@@ -164,13 +166,25 @@ pub async fn login(
                         throttle::record_failure(tx, &key, now)?;
                     }
                     let actor = Actor::anonymous(request_id.clone());
-                    audit_login(tx, &actor, "auth.login_failed", Some(&u.id), Some(reason))?;
+                    audit_login(
+                        tx,
+                        &actor,
+                        AuditAction::AuthLoginFailed,
+                        Some(&u.id),
+                        Some(reason),
+                    )?;
                     Ok(LoginOutcome::Refused)
                 }
                 None => {
                     throttle::record_failure(tx, &key, now)?;
                     let actor = Actor::anonymous(request_id.clone());
-                    audit_login(tx, &actor, "auth.login_failed", None, Some("unknown_user"))?;
+                    audit_login(
+                        tx,
+                        &actor,
+                        AuditAction::AuthLoginFailed,
+                        None,
+                        Some("unknown_user"),
+                    )?;
                     Ok(LoginOutcome::Refused)
                 }
             }
@@ -185,7 +199,7 @@ pub async fn login(
 fn audit_login(
     tx: &mut Tx<'_>,
     actor: &Actor,
-    action: &str,
+    action: AuditAction,
     user_id: Option<&str>,
     reason: Option<&str>,
 ) -> Result<(), ApiError> {
@@ -261,7 +275,7 @@ fn refresh_in_tx(
             tx,
             NewEvent {
                 actor: &actor,
-                action: "auth.refresh_reuse",
+                action: AuditAction::AuthRefreshReuse,
                 entity_type: "user",
                 entity_id: Some(&user.id),
                 case_id: None,
@@ -270,7 +284,7 @@ fn refresh_in_tx(
         )?;
         return Ok(RefreshOutcome::Refused);
     }
-    if user.status != "active" {
+    if user.status != UserStatus::Active {
         return Ok(RefreshOutcome::Refused);
     }
     let started = tokens_repo::family_started(tx, &token.family_id)?.unwrap_or(now);
@@ -283,7 +297,7 @@ fn refresh_in_tx(
         tx,
         NewEvent {
             actor: &user_actor(&user, request_id),
-            action: "auth.refresh",
+            action: AuditAction::AuthRefresh,
             entity_type: "user",
             entity_id: Some(&user.id),
             case_id: None,
@@ -322,7 +336,7 @@ fn logout_in_tx(tx: &mut Tx<'_>, hash: &str, request_id: &str) -> Result<(), Api
             tx,
             NewEvent {
                 actor: &user_actor(&user, request_id),
-                action: "auth.logout",
+                action: AuditAction::AuthLogout,
                 entity_type: "user",
                 entity_id: Some(&user.id),
                 case_id: None,

@@ -10,25 +10,7 @@ use crate::domain::outcome::Outcome;
 use crate::domain::workflow::CaseStatus;
 use crate::households::dto::MemberResponse;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum RiskLevel {
-    Low,
-    Medium,
-    High,
-    Critical,
-}
-
-impl RiskLevel {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RiskLevel::Low => "low",
-            RiskLevel::Medium => "medium",
-            RiskLevel::High => "high",
-            RiskLevel::Critical => "critical",
-        }
-    }
-}
+pub use crate::domain::states::RiskLevel;
 
 /// `POST /cases`.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -85,7 +67,7 @@ pub struct TenancyLink {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ClosureResponse {
     pub id: String,
-    pub outcome: String,
+    pub outcome: Outcome,
     /// Socialstyrelsen's homelessness situation 1–4, where known.
     pub homelessness_situation: Option<i32>,
     pub closed_at: DateTime<Utc>,
@@ -126,12 +108,12 @@ impl From<CaseRow> for CaseResponse {
             unit_id: c.unit_id,
             household_id: c.household_id,
             tenancy_id: c.tenancy_id,
-            status: c.status,
-            legal_stage: c.legal_stage,
-            risk_level: c.risk_level,
+            status: c.status.as_str().into(),
+            legal_stage: c.legal_stage.as_str().into(),
+            risk_level: c.risk_level.as_str().into(),
             children_involved: c.children_involved,
             assigned_to: c.assigned_to,
-            outcome: c.outcome,
+            outcome: c.outcome.map(|o| o.as_str().into()),
             homelessness_situation: c.homelessness_situation,
             closed_at: c.closed_at.map(utc),
             last_activity_at: utc(c.last_activity_at),

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::service::{audit_case, visible_for_write, visible_or_404};
+use crate::audit::AuditAction;
 use crate::audit::Changes;
 use crate::audit::access::{self, Access};
 use crate::auth::policy::{Authorized, ops};
@@ -15,30 +16,7 @@ use crate::db::types;
 use crate::error::{ApiError, FieldError};
 use crate::state::AppState;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum InterventionKind {
-    OutreachLetter,
-    PhoneCall,
-    HomeVisit,
-    MeetingWithLandlord,
-    BudgetAndDebtAdvice,
-    PaymentPlan,
-    FinancialAssistance,
-    RentCommitment,
-    Referral,
-    HousingSearch,
-    ChildWelfareCheck,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum InterventionStatus {
-    Planned,
-    Ongoing,
-    Completed,
-    Cancelled,
-}
+pub use crate::domain::states::{InterventionKind, InterventionStatus};
 
 fn name<T: Serialize>(v: T) -> String {
     serde_json::to_value(v)
@@ -68,8 +46,10 @@ pub struct CreateInterventionRequest {
 pub struct InterventionRow {
     pub id: String,
     pub case_id: String,
-    pub kind: String,
-    pub status: String,
+    #[schema(value_type = String)]
+    pub kind: InterventionKind,
+    #[schema(value_type = String)]
+    pub status: InterventionStatus,
     pub started_on: Option<NaiveDate>,
     pub ended_on: Option<NaiveDate>,
     pub amount: Option<i64>,
@@ -174,7 +154,7 @@ pub async fn create(
         audit_case(
             tx,
             &who,
-            "intervention.create",
+            AuditAction::InterventionCreate,
             &case.id,
             ("intervention", &id),
             changes,

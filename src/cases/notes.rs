@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::service::{audit_case, visible_for_write, visible_or_404};
+use crate::audit::AuditAction;
 use crate::audit::Changes;
 use crate::audit::access::{self, Access};
 use crate::auth::policy::{Authorized, ops};
@@ -104,7 +105,7 @@ pub async fn create(
                 notes::id.eq(&id),
                 notes::case_id.eq(&case.id),
                 notes::author_id.eq(&who.user_id),
-                notes::body_enc.eq(st.cipher.encrypt_str("notes", "body", &id, &req.body)),
+                notes::body_enc.eq(st.cipher.encrypt_str("notes", "body", &id, &req.body)?),
                 notes::corrects_note_id.eq(&req.corrects),
                 notes::created_at.eq(now),
             ))
@@ -113,7 +114,14 @@ pub async fn create(
         let changes = Changes::new()
             .created("corrects", req.corrects.clone())
             .secret("body", true);
-        audit_case(tx, &who, "note.create", &case.id, ("note", &id), changes)?;
+        audit_case(
+            tx,
+            &who,
+            AuditAction::NoteCreate,
+            &case.id,
+            ("note", &id),
+            changes,
+        )?;
         Ok(NoteResponse {
             id,
             case_id: case.id,

@@ -7,6 +7,10 @@ use crate::auth::policy::Grant;
 use crate::auth::scope::{self, CaseReach};
 use crate::db::AnyConnection;
 use crate::db::schema::{case_closures, cases, closure_requests};
+use crate::domain::legal_stage::LegalStage;
+use crate::domain::outcome::Outcome;
+use crate::domain::states::{ClosureRequestStatus, RiskLevel};
+use crate::domain::workflow::CaseStatus;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = cases)]
@@ -16,12 +20,12 @@ pub struct CaseRow {
     pub unit_id: String,
     pub household_id: String,
     pub tenancy_id: Option<String>,
-    pub status: String,
-    pub legal_stage: String,
-    pub risk_level: String,
+    pub status: CaseStatus,
+    pub legal_stage: LegalStage,
+    pub risk_level: RiskLevel,
     pub children_involved: bool,
     pub assigned_to: Option<String>,
-    pub outcome: Option<String>,
+    pub outcome: Option<Outcome>,
     pub homelessness_situation: Option<i32>,
     pub closed_at: Option<NaiveDateTime>,
     pub last_activity_at: NaiveDateTime,
@@ -36,10 +40,10 @@ pub struct ClosureRow {
     pub id: String,
     pub case_id: String,
     pub requested_by: String,
-    pub outcome: String,
+    pub outcome: Outcome,
     pub homelessness_situation: Option<i32>,
     pub reason: String,
-    pub status: String,
+    pub status: ClosureRequestStatus,
     pub decided_by: Option<String>,
     pub decided_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
@@ -61,9 +65,9 @@ impl CaseRow {
             unit_id,
             household_id,
             tenancy_id,
-            status: "new".into(),
-            legal_stage: super::service::INITIAL_LEGAL_STAGE.into(),
-            risk_level: super::service::INITIAL_RISK.into(),
+            status: CaseStatus::New,
+            legal_stage: LegalStage::None,
+            risk_level: RiskLevel::INITIAL,
             children_involved,
             assigned_to: None,
             outcome: None,
@@ -142,12 +146,12 @@ pub fn find(conn: &mut AnyConnection, id: &str) -> QueryResult<CaseRow> {
 
 /// Filters of a case list, already validated.
 pub struct ListFilter {
-    pub status: Option<String>,
+    pub status: Option<CaseStatus>,
     pub legal_stage: Option<String>,
     /// Some(None): unassigned only.
     pub assigned_to: Option<Option<String>>,
     pub children_involved: Option<bool>,
-    pub risk_level: Option<String>,
+    pub risk_level: Option<RiskLevel>,
     pub after: Option<String>,
     pub limit: i64,
 }
@@ -155,8 +159,8 @@ pub struct ListFilter {
 /// A page of visible cases, newest first (UUIDv7 ids are time-ordered).
 pub fn list(conn: &mut AnyConnection, who: &Grant, f: &ListFilter) -> QueryResult<Vec<CaseRow>> {
     let mut q = scope::visible_cases(who).select(CaseRow::as_select());
-    if let Some(s) = &f.status {
-        q = q.filter(cases::status.eq(s.clone()));
+    if let Some(s) = f.status {
+        q = q.filter(cases::status.eq(s));
     }
     if let Some(s) = &f.legal_stage {
         q = q.filter(cases::legal_stage.eq(s.clone()));
@@ -169,8 +173,8 @@ pub fn list(conn: &mut AnyConnection, who: &Grant, f: &ListFilter) -> QueryResul
     if let Some(c) = f.children_involved {
         q = q.filter(cases::children_involved.eq(c));
     }
-    if let Some(r) = &f.risk_level {
-        q = q.filter(cases::risk_level.eq(r.clone()));
+    if let Some(r) = f.risk_level {
+        q = q.filter(cases::risk_level.eq(r));
     }
     if let Some(after) = &f.after {
         q = q.filter(cases::id.lt(after.clone()));
@@ -182,11 +186,11 @@ pub fn list(conn: &mut AnyConnection, who: &Grant, f: &ListFilter) -> QueryResul
 #[derive(AsChangeset, Default)]
 #[diesel(table_name = cases)]
 pub struct CaseChanges<'a> {
-    pub status: Option<&'a str>,
-    pub risk_level: Option<&'a str>,
+    pub status: Option<CaseStatus>,
+    pub risk_level: Option<RiskLevel>,
     pub assigned_to: Option<Option<&'a str>>,
     pub unit_id: Option<&'a str>,
-    pub outcome: Option<Option<&'a str>>,
+    pub outcome: Option<Option<Outcome>>,
     pub homelessness_situation: Option<Option<i32>>,
     pub closed_at: Option<Option<NaiveDateTime>>,
 }
@@ -241,7 +245,7 @@ pub fn insert_closure(conn: &mut AnyConnection, r: &ClosureRow) -> QueryResult<(
 pub fn pending_closure(conn: &mut AnyConnection, case_id: &str) -> QueryResult<Option<ClosureRow>> {
     closure_requests::table
         .filter(closure_requests::case_id.eq(case_id))
-        .filter(closure_requests::status.eq("pending"))
+        .filter(closure_requests::status.eq(ClosureRequestStatus::Pending))
         .select(ClosureRow::as_select())
         .first(conn)
         .optional()
@@ -251,14 +255,14 @@ pub fn pending_closure(conn: &mut AnyConnection, case_id: &str) -> QueryResult<O
 pub fn decide_closure(
     conn: &mut AnyConnection,
     id: &str,
-    status: &str,
+    status: ClosureRequestStatus,
     by: &str,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
     let n = diesel::update(
         closure_requests::table
             .filter(closure_requests::id.eq(id))
-            .filter(closure_requests::status.eq("pending")),
+            .filter(closure_requests::status.eq(ClosureRequestStatus::Pending)),
     )
     .set((
         closure_requests::status.eq(status),
@@ -282,7 +286,7 @@ pub fn find_closure(conn: &mut AnyConnection, id: &str) -> QueryResult<ClosureRo
 pub struct CaseClosureRow {
     pub id: String,
     pub case_id: String,
-    pub outcome: String,
+    pub outcome: Outcome,
     pub homelessness_situation: Option<i32>,
     pub closed_at: NaiveDateTime,
     pub closed_by: Option<String>,

@@ -5,12 +5,15 @@ use super::dto::{
     CaseFilter, CaseList, CaseResponse, CreateCaseRequest, TenancyLink, UpdateCaseRequest,
 };
 use super::repo::{self, CaseChanges, CaseRow, ListFilter};
+use crate::audit::AuditAction;
 use crate::audit::access::{self, Access};
 use crate::audit::{self, Changes, NewEvent};
 use crate::auth::policy::{Authorized, Grant, ops};
-use crate::auth::{Principal, Role, rules};
+use crate::auth::{Principal, rules};
 use crate::db::{AnyConnection, Tx, types};
+use crate::domain::states::UserStatus;
 use crate::domain::sweden;
+use crate::domain::workflow::CaseStatus;
 use crate::error::ApiError;
 use crate::households::dto::ContractType;
 use crate::households::{repo as households, service as household_service};
@@ -20,16 +23,11 @@ use crate::pagination::{Cursor, Page};
 use crate::state::AppState;
 use crate::users::repo as users;
 
-/// The legal stage of a case before any notice (SPEC §4.2).
-pub const INITIAL_LEGAL_STAGE: &str = "none";
-/// Risk of a new case until someone assesses it.
-pub const INITIAL_RISK: &str = "medium";
-
 /// Record `action` on a case in the caller's transaction.
 pub fn audit_case(
     tx: &mut Tx<'_>,
     who: &Principal,
-    action: &str,
+    action: AuditAction,
     case_id: &str,
     entity: (&str, &str),
     changes: Changes,
@@ -125,16 +123,16 @@ pub async fn create(
             );
             repo::insert(tx, &case)?;
             let changes = Changes::new()
-                .created("status", "new")
+                .created("status", case.status.as_str())
                 .created("unit_id", case.unit_id.as_str())
                 .created("household_id", case.household_id.as_str())
                 .created("tenancy_id", case.tenancy_id.clone())
-                .created("risk_level", INITIAL_RISK)
+                .created("risk_level", case.risk_level.as_str())
                 .created("children_involved", case.children_involved);
             audit_case(
                 tx,
                 &who,
-                "case.create",
+                AuditAction::CaseCreate,
                 &case.id,
                 ("case", &case.id),
                 changes,
@@ -226,11 +224,11 @@ pub async fn list(
         Some(id) => Some(Some(id.to_owned())),
     };
     let f = ListFilter {
-        status: filter.status.map(|s| s.as_str().to_owned()),
+        status: filter.status,
         legal_stage: filter.legal_stage.clone(),
         assigned_to,
         children_involved: filter.children_involved,
-        risk_level: filter.risk_level.map(|r| r.as_str().to_owned()),
+        risk_level: filter.risk_level,
         after,
         limit: limit + 1,
     };
@@ -259,9 +257,12 @@ pub async fn list(
 /// Who may be assigned a case of `unit_id`: an active caseworker or supervisor of that unit.
 fn check_assignee(conn: &mut AnyConnection, user_id: &str, unit_id: &str) -> Result<(), ApiError> {
     let ok = users::find(conn, user_id).ok().is_some_and(|u| {
-        Role::parse(&u.role).is_some_and(|role| {
-            rules::may_be_assigned(role, u.status == "active", u.unit_id.as_deref(), unit_id)
-        })
+        rules::may_be_assigned(
+            u.role,
+            u.status == UserStatus::Active,
+            u.unit_id.as_deref(),
+            unit_id,
+        )
     });
     if ok {
         Ok(())
@@ -289,7 +290,7 @@ pub async fn update(
         if before.version != expected {
             return Err(ApiError::PreconditionFailed);
         }
-        if before.status == "closed" {
+        if before.status == CaseStatus::Closed {
             return Err(ApiError::conflict("The case is closed; reopen it first."));
         }
         let unit = req.unit_id.clone().unwrap_or(before.unit_id.clone());
@@ -318,9 +319,7 @@ pub async fn update(
         {
             check_assignee(tx, a, &unit)?;
         }
-        let risk = req
-            .risk_level
-            .map_or(before.risk_level.clone(), |r| r.as_str().to_owned());
+        let risk = req.risk_level.unwrap_or(before.risk_level);
         let changes = Changes::new()
             .field("risk_level", before.risk_level.as_str(), risk.as_str())
             .field("assigned_to", before.assigned_to.clone(), assignee.clone())
@@ -329,7 +328,7 @@ pub async fn update(
             return Ok(before.into());
         }
         let set = CaseChanges {
-            risk_level: Some(&risk),
+            risk_level: Some(risk),
             assigned_to: Some(assignee.as_deref()),
             unit_id: Some(&unit),
             ..CaseChanges::default()
@@ -337,7 +336,14 @@ pub async fn update(
         if !repo::update_versioned(tx, &id, expected, &set, types::now())? {
             return Err(ApiError::PreconditionFailed);
         }
-        audit_case(tx, &who, "case.update", &id, ("case", &id), changes)?;
+        audit_case(
+            tx,
+            &who,
+            AuditAction::CaseUpdate,
+            &id,
+            ("case", &id),
+            changes,
+        )?;
         Ok(repo::find(tx, &id)?.into())
     })
     .await

@@ -1,8 +1,6 @@
 //! Moving a case through its workflow (SPEC §4.1): the rules are `domain::workflow`; here the
 //! transaction, the closure requests supervisors decide, and the audit events.
 
-use std::str::FromStr;
-
 use serde_json::json;
 
 use super::dto::{
@@ -11,20 +9,19 @@ use super::dto::{
 };
 use super::repo::{self, CaseChanges, CaseClosureRow, CaseRow, ClosureRow};
 use super::service::{audit_case, visible_for_write};
+use crate::audit::AuditAction;
 use crate::audit::Changes;
 use crate::auth::policy::{Authorized, ops};
 use crate::auth::{Principal, rules};
 use crate::db::{Tx, types};
 use crate::domain::outcome::{HomelessnessSituation, Outcome};
+use crate::domain::states::ClosureRequestStatus;
 use crate::domain::workflow::{
     CaseStatus, ClosureContext, TransitionEffect, TransitionError, check_transition,
 };
 use crate::error::ApiError;
 use crate::http::etag::IfMatch;
 use crate::state::AppState;
-
-/// The audit action of every reopening, by hand or by intake (with its reason).
-pub const REOPENED: &str = "case.reopened";
 
 /// What a transition request led to.
 pub enum Transitioned {
@@ -40,9 +37,9 @@ impl From<ClosureRow> for ClosureRequestResponse {
             id: r.id,
             case_id: r.case_id,
             requested_by: r.requested_by,
-            outcome: r.outcome,
+            outcome: r.outcome.as_str().into(),
             homelessness_situation: r.homelessness_situation,
-            status: r.status,
+            status: r.status.as_str().into(),
             decided_by: r.decided_by,
             decided_at: r.decided_at.map(types::utc),
             created_at: types::utc(r.created_at),
@@ -102,7 +99,7 @@ struct Move<'a> {
     outcome: Option<Outcome>,
     situation: Option<i32>,
     reason: &'a str,
-    action: &'a str,
+    action: AuditAction,
     /// A closure approved on request: (the request, who filed it).
     approved_request: Option<(&'a str, &'a str)>,
 }
@@ -136,7 +133,7 @@ fn apply(
                 &CaseClosureRow {
                     id: types::new_id(),
                     case_id: before.id.clone(),
-                    outcome: o.as_str().into(),
+                    outcome: o,
                     homelessness_situation: situation,
                     closed_at: now,
                     closed_by: Some(closed_by.into()),
@@ -151,14 +148,14 @@ fn apply(
         }
         (CaseStatus::Reopened, _) => {
             repo::stamp_reopened(tx, &before.id, &who.user_id, reason, now)?;
-            REOPENED
+            AuditAction::CaseReopened
         }
         _ => action,
     };
     let closing = to == CaseStatus::Closed;
     let set = CaseChanges {
-        status: Some(to.as_str()),
-        outcome: Some(outcome.map(|o| o.as_str())),
+        status: Some(to),
+        outcome: Some(outcome),
         homelessness_situation: Some(situation),
         closed_at: Some(closing.then_some(now)),
         ..CaseChanges::default()
@@ -170,7 +167,7 @@ fn apply(
         .field("status", before.status.as_str(), to.as_str())
         .field(
             "outcome",
-            before.outcome.clone(),
+            before.outcome.map(|o| o.as_str()),
             outcome.map(|o| o.as_str()),
         )
         .field(
@@ -199,8 +196,7 @@ pub async fn transition(
         if before.version != expected {
             return Err(ApiError::PreconditionFailed);
         }
-        let from = CaseStatus::from_str(&before.status)
-            .map_err(|_| ApiError::Internal("stored status".into()))?;
+        let from = before.status;
         let ctx = ClosureContext {
             outcome: req.outcome,
             children_involved: before.children_involved,
@@ -221,7 +217,7 @@ pub async fn transition(
                             outcome: req.outcome,
                             situation,
                             reason,
-                            action: "case.transition",
+                            action: AuditAction::CaseTransition,
                             approved_request: None,
                         },
                     )?
@@ -241,10 +237,10 @@ pub async fn transition(
                     id: types::new_id(),
                     case_id: before.id.clone(),
                     requested_by: who.user_id.clone(),
-                    outcome: outcome.as_str().into(),
+                    outcome,
                     homelessness_situation: situation,
                     reason: req.reason.trim().into(),
-                    status: "pending".into(),
+                    status: ClosureRequestStatus::Pending,
                     decided_by: None,
                     decided_at: None,
                     created_at: types::now(),
@@ -256,7 +252,7 @@ pub async fn transition(
                 audit_case(
                     tx,
                     &who,
-                    "case.closure_requested",
+                    AuditAction::CaseClosureRequested,
                     &before.id,
                     ("closure_request", &row.id),
                     changes,
@@ -296,8 +292,8 @@ pub async fn decide(
         }
         let now = types::now();
         let status = match req.decision {
-            Decision::Approve => "approved",
-            Decision::Reject => "rejected",
+            Decision::Approve => ClosureRequestStatus::Approved,
+            Decision::Reject => ClosureRequestStatus::Rejected,
         };
         if !repo::decide_closure(tx, &pending.id, status, &who.user_id, now)? {
             return Err(ApiError::conflict(
@@ -306,10 +302,8 @@ pub async fn decide(
         }
         let case = match req.decision {
             Decision::Approve => {
-                let outcome = Outcome::from_str(&pending.outcome)
-                    .map_err(|_| ApiError::Internal("stored outcome".into()))?;
-                let from = CaseStatus::from_str(&case.status)
-                    .map_err(|_| ApiError::Internal("stored status".into()))?;
+                let outcome = pending.outcome;
+                let from = case.status;
                 let ctx = ClosureContext {
                     outcome: Some(outcome),
                     approved_by_supervisor: true,
@@ -330,19 +324,23 @@ pub async fn decide(
                         outcome: Some(outcome),
                         situation: pending.homelessness_situation,
                         reason: &reason,
-                        action: "case.closure_approved",
+                        action: AuditAction::CaseClosureApproved,
                         approved_request: Some((&pending.id, &pending.requested_by)),
                     },
                 )?
             }
             Decision::Reject => {
                 let changes = Changes::new()
-                    .field("status", "pending", "rejected")
+                    .field(
+                        "status",
+                        ClosureRequestStatus::Pending.as_str(),
+                        status.as_str(),
+                    )
                     .created("reason", req.reason.trim());
                 audit_case(
                     tx,
                     &who,
-                    "case.closure_rejected",
+                    AuditAction::CaseClosureRejected,
                     &case.id,
                     ("closure_request", &pending.id),
                     changes,

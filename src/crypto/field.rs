@@ -17,6 +17,20 @@ pub enum FieldError {
     UnknownKey(u8),
     #[error("ciphertext does not authenticate (wrong key, row or column)")]
     Authentication,
+    #[error("AES-256-GCM refused to encrypt (plaintext beyond the cipher's limit)")]
+    Encryption,
+}
+
+impl From<FieldError> for crate::error::ApiError {
+    fn from(e: FieldError) -> Self {
+        crate::error::ApiError::Internal(format!("field encryption: {e}"))
+    }
+}
+
+impl From<FieldError> for diesel::result::Error {
+    fn from(e: FieldError) -> Self {
+        diesel::result::Error::SerializationError(Box::new(e))
+    }
 }
 
 /// Encrypts and decrypts personal-data fields.
@@ -54,11 +68,18 @@ impl FieldCipher {
         }
     }
 
-    pub fn encrypt(&self, table: &str, column: &str, row: &str, plaintext: &[u8]) -> Vec<u8> {
+    /// Encrypt a field; an error only if AES-GCM refuses the input (beyond its size limit of
+    /// 64 GiB, which no field reaches): never an empty ciphertext.
+    pub fn encrypt(
+        &self,
+        table: &str,
+        column: &str,
+        row: &str,
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, FieldError> {
         let nonce_bytes = super::random::bytes(12);
         let nonce = nonce_of(&nonce_bytes);
         let aad = associated(table, column, row);
-        // Encryption with a valid key and nonce cannot fail for inputs of this size.
         let ct = self
             .current
             .encrypt(
@@ -68,12 +89,12 @@ impl FieldCipher {
                     aad: &aad,
                 },
             )
-            .unwrap_or_default();
+            .map_err(|_| FieldError::Encryption)?;
         let mut out = Vec::with_capacity(1 + 12 + ct.len());
         out.push(CURRENT_KEY_VERSION);
         out.extend_from_slice(&nonce_bytes);
         out.extend_from_slice(&ct);
-        out
+        Ok(out)
     }
 
     pub fn decrypt(
@@ -97,7 +118,13 @@ impl FieldCipher {
             .map_err(|_| FieldError::Authentication)
     }
 
-    pub fn encrypt_str(&self, table: &str, column: &str, row: &str, s: &str) -> Vec<u8> {
+    pub fn encrypt_str(
+        &self,
+        table: &str,
+        column: &str,
+        row: &str,
+        s: &str,
+    ) -> Result<Vec<u8>, FieldError> {
         self.encrypt(table, column, row, s.as_bytes())
     }
 
@@ -117,7 +144,8 @@ impl FieldCipher {
 /// HMAC-SHA256 with its own key over the canonical 12-digit form.
 #[derive(Clone)]
 pub struct BlindIndex {
-    key: Vec<u8>,
+    /// HMAC-SHA256 already keyed: each index clones it, so computing one cannot fail.
+    mac: hmac::Hmac<sha2::Sha256>,
 }
 
 impl std::fmt::Debug for BlindIndex {
@@ -127,23 +155,22 @@ impl std::fmt::Debug for BlindIndex {
 }
 
 impl BlindIndex {
-    pub fn new(key: &[u8]) -> Self {
-        BlindIndex { key: key.to_vec() }
+    /// HMAC takes keys of any length (RFC 2104), so this fails only if the hmac crate broke that
+    /// promise; the caller then refuses to start rather than index under an empty string.
+    pub fn new(key: &[u8]) -> Result<Self, hmac::digest::InvalidLength> {
+        use hmac::Mac;
+        Ok(BlindIndex {
+            mac: <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(key)?,
+        })
     }
 
     pub fn of(&self, purpose: &str, canonical: &str) -> String {
-        use hmac::{Hmac, Mac};
-        let Ok(mut mac) = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.key) else {
-            return String::new(); // unreachable: HMAC takes keys of any length
-        };
+        use hmac::Mac;
+        let mut mac = self.mac.clone();
         mac.update(purpose.as_bytes());
         mac.update(&[0]);
         mac.update(canonical.as_bytes());
-        mac.finalize()
-            .into_bytes()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        base16ct::lower::encode_string(&mac.finalize().into_bytes())
     }
 }
 
@@ -154,7 +181,9 @@ mod tests {
     #[test]
     fn round_trips_and_is_bound_to_table_column_and_row() {
         let c = FieldCipher::new(&[3u8; 32]);
-        let blob = c.encrypt_str("persons", "name", "row1", "Anna Svensson");
+        let blob = c
+            .encrypt_str("persons", "name", "row1", "Anna Svensson")
+            .expect("encrypts");
         assert_eq!(blob[0], CURRENT_KEY_VERSION);
         assert!(
             !blob.windows(4).any(|w| w == b"Anna"),
@@ -186,8 +215,8 @@ mod tests {
     #[test]
     fn nonces_differ_and_tampering_is_detected() {
         let c = FieldCipher::new(&[3u8; 32]);
-        let a = c.encrypt_str("t", "c", "r", "same");
-        let b = c.encrypt_str("t", "c", "r", "same");
+        let a = c.encrypt_str("t", "c", "r", "same").expect("encrypts");
+        let b = c.encrypt_str("t", "c", "r", "same").expect("encrypts");
         assert_ne!(a, b);
         let mut t = a.clone();
         let last = t.len() - 1;
@@ -208,7 +237,7 @@ mod tests {
 
     #[test]
     fn blind_index_is_stable_keyed_and_purpose_bound() {
-        let i = BlindIndex::new(&[4u8; 32]);
+        let i = BlindIndex::new(&[4u8; 32]).unwrap();
         let a = i.of("personnummer", "191212121212");
         assert_eq!(a, i.of("personnummer", "191212121212"));
         assert_eq!(a.len(), 64);
@@ -216,7 +245,9 @@ mod tests {
         assert_ne!(a, i.of("other", "191212121212"));
         assert_ne!(
             a,
-            BlindIndex::new(&[5u8; 32]).of("personnummer", "191212121212")
+            BlindIndex::new(&[5u8; 32])
+                .unwrap()
+                .of("personnummer", "191212121212")
         );
     }
 }

@@ -22,6 +22,23 @@ pub fn token() -> String {
 /// SHA-256 of a high-entropy token, hex: how opaque tokens are stored (a slow hash adds nothing
 /// for 256-bit random values).
 pub fn token_hash(token: &str) -> String {
-    let digest = Sha256::digest(token.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    base16ct::lower::encode_string(&Sha256::digest(token.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Stored hashes (tokens, audit chain, blind index, idempotency) were written as `{:02x}` per
+    /// byte before base16ct did the encoding: every byte value must still come out the same.
+    #[test]
+    fn hex_is_the_lowercase_two_digit_form_already_stored() {
+        let all: Vec<u8> = (0..=255).collect();
+        let old: String = all.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(base16ct::lower::encode_string(&all), old);
+        assert_eq!(
+            token_hash("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
 }

@@ -7,6 +7,8 @@ use diesel::connection::SimpleConnection;
 use diesel::r2d2::{self, CustomizeConnection, ManageConnection};
 use diesel::{Connection, PgConnection, SqliteConnection};
 
+use crate::domain::text_enum::text_enum;
+
 /// Either backend, picked at run time from `DATABASE_URL`.
 #[derive(diesel::MultiConnection)]
 pub enum AnyConnection {
@@ -17,19 +19,11 @@ pub enum AnyConnection {
 
 pub type Pool = r2d2::Pool<AnyManager>;
 
-/// Which backend a URL names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-impl Backend {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Backend::Sqlite => "sqlite",
-            Backend::Postgres => "postgres",
-        }
+text_enum! {
+    /// Which backend a URL names.
+    pub enum Backend ("backend", UnknownBackend) {
+        Sqlite => "sqlite",
+        Postgres => "postgres",
     }
 }
 

@@ -67,38 +67,17 @@ use std::collections::BTreeSet;
 use chrono::{Days, Months, NaiveDate, NaiveDateTime};
 
 use super::holidays;
+use super::text_enum::text_enum;
 
 /// The version of these rules; stored with every computed deadline.
 pub const RULE_VERSION: &str = "jb12_44_v1";
 /// The reinstatement period, three weeks (JB 12:44).
 pub const REINSTATEMENT_PERIOD_DAYS: u64 = 21;
 
-macro_rules! named_enum {
-    ($(#[$meta:meta])* pub enum $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal,)+ }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum $name { $($(#[$vmeta])* $variant,)+ }
-
-        impl $name {
-            /// Every variant, in declaration order.
-            pub const ALL: &'static [$name] = &[$($name::$variant,)+];
-
-            /// The stable snake_case name used in the API and the database.
-            pub const fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text,)+ }
-            }
-
-            /// The variant with this snake_case name, if any.
-            pub fn parse(name: &str) -> Option<Self> {
-                Self::ALL.iter().copied().find(|v| v.as_str() == name)
-            }
-        }
-    };
-}
-
-named_enum! {
+text_enum! {
     /// Notice kinds: the legal-track events of SPEC §4.2.
-    pub enum NoticeKind {
+    #[derive(PartialOrd, Ord)]
+    pub enum NoticeKind ("notice kind", UnknownNoticeKind) {
         /// The landlord reports arrears.
         ArrearsReported => "arrears_reported",
         /// Uppsägning + formulär 1 served on the tenant.
@@ -124,9 +103,10 @@ named_enum! {
     }
 }
 
-named_enum! {
+text_enum! {
     /// What a computed deadline is about.
-    pub enum DeadlineKind {
+    #[derive(PartialOrd, Ord)]
+    pub enum DeadlineKind ("deadline kind", UnknownDeadlineKind) {
         /// Last day to pay and win back the lease (återvinningsfrist).
         ReinstatementEnd => "reinstatement_end",
         /// Last day for socialnämnden's rent commitment to reach the landlord.
@@ -146,9 +126,10 @@ named_enum! {
     }
 }
 
-named_enum! {
+text_enum! {
     /// How serious a notice's defects are; ordered from none to material.
-    pub enum DefectGrade {
+    #[derive(PartialOrd, Ord)]
+    pub enum DefectGrade ("defect grade", UnknownDefectGrade) {
         /// Nothing found.
         NoDefect => "none",
         /// A missing field that does not invalidate the notice (NJA 1985 s. 586).
@@ -158,9 +139,10 @@ named_enum! {
     }
 }
 
-named_enum! {
+text_enum! {
     /// A deadline's status (SPEC §3).
-    pub enum DeadlineStatus {
+    #[derive(PartialOrd, Ord)]
+    pub enum DeadlineStatus ("deadline status", UnknownDeadlineStatus) {
         /// Not yet due, nothing recorded that meets it.
         Open => "open",
         /// A recorded event meets it, or (alerts) its day has passed.
@@ -992,10 +974,10 @@ mod tests {
 
     #[test]
     fn names_round_trip() {
-        for kind in N::ALL {
+        for kind in &N::ALL {
             assert_eq!(N::parse(kind.as_str()), Some(*kind));
         }
-        for kind in K::ALL {
+        for kind in &K::ALL {
             assert_eq!(K::parse(kind.as_str()), Some(*kind));
         }
         assert_eq!(N::ALL.len(), 11);
@@ -1025,7 +1007,7 @@ mod tests {
             2 => Just(N::KfmEvictionScheduled),
             1 => Just(N::KfmPostponed),
             1 => Just(N::KfmWithdrawn),
-            3 => proptest::sample::select(N::ALL),
+            3 => proptest::sample::select(N::ALL.to_vec()),
         ];
         let day = || {
             proptest::option::weighted(0.8, (0u64..40).prop_map(|n| d("2025-12-01") + Days::new(n)))

@@ -8,38 +8,43 @@
 //! a lapsed period shows as the `reinstatement_end` deadline turning `missed`.
 
 use super::deadlines::NoticeKind;
+use super::text_enum::text_enum;
 
-/// Stages in their order along the track.
-pub const STAGES: &[&str] = &[
-    "none",
-    "arrears",
-    "terminated",
-    "reinstatement_running",
-    "reinstated",
-    "reinstatement_lapsed",
-    "kfm_applied",
-    "kfm_ordered",
-    "eviction_scheduled",
-    "postponed",
-    "evicted",
-    "moved",
-    "withdrawn",
-];
+text_enum! {
+    /// The legal stage of a tenancy, in its order along the track.
+    pub enum LegalStage ("legal stage", UnknownLegalStage) {
+        /// Nothing received yet.
+        None => "none",
+        Arrears => "arrears",
+        Terminated => "terminated",
+        ReinstatementRunning => "reinstatement_running",
+        Reinstated => "reinstated",
+        ReinstatementLapsed => "reinstatement_lapsed",
+        KfmApplied => "kfm_applied",
+        KfmOrdered => "kfm_ordered",
+        EvictionScheduled => "eviction_scheduled",
+        Postponed => "postponed",
+        Evicted => "evicted",
+        Moved => "moved",
+        Withdrawn => "withdrawn",
+    }
+}
 
-fn rank(stage: &str) -> usize {
+fn rank(stage: LegalStage) -> usize {
+    use LegalStage::*;
     match stage {
         // Scheduled and postponed alternate freely; the three ends share the last rank.
-        "postponed" => rank("eviction_scheduled"),
-        "moved" | "withdrawn" => rank("evicted"),
-        "reinstatement_lapsed" => rank("reinstated"),
-        s => STAGES.iter().position(|x| *x == s).unwrap_or(0),
+        Postponed => rank(EvictionScheduled),
+        Moved | Withdrawn => rank(Evicted),
+        ReinstatementLapsed => rank(Reinstated),
+        s => LegalStage::ALL.iter().position(|x| *x == s).unwrap_or(0),
     }
 }
 
 /// Where a notice moves the stage, given what the ledger already holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StageChange {
-    pub stage: &'static str,
+    pub stage: LegalStage,
     /// The notice belongs to an earlier stage than the current one.
     pub out_of_order: bool,
 }
@@ -54,37 +59,38 @@ pub struct Seen {
 /// The stage after `kind` arrives at a case in `current`. `executed_outcome` is the
 /// `kfm_executed` outcome (`executed`, `abandoned` or `moved_voluntarily`).
 pub fn next(
-    current: &str,
+    current: LegalStage,
     kind: NoticeKind,
     seen: Seen,
     executed_outcome: Option<&str>,
 ) -> StageChange {
-    let target: &'static str = match kind {
-        NoticeKind::ArrearsReported => "arrears",
+    use LegalStage::*;
+    let target = match kind {
+        NoticeKind::ArrearsReported => Arrears,
         NoticeKind::TerminationServed | NoticeKind::SocialNoticeReceived => {
             let both = seen.termination_served && seen.social_notice_received;
             if both {
-                "reinstatement_running"
+                ReinstatementRunning
             } else {
-                "terminated"
+                Terminated
             }
         }
-        NoticeKind::PaymentConfirmed | NoticeKind::RentCommitmentIssued => "reinstated",
-        NoticeKind::KfmApplicationReceived => "kfm_applied",
-        NoticeKind::KfmOrderIssued => "kfm_ordered",
-        NoticeKind::KfmEvictionScheduled => "eviction_scheduled",
-        NoticeKind::KfmPostponed => "postponed",
-        NoticeKind::KfmWithdrawn => "withdrawn",
+        NoticeKind::PaymentConfirmed | NoticeKind::RentCommitmentIssued => Reinstated,
+        NoticeKind::KfmApplicationReceived => KfmApplied,
+        NoticeKind::KfmOrderIssued => KfmOrdered,
+        NoticeKind::KfmEvictionScheduled => EvictionScheduled,
+        NoticeKind::KfmPostponed => Postponed,
+        NoticeKind::KfmWithdrawn => Withdrawn,
         NoticeKind::KfmExecuted => match executed_outcome {
-            Some("moved_voluntarily") | Some("abandoned") => "moved",
-            _ => "evicted",
+            Some("moved_voluntarily") | Some("abandoned") => Moved,
+            _ => Evicted,
         },
     };
     let current_rank = rank(current);
     let target_rank = rank(target);
     if target_rank < current_rank {
         return StageChange {
-            stage: stage_name(current),
+            stage: current,
             out_of_order: true,
         };
     }
@@ -94,13 +100,13 @@ pub fn next(
     }
 }
 
-fn stage_name(s: &str) -> &'static str {
-    STAGES.iter().copied().find(|x| *x == s).unwrap_or("none")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn st(name: &str) -> LegalStage {
+        name.parse().unwrap()
+    }
 
     fn both() -> Seen {
         Seen {
@@ -111,7 +117,7 @@ mod tests {
 
     #[test]
     fn the_track_moves_forward_with_the_notices() {
-        let mut stage = "none";
+        let mut stage = st("none");
         let steps = [
             (NoticeKind::ArrearsReported, Seen::default(), "arrears"),
             (
@@ -145,7 +151,7 @@ mod tests {
         for (kind, seen, expected) in steps {
             let change = next(stage, kind, seen, None);
             assert_eq!(
-                (change.stage, change.out_of_order),
+                (change.stage.as_str(), change.out_of_order),
                 (expected, false),
                 "{kind:?}"
             );
@@ -155,16 +161,21 @@ mod tests {
 
     #[test]
     fn a_late_notice_is_accepted_flagged_and_does_not_move_the_stage_back() {
-        let change = next("kfm_ordered", NoticeKind::TerminationServed, both(), None);
+        let change = next(
+            st("kfm_ordered"),
+            NoticeKind::TerminationServed,
+            both(),
+            None,
+        );
         assert_eq!(
             change,
             StageChange {
-                stage: "kfm_ordered",
+                stage: st("kfm_ordered"),
                 out_of_order: true
             }
         );
         let change = next(
-            "kfm_applied",
+            st("kfm_applied"),
             NoticeKind::ArrearsReported,
             Seen::default(),
             None,
@@ -175,7 +186,7 @@ mod tests {
     #[test]
     fn the_social_notice_alone_does_not_start_the_period() {
         let change = next(
-            "arrears",
+            st("arrears"),
             NoticeKind::SocialNoticeReceived,
             Seen {
                 social_notice_received: true,
@@ -183,39 +194,42 @@ mod tests {
             },
             None,
         );
-        assert_eq!(change.stage, "terminated");
+        assert_eq!(change.stage.as_str(), "terminated");
     }
 
     #[test]
     fn execution_outcomes_end_the_track() {
         assert_eq!(
             next(
-                "eviction_scheduled",
+                st("eviction_scheduled"),
                 NoticeKind::KfmExecuted,
                 both(),
                 Some("executed")
             )
-            .stage,
+            .stage
+            .as_str(),
             "evicted"
         );
         assert_eq!(
             next(
-                "eviction_scheduled",
+                st("eviction_scheduled"),
                 NoticeKind::KfmExecuted,
                 both(),
                 Some("moved_voluntarily")
             )
-            .stage,
+            .stage
+            .as_str(),
             "moved"
         );
         assert_eq!(
             next(
-                "reinstatement_running",
+                st("reinstatement_running"),
                 NoticeKind::PaymentConfirmed,
                 both(),
                 None
             )
-            .stage,
+            .stage
+            .as_str(),
             "reinstated"
         );
     }

@@ -5,6 +5,8 @@ pub mod holidays;
 pub mod legal_stage;
 pub mod outcome;
 pub mod personnummer;
+pub mod states;
 pub mod sweden;
+pub mod text_enum;
 pub mod workflow;
 pub mod worklist;

@@ -4,68 +4,41 @@
 //! rename a variant's `as_str`/serde name, add a new one instead.
 
 use std::fmt;
-use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-/// The outcome of a case, required when it is closed (§4.1, §4.3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    /// The household kept the tenancy: the arrears were paid.
-    RetainedPaid,
-    /// The household kept the tenancy under a payment plan with the landlord.
-    RetainedPaymentPlan,
-    /// The household kept the tenancy because social services issued a rent commitment
-    /// (förbindelse).
-    RetainedRentCommitment,
-    /// The household moved to a new tenancy of its own.
-    MovedNewTenancy,
-    /// The household moved to a municipal (second-hand, social) contract.
-    MovedMunicipalContract,
-    /// The household moved in with family or friends.
-    MovedFamilyFriends,
-    /// The household was evicted and became homeless.
-    EvictedHomeless,
-    /// The household was evicted and found some other housing.
-    EvictedOther,
-    /// Social services never reached the household.
-    NoContact,
-    /// The case turned out not to need an eviction-prevention outcome (wrong household, error…).
-    NotApplicable,
+use super::text_enum::text_enum;
+
+text_enum! {
+    /// The outcome of a case, required when it is closed (§4.1, §4.3).
+    #[derive(Serialize, Deserialize, utoipa::ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Outcome ("outcome", UnknownOutcome) {
+        /// The household kept the tenancy: the arrears were paid.
+        RetainedPaid => "retained_paid",
+        /// The household kept the tenancy under a payment plan with the landlord.
+        RetainedPaymentPlan => "retained_payment_plan",
+        /// The household kept the tenancy because social services issued a rent commitment
+        /// (förbindelse).
+        RetainedRentCommitment => "retained_rent_commitment",
+        /// The household moved to a new tenancy of its own.
+        MovedNewTenancy => "moved_new_tenancy",
+        /// The household moved to a municipal (second-hand, social) contract.
+        MovedMunicipalContract => "moved_municipal_contract",
+        /// The household moved in with family or friends.
+        MovedFamilyFriends => "moved_family_friends",
+        /// The household was evicted and became homeless.
+        EvictedHomeless => "evicted_homeless",
+        /// The household was evicted and found some other housing.
+        EvictedOther => "evicted_other",
+        /// Social services never reached the household.
+        NoContact => "no_contact",
+        /// The case turned out not to need an eviction-prevention outcome (wrong household, error…).
+        NotApplicable => "not_applicable",
+    }
 }
 
 impl Outcome {
-    /// Every outcome, in the order of SPEC §4.3.
-    pub const ALL: [Outcome; 10] = [
-        Outcome::RetainedPaid,
-        Outcome::RetainedPaymentPlan,
-        Outcome::RetainedRentCommitment,
-        Outcome::MovedNewTenancy,
-        Outcome::MovedMunicipalContract,
-        Outcome::MovedFamilyFriends,
-        Outcome::EvictedHomeless,
-        Outcome::EvictedOther,
-        Outcome::NoContact,
-        Outcome::NotApplicable,
-    ];
-
-    /// The wire and database name (same as serde).
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Outcome::RetainedPaid => "retained_paid",
-            Outcome::RetainedPaymentPlan => "retained_payment_plan",
-            Outcome::RetainedRentCommitment => "retained_rent_commitment",
-            Outcome::MovedNewTenancy => "moved_new_tenancy",
-            Outcome::MovedMunicipalContract => "moved_municipal_contract",
-            Outcome::MovedFamilyFriends => "moved_family_friends",
-            Outcome::EvictedHomeless => "evicted_homeless",
-            Outcome::EvictedOther => "evicted_other",
-            Outcome::NoContact => "no_contact",
-            Outcome::NotApplicable => "not_applicable",
-        }
-    }
-
     /// The household kept its tenancy (the goal of the work).
     pub const fn is_tenancy_retained(self) -> bool {
         matches!(
@@ -77,43 +50,6 @@ impl Outcome {
     /// The tenancy ended by an executed eviction.
     pub const fn is_evicted(self) -> bool {
         matches!(self, Outcome::EvictedHomeless | Outcome::EvictedOther)
-    }
-}
-
-impl fmt::Display for Outcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A string that is not one of the outcome names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct UnknownOutcome;
-
-impl fmt::Display for UnknownOutcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("unknown outcome; expected one of: ")?;
-        for (i, outcome) in Outcome::ALL.iter().enumerate() {
-            if i > 0 {
-                f.write_str(", ")?;
-            }
-            f.write_str(outcome.as_str())?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for UnknownOutcome {}
-
-impl FromStr for Outcome {
-    type Err = UnknownOutcome;
-
-    /// Exact, case-sensitive match on [`Outcome::as_str`].
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Outcome::ALL
-            .into_iter()
-            .find(|o| o.as_str() == s)
-            .ok_or(UnknownOutcome)
     }
 }
 

@@ -5,31 +5,27 @@
 
 use chrono::{Duration, NaiveDate};
 
+use super::deadlines::DeadlineKind;
+use super::text_enum::text_enum;
+
 /// How soon a deadline counts as near.
 pub const DUE_SOON_DAYS: i64 = 14;
 /// After how long without activity a case is stale.
 pub const STALE_DAYS: i64 = 14;
 /// The escalation window for cases with children.
 pub const ESCALATION_DAYS: i64 = 7;
+/// The deadlines that escalate a case with children: the eviction and the reinstatement end.
+pub const EVICTION_OR_REINSTATEMENT: [DeadlineKind; 2] =
+    [DeadlineKind::EvictionDate, DeadlineKind::ReinstatementEnd];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Bucket {
-    Overdue,
-    DueSoon,
-    Unassigned,
-    Stale,
-    Other,
-}
-
-impl Bucket {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Bucket::Overdue => "overdue",
-            Bucket::DueSoon => "due_soon",
-            Bucket::Unassigned => "unassigned",
-            Bucket::Stale => "stale",
-            Bucket::Other => "other",
-        }
+text_enum! {
+    #[derive(PartialOrd, Ord)]
+    pub enum Bucket ("worklist bucket", UnknownBucket) {
+        Overdue => "overdue",
+        DueSoon => "due_soon",
+        Unassigned => "unassigned",
+        Stale => "stale",
+        Other => "other",
     }
 }
 

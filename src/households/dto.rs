@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::domain::personnummer::Personnummer;
+use crate::domain::text_enum::text_enum;
 use crate::error::FieldError;
 
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
@@ -30,42 +31,25 @@ pub struct Address {
     pub municipality_code: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Relation {
-    #[serde(rename = "self")]
-    Head,
-    Partner,
-    Child,
-    Other,
-}
-
-impl Relation {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Relation::Head => "self",
-            Relation::Partner => "partner",
-            Relation::Child => "child",
-            Relation::Other => "other",
-        }
+text_enum! {
+    #[derive(Deserialize, Serialize, ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Relation ("relation", UnknownRelation) {
+        #[serde(rename = "self")]
+        Head => "self",
+        Partner => "partner",
+        Child => "child",
+        Other => "other",
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Residence {
-    Permanent,
-    Alternating,
-    Visiting,
-}
-
-impl Residence {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Residence::Permanent => "permanent",
-            Residence::Alternating => "alternating",
-            Residence::Visiting => "visiting",
-        }
+text_enum! {
+    #[derive(Deserialize, Serialize, ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Residence ("residence", UnknownResidence) {
+        Permanent => "permanent",
+        Alternating => "alternating",
+        Visiting => "visiting",
     }
 }
 
@@ -262,23 +246,14 @@ pub struct HouseholdResponse {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ContractType {
-    FirstHand,
-    MunicipalSecondHand,
-    Sublet,
-    Other,
-}
-
-impl ContractType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ContractType::FirstHand => "first_hand",
-            ContractType::MunicipalSecondHand => "municipal_second_hand",
-            ContractType::Sublet => "sublet",
-            ContractType::Other => "other",
-        }
+text_enum! {
+    #[derive(Deserialize, Serialize, ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum ContractType ("contract type", UnknownContractType) {
+        FirstHand => "first_hand",
+        MunicipalSecondHand => "municipal_second_hand",
+        Sublet => "sublet",
+        Other => "other",
     }
 }
 

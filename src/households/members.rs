@@ -8,7 +8,7 @@
 use super::dto::{HouseholdResponse, MemberInput, Relation, UpdateMemberRequest};
 use super::repo::{self, MemberRow};
 use super::service::{add_member, scoped_write, view, visible_for_write};
-use crate::audit::{self, Changes, NewEvent};
+use crate::audit::{self, AuditAction, Changes, NewEvent};
 use crate::auth::Principal;
 use crate::auth::policy::{Authorized, ops};
 use crate::db::{Tx, types};
@@ -48,7 +48,13 @@ pub async fn add(
             .created("relation", row.relation.as_str())
             .created("residence", row.residence.clone())
             .secret("member", true);
-        record(tx, &who, "household.member_added", &row.id, changes)?;
+        record(
+            tx,
+            &who,
+            AuditAction::HouseholdMemberAdded,
+            &row.id,
+            changes,
+        )?;
         follow_children(tx, &who, &h.id, &row.id)?;
         let h = visible_for_write(tx, &who, &h.id)?;
         view(tx, &st, &who, h, who.operation_id())
@@ -121,7 +127,13 @@ pub async fn update(
         if !repo::bump_household(tx, &h.id, expected, now)? {
             return Err(ApiError::PreconditionFailed);
         }
-        record(tx, &who, "household.member_updated", &after.id, changes)?;
+        record(
+            tx,
+            &who,
+            AuditAction::HouseholdMemberUpdated,
+            &after.id,
+            changes,
+        )?;
         follow_children(tx, &who, &h.id, &after.id)?;
         let h = visible_for_write(tx, &who, &h.id)?;
         view(tx, &st, &who, h, who.operation_id())
@@ -143,7 +155,7 @@ fn one_head(tx: &mut Tx<'_>, household_id: &str, except: Option<&str>) -> Result
 fn record(
     tx: &mut Tx<'_>,
     who: &Principal,
-    action: &str,
+    action: AuditAction,
     member_id: &str,
     changes: Changes,
 ) -> Result<(), ApiError> {
@@ -184,7 +196,7 @@ pub fn follow_children(
             tx,
             NewEvent {
                 actor: &who.actor(),
-                action: "case.children_involved_changed",
+                action: AuditAction::CaseChildrenInvolvedChanged,
                 entity_type: "case",
                 entity_id: Some(&case_id),
                 case_id: Some(&case_id),

@@ -5,6 +5,7 @@ use chrono::Months;
 
 use super::dto::{Address, CreateHouseholdRequest, HouseholdResponse, MemberResponse, NewMember};
 use super::repo::{self, HouseholdRow, MemberRow};
+use crate::audit::AuditAction;
 use crate::audit::access::{self, Access};
 use crate::audit::{self, Changes, NewEvent};
 use crate::auth::Principal;
@@ -65,7 +66,7 @@ pub async fn create(
                 tx,
                 NewEvent {
                     actor: &who.actor(),
-                    action: "household.create",
+                    action: AuditAction::HouseholdCreate,
                     entity_type: "household",
                     entity_id: Some(&household.id),
                     case_id: None,

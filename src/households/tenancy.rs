@@ -6,10 +6,12 @@ use super::dto::{
 };
 use super::repo::{self, TenancyRow};
 use super::service::{scoped_write, visible_for_write};
+use crate::audit::AuditAction;
 use crate::audit::access::{self, Access};
 use crate::audit::{self, Changes, NewEvent};
 use crate::auth::policy::{Authorized, Grant, ops};
 use crate::db::{AnyConnection, Tx, types};
+use crate::domain::states::OrganizationKind;
 use crate::error::ApiError;
 use crate::http::etag::IfMatch;
 use crate::organizations::repo as orgs;
@@ -107,7 +109,7 @@ pub async fn create(
                 tx,
                 NewEvent {
                     actor: &who.actor(),
-                    action: "tenancy.create",
+                    action: AuditAction::TenancyCreate,
                     entity_type: "tenancy",
                     entity_id: Some(&row.id),
                     case_id: None,
@@ -123,7 +125,7 @@ pub async fn create(
 fn check_landlord(tx: &mut AnyConnection, id: &str) -> Result<(), ApiError> {
     let landlord = orgs::find_scoped(tx, id, None)
         .ok()
-        .filter(|o| o.kind == "landlord");
+        .filter(|o| o.kind == OrganizationKind::Landlord);
     if landlord.is_none() {
         return Err(ApiError::field(
             "landlord_organization_id",
@@ -333,7 +335,7 @@ pub async fn update(
             tx,
             NewEvent {
                 actor: &who.actor(),
-                action: "tenancy.update",
+                action: AuditAction::TenancyUpdate,
                 entity_type: "tenancy",
                 entity_id: Some(&after.id),
                 case_id: None,

@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::audit::AuditAction;
 use crate::audit::{self, Actor, Changes, NewEvent};
 use crate::auth::Principal;
 use crate::auth::policy::{Authorized, Grant, ops};
@@ -15,6 +16,7 @@ use crate::auth::tokens::INTEGRATION_AUDIENCE;
 use crate::crypto::random;
 use crate::db::schema::integration_clients;
 use crate::db::{AnyConnection, types, write_tx};
+use crate::domain::states::OrganizationKind;
 use crate::error::{ApiError, FieldError};
 use crate::organizations::repo as orgs;
 use crate::state::AppState;
@@ -42,10 +44,10 @@ impl ClientRow {
 }
 
 /// The scopes an organization kind may hold.
-pub fn allowed_scopes(kind: &str) -> &'static [&'static str] {
+pub fn allowed_scopes(kind: OrganizationKind) -> &'static [&'static str] {
     match kind {
-        "landlord" => &["landlord:submit", "landlord:receipts"],
-        "enforcement_authority" => &["enforcement:submit", "enforcement:receipts"],
+        OrganizationKind::Landlord => &["landlord:submit", "landlord:receipts"],
+        OrganizationKind::EnforcementAuthority => &["enforcement:submit", "enforcement:receipts"],
         _ => &[],
     }
 }
@@ -145,7 +147,7 @@ fn find_scoped(conn: &mut AnyConnection, id: &str, who: &Grant) -> Result<Client
 fn audit_client(
     tx: &mut crate::db::Tx<'_>,
     who: &Principal,
-    action: &str,
+    action: AuditAction,
     id: &str,
     changes: Changes,
 ) -> Result<(), ApiError> {
@@ -177,7 +179,7 @@ pub async fn create(
         .write(move |tx| {
             let org = orgs::find_scoped(tx, &req.organization_id, scope::organization_filter(&who))
                 .map_err(|_| ApiError::field("organization_id", "no such organization"))?;
-            let allowed = allowed_scopes(&org.kind);
+            let allowed = allowed_scopes(org.kind);
             let mut errors = Vec::new();
             if allowed.is_empty() {
                 errors.push(FieldError::new(
@@ -208,8 +210,8 @@ pub async fn create(
                     integration_clients::name.eq(req.name.trim()),
                     integration_clients::organization_id.eq(&org.id),
                     integration_clients::secret_hash.eq(random::token_hash(&secret)),
-                    integration_clients::scopes
-                        .eq(serde_json::to_string(&scopes).unwrap_or_default()),
+                    integration_clients::scopes.eq(serde_json::to_string(&scopes)
+                        .map_err(|e| ApiError::Internal(format!("scopes as JSON: {e}")))?),
                     integration_clients::status.eq("active"),
                     integration_clients::version.eq(1),
                     integration_clients::created_at.eq(now),
@@ -221,7 +223,7 @@ pub async fn create(
                 .created("organization_id", org.id.as_str())
                 .created("scopes", scopes)
                 .secret("client_secret", true);
-            audit_client(tx, &who, "integration_client.create", &id, changes)?;
+            audit_client(tx, &who, AuditAction::IntegrationClientCreate, &id, changes)?;
             let row = integration_clients::table
                 .find(&id)
                 .select(ClientRow::as_select())
@@ -282,7 +284,7 @@ pub async fn rotate(
             audit_client(
                 tx,
                 &who,
-                "integration_client.rotate",
+                AuditAction::IntegrationClientRotate,
                 &id,
                 Changes::new().secret("client_secret", true),
             )?;
@@ -319,7 +321,7 @@ pub async fn revoke(
                 audit_client(
                     tx,
                     &who,
-                    "integration_client.revoke",
+                    AuditAction::IntegrationClientRevoke,
                     &id,
                     Changes::new().field("status", "active", "revoked"),
                 )?;
@@ -390,9 +392,9 @@ pub async fn token(
                     ..Actor::default()
                 };
                 let action = if ok {
-                    "auth.client_token"
+                    AuditAction::AuthClientToken
                 } else {
-                    "auth.client_token_failed"
+                    AuditAction::AuthClientTokenFailed
                 };
                 audit::record(
                     tx,

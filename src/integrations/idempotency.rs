@@ -77,10 +77,7 @@ pub fn parse_key(v: Option<&str>) -> Result<String, ApiError> {
 
 /// SHA-256 of the body's canonical JSON (keys sorted), so whitespace does not matter.
 pub fn request_hash(body: &serde_json::Value) -> String {
-    Sha256::digest(body.to_string().as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    base16ct::lower::encode_string(&Sha256::digest(body.to_string().as_bytes()))
 }
 
 /// The stored answer for this key, or 422 when the key was used with another body.

@@ -13,6 +13,7 @@ use super::submitter::Submitter;
 use crate::db::{AnyConnection, write_tx};
 use crate::domain::deadlines::NoticeKind;
 use crate::domain::personnummer::Personnummer;
+use crate::domain::states::OrganizationKind;
 use crate::domain::sweden;
 use crate::error::{ApiError, FieldError};
 use crate::households::dto::{Address, check_address, is_municipality_code};
@@ -358,7 +359,7 @@ fn landlord_by_org_number(
     use diesel::prelude::*;
     Ok(organizations::table
         .filter(organizations::org_number.eq(number))
-        .filter(organizations::kind.eq("landlord"))
+        .filter(organizations::kind.eq(OrganizationKind::Landlord))
         .select(OrgRow::as_select())
         .first(conn)
         .optional()?)
@@ -403,7 +404,8 @@ pub fn submit(
         let (case, _) = matching::match_case(tx, st, who, &org, &subject)?;
         let registered = crate::notices::service::register(tx, &who.actor, &case, sub.notice)?;
         let receipt = receipts::insert(tx, who, sub.receipt_kind, &registered.notice.id)?;
-        let body = serde_json::to_string(&ReceiptResponse::from(receipt)).unwrap_or_default();
+        let body = serde_json::to_string(&ReceiptResponse::from(receipt))
+            .map_err(|e| ApiError::Internal(format!("receipt as JSON: {e}")))?;
         idempotency::store(tx, &claim, 202, &body)?;
         Ok(Answer {
             status: 202,

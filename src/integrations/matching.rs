@@ -8,10 +8,12 @@ use chrono::Duration;
 use diesel::prelude::*;
 
 use super::submitter::Submitter;
+use crate::audit::AuditAction;
 use crate::audit::{self, Changes, NewEvent};
 use crate::cases::repo::{self as cases_repo, CaseRow};
 use crate::db::schema::{cases, household_members, notices, organizations};
 use crate::db::{Tx, types};
+use crate::domain::outcome::Outcome;
 use crate::domain::personnummer::Personnummer;
 use crate::domain::sweden;
 use crate::domain::workflow::CaseStatus;
@@ -53,7 +55,7 @@ fn open_case_by_kfm(tx: &mut Tx<'_>, org: &str, number: &str) -> QueryResult<Opt
         .select(notices::case_id);
     cases::table
         .filter(cases::organization_id.eq(org))
-        .filter(cases::status.ne("closed"))
+        .filter(cases::status.ne(CaseStatus::Closed))
         .filter(cases::id.eq_any(with_number))
         .select(CaseRow::as_select())
         .order(cases::id.desc())
@@ -89,7 +91,7 @@ pub fn match_case(
         tx,
         NewEvent {
             actor: &who.actor,
-            action: "intake.match",
+            action: AuditAction::IntakeMatch,
             entity_type: "case",
             entity_id: Some(&case.id),
             case_id: Some(&case.id),
@@ -107,11 +109,10 @@ const INTAKE_REOPEN_REASON: &str = "a new notice on the household within 12 mont
 /// `case.reopened` is recorded with the reason.
 fn reopen(tx: &mut Tx<'_>, who: &Submitter, closed: &CaseRow) -> Result<(), ApiError> {
     let now = types::now();
-    let reopened = CaseStatus::Reopened.as_str();
     diesel::update(cases::table.find(&closed.id))
         .set((
-            cases::status.eq(reopened),
-            cases::outcome.eq(None::<String>),
+            cases::status.eq(CaseStatus::Reopened),
+            cases::outcome.eq(None::<Outcome>),
             cases::homelessness_situation.eq(None::<i32>),
             cases::closed_at.eq(None::<chrono::NaiveDateTime>),
             cases::version.eq(cases::version + 1),
@@ -121,8 +122,16 @@ fn reopen(tx: &mut Tx<'_>, who: &Submitter, closed: &CaseRow) -> Result<(), ApiE
         .execute(&mut **tx)?;
     cases_repo::stamp_reopened(tx, &closed.id, &who.key, INTAKE_REOPEN_REASON, now)?;
     let changes = Changes::new()
-        .field("status", closed.status.as_str(), reopened)
-        .field("outcome", closed.outcome.clone(), None::<String>)
+        .field(
+            "status",
+            closed.status.as_str(),
+            CaseStatus::Reopened.as_str(),
+        )
+        .field(
+            "outcome",
+            closed.outcome.map(|o| o.as_str()),
+            None::<String>,
+        )
         .field(
             "homelessness_situation",
             closed.homelessness_situation,
@@ -133,7 +142,7 @@ fn reopen(tx: &mut Tx<'_>, who: &Submitter, closed: &CaseRow) -> Result<(), ApiE
         tx,
         NewEvent {
             actor: &who.actor,
-            action: crate::cases::transitions::REOPENED,
+            action: AuditAction::CaseReopened,
             entity_type: "case",
             entity_id: Some(&closed.id),
             case_id: Some(&closed.id),
@@ -158,7 +167,7 @@ fn find_or_create(
     let person = persons::find_by_pnr(tx, &st.blind, s.personnummer)?;
     if let Some(person) = &person {
         let known = cases_of_person(tx, &org.id, &person.id)?;
-        if let Some(open) = known.iter().find(|c| c.status != "closed") {
+        if let Some(open) = known.iter().find(|c| c.status != CaseStatus::Closed) {
             return Ok((open.clone(), "open_case_of_person"));
         }
         let cutoff = types::now() - Duration::days(REOPEN_WITHIN_DAYS);

@@ -26,9 +26,8 @@ pub const LEGAL_KINDS: &[DeadlineKind] = &[
 ];
 
 /// The rules' view of a stored notice. `eviction_at` becomes Swedish local time.
-pub fn facts(n: &NoticeRow) -> Option<NoticeFacts> {
-    let kind = NoticeKind::parse(&n.kind)?;
-    let mut f = NoticeFacts::new(n.id.clone(), kind);
+pub fn facts(n: &NoticeRow) -> NoticeFacts {
+    let mut f = NoticeFacts::new(n.id.clone(), n.kind);
     f.sent_on = n.sent_on;
     f.served_on = n.served_on;
     f.received_on = n.received_on;
@@ -38,14 +37,14 @@ pub fn facts(n: &NoticeRow) -> Option<NoticeFacts> {
     f.amount_to_reinstate = n.amount_to_reinstate;
     f.apartment_size_m2 = n.apartment_size_m2.and_then(|s| u32::try_from(s).ok());
     f.supersedes = n.supersedes.clone();
-    Some(f)
+    f
 }
 
 /// The latest arrears total reported in the ledger (what a notice's amount is compared with).
 pub fn latest_arrears(notices: &[NoticeRow]) -> Option<i64> {
     notices
         .iter()
-        .filter(|n| n.kind == "arrears_reported")
+        .filter(|n| n.kind == NoticeKind::ArrearsReported)
         .max_by(|a, b| a.id.cmp(&b.id))
         .and_then(|n| n.arrears_amount)
 }
@@ -56,7 +55,7 @@ fn computed_from(d: &Deadline) -> String {
 
 fn rule_deadline(row: &DeadlineRow) -> Option<Deadline> {
     Some(Deadline {
-        kind: DeadlineKind::parse(&row.kind)?,
+        kind: row.kind,
         due_on: row.due_on,
         rule_version: row.rule_version.clone(),
         computed_from: serde_json::from_str(&row.computed_from).ok()?,
@@ -64,13 +63,13 @@ fn rule_deadline(row: &DeadlineRow) -> Option<Deadline> {
 }
 
 /// The status of a stored deadline on `today`, given the ledger.
-pub fn status_of(row: &DeadlineRow, facts: &[NoticeFacts], today: NaiveDate) -> String {
-    if row.status == "void" {
-        return row.status.clone();
+pub fn status_of(row: &DeadlineRow, facts: &[NoticeFacts], today: NaiveDate) -> DeadlineStatus {
+    if row.status == DeadlineStatus::Void {
+        return row.status;
     }
     match rule_deadline(row) {
-        Some(d) => rules::deadline_status(&d, facts, today).as_str().to_owned(),
-        None => row.status.clone(),
+        Some(d) => rules::deadline_status(&d, facts, today),
+        None => row.status,
     }
 }
 
@@ -81,7 +80,7 @@ pub fn recompute(
     case_id: &str,
     notices: &[NoticeRow],
 ) -> Result<Vec<DeadlineRow>, ApiError> {
-    let facts: Vec<NoticeFacts> = notices.iter().filter_map(facts).collect();
+    let facts: Vec<NoticeFacts> = notices.iter().map(facts).collect();
     let computation = rules::compute(&facts, latest_arrears(notices));
     // The other reading of a reinstatement period built on a materially defective notice.
     let readings: Vec<NaiveDate> = computation
@@ -100,17 +99,17 @@ pub fn recompute(
     let mut live = Vec::new();
     for d in &computation.deadlines {
         let from = computed_from(d);
-        let status = rules::deadline_status(d, &facts, today).as_str().to_owned();
+        let status = rules::deadline_status(d, &facts, today);
         let existing = stored.iter().find(|s| {
-            s.status != "void"
-                && s.kind == d.kind.as_str()
+            s.status != DeadlineStatus::Void
+                && s.kind == d.kind
                 && s.due_on == d.due_on
                 && s.computed_from == from
         });
         match existing {
             Some(s) => {
                 if s.status != status {
-                    repo::set_deadline_status(conn, &s.id, &status, now)?;
+                    repo::set_deadline_status(conn, &s.id, status, now)?;
                 }
                 live.push(DeadlineRow {
                     status,
@@ -121,7 +120,7 @@ pub fn recompute(
                 let row = DeadlineRow {
                     id: types::new_id(),
                     case_id: case_id.to_owned(),
-                    kind: d.kind.as_str().into(),
+                    kind: d.kind,
                     due_on: d.due_on,
                     alternative_due_on: if d.kind == DeadlineKind::ReinstatementEnd {
                         readings.iter().copied().find(|a| *a != d.due_on)
@@ -138,9 +137,9 @@ pub fn recompute(
             }
         }
     }
-    for s in stored.iter().filter(|s| s.status != "void") {
+    for s in stored.iter().filter(|s| s.status != DeadlineStatus::Void) {
         if !live.iter().any(|l| l.id == s.id) {
-            repo::set_deadline_status(conn, &s.id, DeadlineStatus::Void.as_str(), now)?;
+            repo::set_deadline_status(conn, &s.id, DeadlineStatus::Void, now)?;
         }
     }
     Ok(live)
@@ -149,12 +148,11 @@ pub fn recompute(
 /// Whether the case has an open legal deadline today (closing then needs a supervisor).
 pub fn has_open_legal_deadline(conn: &mut AnyConnection, case_id: &str) -> Result<bool, ApiError> {
     let notices = repo::for_case(conn, case_id)?;
-    let facts: Vec<NoticeFacts> = notices.iter().filter_map(facts).collect();
+    let facts: Vec<NoticeFacts> = notices.iter().map(facts).collect();
     let today = sweden::today();
     let rows = repo::deadlines_for_case(conn, case_id)?;
     Ok(rows.iter().any(|r| {
-        LEGAL_KINDS.iter().any(|k| k.as_str() == r.kind)
-            && status_of(r, &facts, today) == DeadlineStatus::Open.as_str()
+        LEGAL_KINDS.contains(&r.kind) && status_of(r, &facts, today) == DeadlineStatus::Open
     }))
 }
 
@@ -164,10 +162,10 @@ impl From<DeadlineRow> for DeadlineResponse {
             computed_from: serde_json::from_str(&d.computed_from).unwrap_or_default(),
             id: d.id,
             case_id: d.case_id,
-            kind: d.kind,
+            kind: d.kind.as_str().into(),
             due_on: d.due_on,
             alternative_due_on: d.alternative_due_on,
-            status: d.status,
+            status: d.status.as_str().into(),
             rule_version: d.rule_version,
             computed_at: types::utc(d.computed_at),
         }
@@ -185,7 +183,7 @@ pub async fn list(
         .run(move |conn| {
             let case = crate::cases::service::visible_or_404(conn, &who, &case_id)?;
             let notices = repo::for_case(conn, &case.id)?;
-            let facts: Vec<NoticeFacts> = notices.iter().filter_map(facts).collect();
+            let facts: Vec<NoticeFacts> = notices.iter().map(facts).collect();
             let today = sweden::today();
             let items = repo::deadlines_for_case(conn, &case.id)?
                 .into_iter()

@@ -5,13 +5,14 @@ use diesel::prelude::*;
 
 use crate::db::AnyConnection;
 use crate::db::schema::{deadlines, notices};
+use crate::domain::deadlines::{DeadlineKind, DeadlineStatus, DefectGrade, NoticeKind};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = notices)]
 pub struct NoticeRow {
     pub id: String,
     pub case_id: String,
-    pub kind: String,
+    pub kind: NoticeKind,
     pub source: String,
     pub external_ref: Option<String>,
     pub kfm_case_number: Option<String>,
@@ -28,7 +29,7 @@ pub struct NoticeRow {
     pub social_services_present: Option<bool>,
     pub supersedes: Option<String>,
     pub out_of_order: bool,
-    pub defect_grade: String,
+    pub defect_grade: DefectGrade,
     pub defects: String,
     pub submitted_by: String,
     pub created_at: NaiveDateTime,
@@ -39,12 +40,12 @@ pub struct NoticeRow {
 pub struct DeadlineRow {
     pub id: String,
     pub case_id: String,
-    pub kind: String,
+    pub kind: DeadlineKind,
     pub due_on: NaiveDate,
     pub alternative_due_on: Option<NaiveDate>,
     pub rule_version: String,
     pub computed_from: String,
-    pub status: String,
+    pub status: DeadlineStatus,
     pub computed_at: NaiveDateTime,
 }
 
@@ -81,7 +82,7 @@ pub fn live_deadlines(
 ) -> QueryResult<Vec<DeadlineRow>> {
     deadlines::table
         .filter(deadlines::case_id.eq_any(case_ids))
-        .filter(deadlines::status.ne("void"))
+        .filter(deadlines::status.ne(DeadlineStatus::Void))
         .select(DeadlineRow::as_select())
         .load(conn)
 }
@@ -96,7 +97,7 @@ pub fn insert_deadline(conn: &mut AnyConnection, d: &DeadlineRow) -> QueryResult
 pub fn set_deadline_status(
     conn: &mut AnyConnection,
     id: &str,
-    status: &str,
+    status: DeadlineStatus,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
     diesel::update(deadlines::table.find(id))

@@ -7,14 +7,15 @@ use serde_json::json;
 use super::deadlines::{facts, latest_arrears, recompute};
 use super::dto::{CreateNoticeRequest, NoticeInput, NoticeList, NoticeResponse};
 use super::repo::{self, NoticeRow};
+use crate::audit::AuditAction;
 use crate::audit::access::{self, Access};
 use crate::audit::{self, Actor, Changes, NewEvent};
 use crate::auth::policy::{Authorized, ops};
 use crate::cases::repo::CaseRow;
 use crate::db::schema::cases;
 use crate::db::{Tx, types};
-use crate::domain::deadlines::{self as rules, NoticeKind};
-use crate::domain::legal_stage::{self, Seen};
+use crate::domain::deadlines::{self as rules, DefectGrade, NoticeKind};
+use crate::domain::legal_stage::{self, LegalStage, Seen};
 use crate::domain::sweden;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -22,7 +23,7 @@ use crate::state::AppState;
 /// The result of registering a notice.
 pub struct Registered {
     pub notice: NoticeRow,
-    pub legal_stage: String,
+    pub legal_stage: LegalStage,
 }
 
 /// Register `input` on `case` (already in the caller's scope), submitted by `actor`.
@@ -40,7 +41,7 @@ pub fn register(
             .iter()
             .any(|n| n.supersedes.as_deref() == Some(old.as_str()));
         let target = ledger.iter().find(|n| &n.id == old);
-        if target.is_none_or(|t| t.kind != input.kind.as_str()) || superseded_already {
+        if target.is_none_or(|t| t.kind != input.kind) || superseded_already {
             return Err(ApiError::field(
                 "supersedes",
                 "must name a current notice of the same kind on this case",
@@ -51,7 +52,7 @@ pub fn register(
     let mut row = NoticeRow {
         id: id.clone(),
         case_id: case.id.clone(),
-        kind: input.kind.as_str().into(),
+        kind: input.kind,
         source: input.source.into(),
         external_ref: req.external_ref.clone(),
         kfm_case_number: req.kfm_case_number.clone(),
@@ -71,19 +72,19 @@ pub fn register(
         social_services_present: req.social_services_present,
         supersedes: req.supersedes.clone(),
         out_of_order: false,
-        defect_grade: "none".into(),
+        defect_grade: DefectGrade::NoDefect,
         defects: "[]".into(),
         submitted_by: actor.id.clone().unwrap_or_else(|| actor.kind.to_owned()),
         created_at: types::now(),
     };
     // Defects are graded against the ledger as it stands, this notice included.
-    let notice_facts = facts(&row).ok_or_else(|| ApiError::Internal("notice kind".into()))?;
+    let notice_facts = facts(&row);
     // The ledger with this notice: for grading now and for the deadlines below (no second read;
     // the rules read only the facts, which grading does not change).
     let mut full_ledger = ledger.clone();
     full_ledger.push(row.clone());
     let assessment = rules::assess(&notice_facts, latest_arrears(&full_ledger), false);
-    row.defect_grade = assessment.grade.as_str().into();
+    row.defect_grade = assessment.grade;
     row.defects = serde_json::to_string(
         &assessment
             .defects
@@ -95,11 +96,15 @@ pub fn register(
     // The stage follows the ledger; a notice of an earlier stage is accepted and flagged.
     let current: Vec<&NoticeRow> = ledger.iter().chain(std::iter::once(&row)).collect();
     let seen = Seen {
-        termination_served: current.iter().any(|n| n.kind == "termination_served"),
-        social_notice_received: current.iter().any(|n| n.kind == "social_notice_received"),
+        termination_served: current
+            .iter()
+            .any(|n| n.kind == NoticeKind::TerminationServed),
+        social_notice_received: current
+            .iter()
+            .any(|n| n.kind == NoticeKind::SocialNoticeReceived),
     };
     let change = legal_stage::next(
-        &case.legal_stage,
+        case.legal_stage,
         input.kind,
         seen,
         row.execution_outcome.as_deref(),
@@ -132,13 +137,13 @@ pub fn register(
         .created("supersedes", row.supersedes.clone())
         .created("defect_grade", row.defect_grade.as_str())
         .created("out_of_order", row.out_of_order)
-        .field("legal_stage", case.legal_stage.as_str(), change.stage)
-        .created("deadlines", json!(live.iter().map(|d| json!({"kind": d.kind, "due_on": d.due_on.to_string(), "status": d.status})).collect::<Vec<_>>()));
+        .field("legal_stage", case.legal_stage.as_str(), change.stage.as_str())
+        .created("deadlines", json!(live.iter().map(|d| json!({"kind": d.kind.as_str(), "due_on": d.due_on.to_string(), "status": d.status.as_str()})).collect::<Vec<_>>()));
     audit::record(
         tx,
         NewEvent {
             actor,
-            action: "notice.create",
+            action: AuditAction::NoticeCreate,
             entity_type: "notice",
             entity_id: Some(&id),
             case_id: Some(&case.id),
@@ -147,7 +152,7 @@ pub fn register(
     )?;
     Ok(Registered {
         notice: row,
-        legal_stage: change.stage.into(),
+        legal_stage: change.stage,
     })
 }
 
@@ -156,7 +161,7 @@ pub fn to_response(n: NoticeRow, superseded: bool) -> NoticeResponse {
         defects: serde_json::from_str(&n.defects).unwrap_or_default(),
         id: n.id,
         case_id: n.case_id,
-        kind: n.kind,
+        kind: n.kind.as_str().into(),
         source: n.source,
         external_ref: n.external_ref,
         kfm_case_number: n.kfm_case_number,
@@ -174,7 +179,7 @@ pub fn to_response(n: NoticeRow, superseded: bool) -> NoticeResponse {
         supersedes: n.supersedes,
         superseded,
         out_of_order: n.out_of_order,
-        defect_grade: n.defect_grade,
+        defect_grade: n.defect_grade.as_str().into(),
         created_at: types::utc(n.created_at),
     }
 }

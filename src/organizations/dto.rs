@@ -7,26 +7,7 @@ use utoipa::ToSchema;
 use super::repo::{OrgRow, UnitRow};
 use crate::db::types::utc;
 
-/// The kinds of organization an administrator can create.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum OrganizationKind {
-    Municipality,
-    Landlord,
-    EnforcementAuthority,
-    CountyBoard,
-}
-
-impl OrganizationKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OrganizationKind::Municipality => "municipality",
-            OrganizationKind::Landlord => "landlord",
-            OrganizationKind::EnforcementAuthority => "enforcement_authority",
-            OrganizationKind::CountyBoard => "county_board",
-        }
-    }
-}
+pub use crate::domain::states::OrganizationKind;
 
 /// `POST /organizations`.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -64,7 +45,7 @@ impl From<OrgRow> for OrganizationResponse {
     fn from(o: OrgRow) -> Self {
         OrganizationResponse {
             id: o.id,
-            kind: o.kind,
+            kind: o.kind.as_str().into(),
             name: o.name,
             org_number: o.org_number,
             municipality_code: o.municipality_code,

@@ -5,12 +5,13 @@ use diesel::prelude::*;
 
 use crate::db::AnyConnection;
 use crate::db::schema::{organizations, units};
+use crate::domain::states::OrganizationKind;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = organizations)]
 pub struct OrgRow {
     pub id: String,
-    pub kind: String,
+    pub kind: OrganizationKind,
     pub name: String,
     pub org_number: Option<String>,
     pub municipality_code: Option<String>,
@@ -78,7 +79,10 @@ pub fn list_scoped(
     q.order(organizations::id).limit(limit).load(conn)
 }
 
-pub fn find_by_kind(conn: &mut AnyConnection, kind: &str) -> QueryResult<Option<OrgRow>> {
+pub fn find_by_kind(
+    conn: &mut AnyConnection,
+    kind: OrganizationKind,
+) -> QueryResult<Option<OrgRow>> {
     organizations::table
         .filter(organizations::kind.eq(kind))
         .select(OrgRow::as_select())

@@ -5,6 +5,7 @@ use super::dto::{
     OrganizationResponse, UnitList, UnitResponse,
 };
 use super::repo::{self, OrgRow, UnitRow};
+use crate::audit::AuditAction;
 use crate::audit::{self, Changes, NewEvent};
 use crate::auth::policy::{Authorized, ops};
 use crate::auth::scope;
@@ -103,7 +104,7 @@ pub async fn create(
         let now = types::now();
         let row = OrgRow {
             id: types::new_id(),
-            kind: req.kind.as_str().into(),
+            kind: req.kind,
             name: req.name.trim().into(),
             org_number,
             municipality_code: req.municipality_code.clone(),
@@ -127,7 +128,7 @@ pub async fn create(
             tx,
             NewEvent {
                 actor: &who.actor(),
-                action: "organization.create",
+                action: AuditAction::OrganizationCreate,
                 entity_type: "organization",
                 entity_id: Some(&row.id),
                 case_id: None,
@@ -184,7 +185,7 @@ pub async fn create_unit(
     }
     db.write(move |tx| {
         let org = repo::find_scoped(tx, &org_id, scope::organization_filter(&who))?;
-        if org.kind != "municipality" {
+        if org.kind != OrganizationKind::Municipality {
             return Err(ApiError::conflict(
                 "Units belong to municipalities' social services.",
             ));
@@ -208,7 +209,7 @@ pub async fn create_unit(
             tx,
             NewEvent {
                 actor: &who.actor(),
-                action: "unit.create",
+                action: AuditAction::UnitCreate,
                 entity_type: "unit",
                 entity_id: Some(&unit.id),
                 case_id: None,

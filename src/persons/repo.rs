@@ -93,9 +93,9 @@ pub fn insert(
     let id = types::new_id();
     let now = types::now();
     let row = PersonRow {
-        pnr_enc: cipher.encrypt_str("persons", "pnr", &id, &pnr.canonical()),
+        pnr_enc: cipher.encrypt_str("persons", "pnr", &id, &pnr.canonical())?,
         pnr_index: blind.of(BLIND_PURPOSE, &pnr.canonical()),
-        name_enc: cipher.encrypt_str("persons", "name", &id, name),
+        name_enc: cipher.encrypt_str("persons", "name", &id, name)?,
         birth_year: pnr.birth_year(),
         protected_identity,
         version: 1,

@@ -28,21 +28,7 @@ pub struct CreateUserRequest {
     pub unit_id: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum UserStatus {
-    Active,
-    Disabled,
-}
-
-impl UserStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            UserStatus::Active => "active",
-            UserStatus::Disabled => "disabled",
-        }
-    }
-}
+pub use crate::domain::states::UserStatus;
 
 /// `PATCH /users/{id}` (needs If-Match). Absent fields stay as they are; `unit_id: null`
 /// removes the unit. Changing role, unit, status or password signs the user out everywhere.
@@ -94,10 +80,10 @@ impl From<UserRow> for UserResponse {
             id: u.id,
             username: u.username,
             display_name: u.display_name,
-            role: u.role,
+            role: u.role.as_str().into(),
             organization_id: u.organization_id,
             unit_id: u.unit_id,
-            status: u.status,
+            status: u.status.as_str().into(),
             version: u.version,
             last_login_at: u.last_login_at.map(utc),
             created_at: utc(u.created_at),

@@ -3,8 +3,10 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::auth::Role;
 use crate::db::AnyConnection;
 use crate::db::schema::{organizations, users};
+use crate::domain::states::UserStatus;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
@@ -13,10 +15,10 @@ pub struct UserRow {
     pub username: String,
     pub display_name: String,
     pub password_hash: String,
-    pub role: String,
+    pub role: Role,
     pub organization_id: String,
     pub unit_id: Option<String>,
-    pub status: String,
+    pub status: UserStatus,
     pub token_version: i32,
     pub last_login_at: Option<NaiveDateTime>,
     pub version: i32,
@@ -31,10 +33,10 @@ pub struct NewUserRow<'a> {
     pub username: &'a str,
     pub display_name: &'a str,
     pub password_hash: &'a str,
-    pub role: &'a str,
+    pub role: Role,
     pub organization_id: &'a str,
     pub unit_id: Option<&'a str>,
-    pub status: &'a str,
+    pub status: UserStatus,
     pub token_version: i32,
     pub version: i32,
     pub created_at: NaiveDateTime,
@@ -45,9 +47,9 @@ pub struct NewUserRow<'a> {
 #[derive(AsChangeset, Default)]
 #[diesel(table_name = users)]
 pub struct UserChanges<'a> {
-    pub role: Option<&'a str>,
+    pub role: Option<Role>,
     pub unit_id: Option<Option<&'a str>>,
-    pub status: Option<&'a str>,
+    pub status: Option<UserStatus>,
     pub display_name: Option<&'a str>,
     pub password_hash: Option<&'a str>,
 }

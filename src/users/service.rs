@@ -4,11 +4,13 @@ use super::dto::{
     CreateUserRequest, MeResponse, OrganizationRef, UpdateUserRequest, UserList, UserResponse,
 };
 use super::repo::{self, NewUserRow, UserChanges};
+use crate::audit::AuditAction;
 use crate::audit::{self, Changes, NewEvent};
 use crate::auth::policy::{Authorized, ops};
 use crate::auth::scope;
 use crate::auth::{Role, password, repo as tokens_repo, rules};
 use crate::db::{AnyConnection, Db, types};
+use crate::domain::states::{OrganizationKind, UserStatus};
 use crate::error::{ApiError, FieldError};
 use crate::http::etag::IfMatch;
 use crate::organizations::repo as orgs;
@@ -64,8 +66,8 @@ pub fn check_placement(
     })?;
     let mut errors = Vec::new();
     let fits = match role {
-        Role::Supervisor | Role::Caseworker => org.kind == "municipality",
-        Role::Landlord => org.kind == "landlord",
+        Role::Supervisor | Role::Caseworker => org.kind == OrganizationKind::Municipality,
+        Role::Landlord => org.kind == OrganizationKind::Landlord,
         Role::Admin | Role::Auditor | Role::Analyst => true,
     };
     if !fits {
@@ -143,7 +145,7 @@ pub async fn create(
                 tx,
                 NewEvent {
                     actor: &who.actor(),
-                    action: "user.create",
+                    action: AuditAction::UserCreate,
                     entity_type: "user",
                     entity_id: Some(&user.id),
                     case_id: None,
@@ -185,10 +187,10 @@ pub fn insert_user(
             username,
             display_name: display_name.trim(),
             password_hash,
-            role: role.as_str(),
+            role,
             organization_id,
             unit_id,
-            status: "active",
+            status: UserStatus::Active,
             token_version: 1,
             version: 1,
             created_at: now,
@@ -225,9 +227,7 @@ pub async fn update(
             if before.version != expected {
                 return Err(ApiError::PreconditionFailed);
             }
-            let role = req
-                .role
-                .map_or(before.role.clone(), |r| r.as_str().to_owned());
+            let role = req.role.unwrap_or(before.role);
             let unit = req.unit_id.clone().unwrap_or(before.unit_id.clone());
             if before.id == who.user_id
                 && !rules::may_change_own_account(
@@ -240,8 +240,6 @@ pub async fn update(
                 ));
             }
             if req.role.is_some() || req.unit_id.is_some() {
-                let role =
-                    Role::parse(&role).ok_or_else(|| ApiError::Internal("stored role".into()))?;
                 check_placement(
                     tx,
                     scope::organization_filter(&who),
@@ -250,9 +248,7 @@ pub async fn update(
                     unit.as_deref(),
                 )?;
             }
-            let status = req
-                .status
-                .map_or(before.status.clone(), |s| s.as_str().to_owned());
+            let status = req.status.unwrap_or(before.status);
             let display = req
                 .display_name
                 .as_deref()
@@ -278,9 +274,9 @@ pub async fn update(
                 || status != before.status
                 || new_hash.is_some();
             let set = UserChanges {
-                role: Some(&role),
+                role: Some(role),
                 unit_id: Some(unit.as_deref()),
-                status: Some(&status),
+                status: Some(status),
                 display_name: Some(&display),
                 password_hash: new_hash.as_deref(),
             };
@@ -296,7 +292,7 @@ pub async fn update(
                 tx,
                 NewEvent {
                     actor: &who.actor(),
-                    action: "user.update",
+                    action: AuditAction::UserUpdate,
                     entity_type: "user",
                     entity_id: Some(&id),
                     case_id: None,
@@ -354,7 +350,7 @@ pub async fn me(db: &Db, who: Authorized<ops::GetMe>) -> Result<MeResponse, ApiE
             organization: OrganizationRef {
                 id: org.id,
                 name: org.name,
-                kind: org.kind,
+                kind: org.kind.as_str().into(),
             },
             unit_id: who.unit_id,
         })

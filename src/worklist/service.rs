@@ -12,8 +12,11 @@ use crate::auth::scope;
 use crate::cases::repo::CaseRow;
 use crate::db::AnyConnection;
 use crate::db::schema::{cases, deadlines, interventions};
+use crate::domain::deadlines::{DeadlineKind, DeadlineStatus};
+use crate::domain::states::{InterventionKind, RiskLevel};
 use crate::domain::sweden;
-use crate::domain::worklist::{self as rules, Facts};
+use crate::domain::workflow::CaseStatus;
+use crate::domain::worklist::{self as rules, EVICTION_OR_REINSTATEMENT, Facts};
 use crate::error::ApiError;
 use crate::notices::deadlines::LEGAL_KINDS;
 use crate::state::AppState;
@@ -56,33 +59,32 @@ fn items(
     today: NaiveDate,
 ) -> Result<Vec<WorklistItem>, ApiError> {
     let ids: Vec<String> = rows.iter().map(|c| c.id.clone()).collect();
-    let kinds: Vec<&str> = LEGAL_KINDS.iter().map(|k| k.as_str()).collect();
-    let open: Vec<(String, String, NaiveDate)> = deadlines::table
+    let open: Vec<(String, DeadlineKind, NaiveDate)> = deadlines::table
         .filter(deadlines::case_id.eq_any(&ids))
-        .filter(deadlines::status.eq("open"))
-        .filter(deadlines::kind.eq_any(&kinds))
+        .filter(deadlines::status.eq(DeadlineStatus::Open))
+        .filter(deadlines::kind.eq_any(LEGAL_KINDS))
         .select((deadlines::case_id, deadlines::kind, deadlines::due_on))
         .load(conn)?;
     let visited: Vec<String> = interventions::table
         .filter(interventions::case_id.eq_any(&ids))
-        .filter(interventions::kind.eq("home_visit"))
+        .filter(interventions::kind.eq(InterventionKind::HomeVisit))
         .select(interventions::case_id)
         .load(conn)?;
     let mut out: Vec<(Facts, WorklistItem)> = rows
         .into_iter()
         .map(|c| {
-            let mine: Vec<&(String, String, NaiveDate)> =
+            let mine: Vec<&(String, DeadlineKind, NaiveDate)> =
                 open.iter().filter(|(id, _, _)| *id == c.id).collect();
             let next = mine.iter().min_by_key(|(_, _, d)| *d);
             let facts = Facts {
                 children: c.children_involved,
                 assigned: c.assigned_to.is_some(),
-                is_new: c.status == "new",
+                is_new: c.status == CaseStatus::New,
                 last_activity: sweden::date_at(c.last_activity_at.and_utc()),
                 next_due: next.map(|(_, _, d)| *d),
                 eviction_or_reinstatement_due: mine
                     .iter()
-                    .filter(|(_, k, _)| k == "eviction_date" || k == "reinstatement_end")
+                    .filter(|(_, k, _)| EVICTION_OR_REINSTATEMENT.contains(k))
                     .map(|(_, _, d)| *d)
                     .min(),
                 home_visit_logged: visited.contains(&c.id),
@@ -91,18 +93,20 @@ fn items(
             let item = WorklistItem {
                 bucket: rules::bucket(&facts, today).as_str().into(),
                 next_deadline: next.map(|(_, k, d)| NextDeadline {
-                    kind: k.clone(),
+                    kind: k.as_str().into(),
                     due_on: *d,
                 }),
                 risk_level: if escalated {
-                    "critical".into()
+                    RiskLevel::Critical
                 } else {
                     c.risk_level
-                },
+                }
+                .as_str()
+                .into(),
                 escalated,
                 case_id: c.id,
-                status: c.status,
-                legal_stage: c.legal_stage,
+                status: c.status.as_str().into(),
+                legal_stage: c.legal_stage.as_str().into(),
                 children_involved: c.children_involved,
                 assigned_to: c.assigned_to,
             };
@@ -126,12 +130,14 @@ pub async fn get(
         .run(move |conn| {
             let today = sweden::today();
             let supervisor = access_rules::worklist_view(&who) == WorklistView::Supervisor;
-            let open = scope::visible_cases(&who).filter(cases::status.ne("closed"));
+            let open = scope::visible_cases(&who).filter(cases::status.ne(CaseStatus::Closed));
             let open = if supervisor {
                 open.filter(
                     cases::assigned_to
                         .eq(who.user_id.clone())
-                        .or(cases::assigned_to.is_null().and(cases::status.eq("new"))),
+                        .or(cases::assigned_to
+                            .is_null()
+                            .and(cases::status.eq(CaseStatus::New))),
                 )
             } else {
                 open.filter(cases::assigned_to.eq(who.user_id.clone()))
@@ -145,12 +151,12 @@ pub async fn get(
             let escalation = if supervisor {
                 let soon = today + chrono::Duration::days(rules::ESCALATION_DAYS);
                 let near = deadlines::table
-                    .filter(deadlines::status.eq("open"))
-                    .filter(deadlines::kind.eq_any(["eviction_date", "reinstatement_end"]))
+                    .filter(deadlines::status.eq(DeadlineStatus::Open))
+                    .filter(deadlines::kind.eq_any(EVICTION_OR_REINSTATEMENT))
                     .filter(deadlines::due_on.between(today, soon))
                     .select(deadlines::case_id);
                 let candidates = scope::visible_cases(&who)
-                    .filter(cases::status.ne("closed"))
+                    .filter(cases::status.ne(CaseStatus::Closed))
                     .filter(cases::children_involved.eq(true))
                     .filter(cases::id.eq_any(near))
                     .select(CaseRow::as_select())

@@ -419,7 +419,7 @@ fn a_rewrite_with_the_audit_key_is_caught_by_the_signed_checkpoint() {
                     .filter(audit_events::id.eq(event_id))
                     .first(&mut c)
                     .expect("event");
-                let hash = kvar::audit::chain::hash(&key, seq, &prev, &e.fields());
+                let hash = kvar::audit::chain::hash(&key, seq, &prev, &e.fields()).expect("key");
                 diesel::update(audit_chain::table.filter(audit_chain::seq.eq(seq)))
                     .set((
                         audit_chain::prev_hash.eq(&prev),

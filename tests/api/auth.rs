@@ -88,7 +88,8 @@ fn wrong_password_and_unknown_user_look_the_same() {
         assert!(known.iter().all(|(s, _)| *s == 401), "{known:?}");
         assert_eq!(known, attempts("nobody"));
         let blind =
-            kvar::crypto::field::BlindIndex::new(&kvar::crypto::Keys::for_tests().blind_index);
+            kvar::crypto::field::BlindIndex::new(&kvar::crypto::Keys::for_tests().blind_index)
+                .expect("blind index key");
         use diesel::prelude::*;
         use kvar::db::schema::login_throttle as lt;
         let mut c = app.connect();

@@ -87,11 +87,11 @@ fn server_owned_properties_are_refused_on_every_write_and_change_nothing() {
         let cid = case["id"].as_str().expect("id").to_owned();
         let hid = case["household_id"].as_str().expect("hid").to_owned();
         let tid = case["tenancy_id"].as_str().expect("tid").to_owned();
-        let mid = app.get(&format!("/api/v1/households/{hid}"), &sup).json["members"][0]
-            ["member_id"]
-            .as_str()
-            .expect("member id")
-            .to_owned();
+        let mid =
+            app.get(&format!("/api/v1/households/{hid}"), &sup).json["members"][0]["member_id"]
+                .as_str()
+                .expect("member id")
+                .to_owned();
         app.user(&w.admin, "mass.landlord", "landlord", &w.landlord_org, None);
         let landlord = app.login("mass.landlord", PASSWORD).access;
         let refresh = app.login("admin", crate::support::ADMIN_PASSWORD).refresh;

@@ -1,0 +1,43 @@
+//! What an audit event records, by the exact name stored in `audit_events.action`.
+//!
+//! The names are part of the hash chain: events already stored keep their text, and the chain
+//! hashes the stored text (the sealer and the verifier read `action` as a plain string, so an
+//! event with a name not listed here still seals and verifies). Never rename one; add a new one.
+
+use crate::domain::text_enum::text_enum;
+
+text_enum! {
+    pub enum AuditAction ("audit action", UnknownAuditAction) {
+        AuthLogin => "auth.login",
+        AuthLoginFailed => "auth.login_failed",
+        AuthRefresh => "auth.refresh",
+        AuthRefreshReuse => "auth.refresh_reuse",
+        AuthLogout => "auth.logout",
+        AuthClientToken => "auth.client_token",
+        AuthClientTokenFailed => "auth.client_token_failed",
+        OrganizationCreate => "organization.create",
+        UnitCreate => "unit.create",
+        UserCreate => "user.create",
+        UserUpdate => "user.update",
+        HouseholdCreate => "household.create",
+        HouseholdMemberAdded => "household.member_added",
+        HouseholdMemberUpdated => "household.member_updated",
+        TenancyCreate => "tenancy.create",
+        TenancyUpdate => "tenancy.update",
+        CaseCreate => "case.create",
+        CaseUpdate => "case.update",
+        CaseTransition => "case.transition",
+        CaseClosureRequested => "case.closure_requested",
+        CaseClosureApproved => "case.closure_approved",
+        CaseClosureRejected => "case.closure_rejected",
+        CaseReopened => "case.reopened",
+        CaseChildrenInvolvedChanged => "case.children_involved_changed",
+        NoteCreate => "note.create",
+        InterventionCreate => "intervention.create",
+        NoticeCreate => "notice.create",
+        IntakeMatch => "intake.match",
+        IntegrationClientCreate => "integration_client.create",
+        IntegrationClientRotate => "integration_client.rotate",
+        IntegrationClientRevoke => "integration_client.revoke",
+    }
+}

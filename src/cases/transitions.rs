@@ -25,8 +25,8 @@ use crate::state::AppState;
 
 /// What a transition request led to.
 pub enum Transitioned {
-    /// The case moved (200 with the case).
-    Moved(CaseResponse),
+    /// The case moved (200 with the case; boxed, it is the larger answer by far).
+    Moved(Box<CaseResponse>),
     /// Closing needs a supervisor: a closure request was filed (202).
     AwaitingApproval(ClosureRequestResponse),
 }
@@ -207,7 +207,7 @@ pub async fn transition(
         match check_transition(from, req.to, &ctx).map_err(illegal)? {
             TransitionEffect::Apply => {
                 let reason = req.reason.trim();
-                Ok(Transitioned::Moved(
+                Ok(Transitioned::Moved(Box::new(
                     apply(
                         tx,
                         &who,
@@ -222,7 +222,7 @@ pub async fn transition(
                         },
                     )?
                     .into(),
-                ))
+                )))
             }
             TransitionEffect::NeedsSupervisorApproval { .. } => {
                 if repo::pending_closure(tx, &before.id)?.is_some() {

@@ -372,7 +372,10 @@ impl Generator<'_> {
             }))
             .map_err(|e| ApiError::Internal(format!("seed notice: {e}")))?;
             let input = req
-                .validate("social_services", self.today)
+                .validate(
+                    crate::domain::states::NoticeSource::SocialServices,
+                    self.today,
+                )
                 .map_err(ApiError::Validation)?;
             let registered = crate::notices::service::register(tx, &self.actor, &case, input)?;
             case.legal_stage = registered.legal_stage;

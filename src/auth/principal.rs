@@ -11,6 +11,7 @@ use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 
 use super::Role;
 use crate::audit::Actor;
+use crate::domain::states::OrganizationKind;
 use crate::domain::states::UserStatus;
 use crate::error::ApiError;
 use crate::http::context;
@@ -24,7 +25,7 @@ pub struct Principal {
     pub display_name: String,
     pub role: Role,
     pub organization_id: String,
-    pub organization_kind: String,
+    pub organization_kind: OrganizationKind,
     pub unit_id: Option<String>,
     pub request_id: String,
 }
@@ -32,7 +33,7 @@ pub struct Principal {
 impl Principal {
     /// An administrator of the platform organization (the installation's operator).
     pub fn is_platform_admin(&self) -> bool {
-        self.role == Role::Admin && self.organization_kind == "platform"
+        self.role == Role::Admin && self.organization_kind == OrganizationKind::Platform
     }
 
     /// The organization filter for `Scope::Organization`: None for platform administrators.

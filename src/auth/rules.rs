@@ -74,7 +74,7 @@ mod tests {
             display_name: "Me".into(),
             role,
             organization_id: "o".into(),
-            organization_kind: "municipality".into(),
+            organization_kind: crate::domain::states::OrganizationKind::Municipality,
             unit_id: Some("n".into()),
             request_id: "r".into(),
         }

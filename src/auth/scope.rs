@@ -125,15 +125,16 @@ mod tests {
     use super::*;
     use crate::auth::policy::{Authorized, ops};
     use crate::auth::{Principal, Role};
+    use crate::domain::states::OrganizationKind;
 
-    fn principal(role: Role, org_kind: &str, unit: Option<&str>) -> Principal {
+    fn principal(role: Role, org_kind: OrganizationKind, unit: Option<&str>) -> Principal {
         Principal {
             user_id: "u1".into(),
             username: "x".into(),
             display_name: "X".into(),
             role,
             organization_id: "o1".into(),
-            organization_kind: org_kind.into(),
+            organization_kind: org_kind,
             unit_id: unit.map(Into::into),
             request_id: "r".into(),
         }
@@ -148,9 +149,17 @@ mod tests {
 
     #[test]
     fn the_scope_column_decides_which_cases() {
-        let sup = grant::<ops::GetCase>(principal(Role::Supervisor, "municipality", Some("n1")));
+        let sup = grant::<ops::GetCase>(principal(
+            Role::Supervisor,
+            OrganizationKind::Municipality,
+            Some("n1"),
+        ));
         assert_eq!(cases(&sup), CaseReach::Unit("n1"));
-        let cw = grant::<ops::GetCase>(principal(Role::Caseworker, "municipality", Some("n1")));
+        let cw = grant::<ops::GetCase>(principal(
+            Role::Caseworker,
+            OrganizationKind::Municipality,
+            Some("n1"),
+        ));
         assert_eq!(
             cases(&cw),
             CaseReach::AssignedOrUnassigned {
@@ -158,23 +167,37 @@ mod tests {
                 user: "u1"
             }
         );
-        let aud = grant::<ops::GetCaseHistory>(principal(Role::Auditor, "municipality", None));
+        let aud = grant::<ops::GetCaseHistory>(principal(
+            Role::Auditor,
+            OrganizationKind::Municipality,
+            None,
+        ));
         assert_eq!(cases(&aud), CaseReach::Organization("o1"));
         // A unit-scoped role without a unit reaches nothing.
-        let lost = grant::<ops::GetCase>(principal(Role::Supervisor, "municipality", None));
+        let lost = grant::<ops::GetCase>(principal(
+            Role::Supervisor,
+            OrganizationKind::Municipality,
+            None,
+        ));
         assert_eq!(cases(&lost), CaseReach::Nothing);
         // Scopes that are not about cases reach none.
-        let me = grant::<ops::GetMe>(principal(Role::Landlord, "landlord", None));
+        let me = grant::<ops::GetMe>(principal(Role::Landlord, OrganizationKind::Landlord, None));
         assert_eq!(cases(&me), CaseReach::Nothing);
-        let own = grant::<ops::ListLandlordReceipts>(principal(Role::Landlord, "landlord", None));
+        let own = grant::<ops::ListLandlordReceipts>(principal(
+            Role::Landlord,
+            OrganizationKind::Landlord,
+            None,
+        ));
         assert_eq!(cases(&own), CaseReach::Nothing);
     }
 
     #[test]
     fn platform_administrators_reach_every_organization_others_their_own() {
-        let platform = grant::<ops::ListUsers>(principal(Role::Admin, "platform", None));
+        let platform =
+            grant::<ops::ListUsers>(principal(Role::Admin, OrganizationKind::Platform, None));
         assert_eq!(organization_filter(&platform), None);
-        let local = grant::<ops::ListUsers>(principal(Role::Admin, "municipality", None));
+        let local =
+            grant::<ops::ListUsers>(principal(Role::Admin, OrganizationKind::Municipality, None));
         assert_eq!(organization_filter(&local), Some("o1"));
     }
 

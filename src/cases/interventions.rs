@@ -1,5 +1,8 @@
 //! Interventions on a case (SPEC §3): letters, calls, home visits, payment plans, rent
 //! commitments, referrals, …
+//!
+//! Shape: a sub-resource of a case in one file, like `notes` (see there why): handlers and scope
+//! are the case's; validation, one row, two service functions.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;

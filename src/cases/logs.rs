@@ -1,5 +1,9 @@
 //! Who changed a case (its audit history) and who looked at it (its access log), for
 //! supervisors and auditors; the audit-event search for auditors. Ids only, no case content.
+//!
+//! Shape: read-only views over the audit trail and access log (their rows and writers live in
+//! `audit/`), so there is no repository or write path of their own to split out: three DTO groups
+//! and three service functions, one file, with the case's handlers.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;

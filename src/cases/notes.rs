@@ -1,5 +1,11 @@
 //! Case notes (journalanteckningar): append-only, bodies encrypted; a correction is a new note
 //! that names the note it corrects.
+//!
+//! Shape: a sub-resource of a case in one file, not the handlers/service/repo/dto split of a
+//! resource module: its handlers are the case's (`cases::handlers`), its scope is the case's
+//! (`cases::service::visible_or_404`), and what is left (two DTOs, one row, two service
+//! functions with their two queries) is under 200 lines that read top to bottom. It gets the
+//! split when it grows a layer of its own (a second query per function, rules beyond length).
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;

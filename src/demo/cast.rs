@@ -52,7 +52,7 @@ pub(super) const USERS: [(&str, &str, Role, Option<usize>); 10] = [
 pub(super) fn principal(
     u: UserResponse,
     role: Role,
-    org_kind: &str,
+    org_kind: OrganizationKind,
     request_id: &str,
 ) -> Principal {
     Principal {
@@ -61,7 +61,7 @@ pub(super) fn principal(
         display_name: u.display_name,
         role,
         organization_id: u.organization_id,
-        organization_kind: org_kind.into(),
+        organization_kind: org_kind,
         unit_id: u.unit_id,
         request_id: request_id.into(),
     }
@@ -72,11 +72,8 @@ pub(super) async fn platform_admin(st: &AppState, request_id: &str) -> Result<Pr
     let request_id = request_id.to_owned();
     st.db
         .run(move |conn| {
-            let org = crate::organizations::repo::find_by_kind(
-                conn,
-                crate::domain::states::OrganizationKind::Platform,
-            )?
-            .ok_or_else(|| ApiError::BadRequest("no platform organization".into()))?;
+            let org = crate::organizations::repo::find_by_kind(conn, OrganizationKind::Platform)?
+                .ok_or_else(|| ApiError::BadRequest("no platform organization".into()))?;
             let admin = crate::users::repo::list_scoped(conn, Some(&org.id), None, 1000)?
                 .into_iter()
                 .find(|u| {
@@ -89,7 +86,7 @@ pub(super) async fn platform_admin(st: &AppState, request_id: &str) -> Result<Pr
                 display_name: admin.display_name,
                 role: Role::Admin,
                 organization_id: org.id,
-                organization_kind: org.kind.as_str().into(),
+                organization_kind: org.kind,
                 unit_id: None,
                 request_id,
             })
@@ -182,9 +179,13 @@ pub(super) async fn cast(st: &AppState, admin: &Principal, password: &str) -> Re
     let created = futures_util::future::join_all(USERS.into_iter().map(
         |(username, display_name, role, unit)| {
             let (org_id, org_kind, place) = match (role, unit) {
-                (Role::Landlord, _) => (&landlord.id, "landlord", LANDLORD_NAME),
-                (_, Some(u)) => (&municipality.id, "municipality", UNITS[u]),
-                (_, None) => (&municipality.id, "municipality", MUNICIPALITY_NAME),
+                (Role::Landlord, _) => (&landlord.id, OrganizationKind::Landlord, LANDLORD_NAME),
+                (_, Some(u)) => (&municipality.id, OrganizationKind::Municipality, UNITS[u]),
+                (_, None) => (
+                    &municipality.id,
+                    OrganizationKind::Municipality,
+                    MUNICIPALITY_NAME,
+                ),
             };
             let req = CreateUserRequest {
                 username: username.into(),

@@ -77,6 +77,23 @@ text_enum! {
 }
 
 text_enum! {
+    /// Who sent a notice into the ledger (SPEC §3).
+    pub enum NoticeSource ("notice source", UnknownNoticeSource) {
+        Landlord => "landlord",
+        EnforcementAuthority => "enforcement_authority",
+        SocialServices => "social_services",
+    }
+}
+
+text_enum! {
+    /// An integration client's status: revoked is final.
+    pub enum ClientStatus ("integration client status", UnknownClientStatus) {
+        Active => "active",
+        Revoked => "revoked",
+    }
+}
+
+text_enum! {
     /// A request to close a case that needs a supervisor (SPEC §4.1).
     pub enum ClosureRequestStatus ("closure request status", UnknownClosureRequestStatus) {
         Pending => "pending",

@@ -13,7 +13,7 @@ use super::submitter::Submitter;
 use crate::db::{AnyConnection, write_tx};
 use crate::domain::deadlines::NoticeKind;
 use crate::domain::personnummer::Personnummer;
-use crate::domain::states::OrganizationKind;
+use crate::domain::states::{NoticeSource, OrganizationKind};
 use crate::domain::sweden;
 use crate::error::{ApiError, FieldError};
 use crate::households::dto::{Address, check_address, is_municipality_code};
@@ -211,7 +211,7 @@ impl EnforcementEvent {
             kfm_case_number: Some(self.kfm_case_number.clone()),
             ..CreateNoticeRequest::default()
         };
-        let notice = req.validate("enforcement_authority", today);
+        let notice = req.validate(NoticeSource::EnforcementAuthority, today);
         finish(errors, pnr, notice, |p, n| Submission {
             personnummer: p,
             name: self.tenant.name.trim().into(),
@@ -229,23 +229,24 @@ impl EnforcementEvent {
 impl LandlordNotice {
     pub fn validate(self) -> Result<Submission, ApiError> {
         let (mut errors, pnr) = common(&self.tenant, &self.address, &self.municipality_code);
-        const KINDS: [&str; 4] = [
-            "termination_served",
-            "social_notice_received",
-            "payment_confirmed",
-            "kfm_withdrawn",
+        const KINDS: [NoticeKind; 4] = [
+            NoticeKind::TerminationServed,
+            NoticeKind::SocialNoticeReceived,
+            NoticeKind::PaymentConfirmed,
+            NoticeKind::KfmWithdrawn,
         ];
-        if !KINDS.contains(&self.kind.as_str()) {
+        let kind = NoticeKind::parse(&self.kind).filter(|k| KINDS.contains(k));
+        if kind.is_none() {
             errors.push(FieldError::new("kind", "must be termination_served, social_notice_received, payment_confirmed or kfm_withdrawn"));
         }
         let today = sweden::today();
         // Formulär 3 reaches social services when kvar receives it.
-        let received_on = (self.kind == "social_notice_received").then_some(today);
+        let received_on = (kind == Some(NoticeKind::SocialNoticeReceived)).then_some(today);
         let req = CreateNoticeRequest {
             kind: self.kind.clone(),
             sent_on: self
                 .sent_on
-                .or((self.kind != "termination_served").then_some(today)),
+                .or((kind != Some(NoticeKind::TerminationServed)).then_some(today)),
             served_on: self.served_on,
             service_method: self.service_method.clone(),
             received_on,
@@ -255,7 +256,7 @@ impl LandlordNotice {
             external_ref: self.reference.clone(),
             ..CreateNoticeRequest::default()
         };
-        let notice = req.validate("landlord", today);
+        let notice = req.validate(NoticeSource::Landlord, today);
         finish(errors, pnr, notice, |p, n| Submission {
             personnummer: p,
             name: self.tenant.name.trim().into(),
@@ -329,7 +330,7 @@ impl ArrearsReport {
             external_ref: self.reference.clone(),
             ..CreateNoticeRequest::default()
         };
-        let notice = req.validate("landlord", today);
+        let notice = req.validate(NoticeSource::Landlord, today);
         finish(errors, pnr, notice, |p, n| Submission {
             personnummer: p,
             name: self.tenant.name.trim().into(),

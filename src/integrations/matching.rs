@@ -42,7 +42,7 @@ pub struct Subject<'a> {
 pub fn municipality(tx: &mut Tx<'_>, code: &str) -> Result<OrgRow, ApiError> {
     organizations::table
         .filter(organizations::municipality_code.eq(code))
-        .filter(organizations::kind.eq("municipality"))
+        .filter(organizations::kind.eq(crate::domain::states::OrganizationKind::Municipality))
         .select(OrgRow::as_select())
         .first(&mut **tx)
         .optional()?

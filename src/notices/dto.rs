@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::domain::deadlines::NoticeKind;
+use crate::domain::states::NoticeSource;
 use crate::error::FieldError;
 
 /// The service methods of SPEC §3.
@@ -70,7 +71,7 @@ pub struct CreateNoticeRequest {
 #[derive(Debug, Clone)]
 pub struct NoticeInput {
     pub kind: NoticeKind,
-    pub source: &'static str,
+    pub source: NoticeSource,
     pub req: CreateNoticeRequest,
 }
 
@@ -90,7 +91,7 @@ impl CreateNoticeRequest {
     /// Every field error at once; `today` is the Swedish date.
     pub fn validate(
         self,
-        source: &'static str,
+        source: NoticeSource,
         today: NaiveDate,
     ) -> Result<NoticeInput, Vec<FieldError>> {
         let mut errors = Vec::new();

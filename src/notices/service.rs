@@ -16,6 +16,7 @@ use crate::db::schema::cases;
 use crate::db::{Tx, types};
 use crate::domain::deadlines::{self as rules, DefectGrade, NoticeKind};
 use crate::domain::legal_stage::{self, LegalStage, Seen};
+use crate::domain::states::NoticeSource;
 use crate::domain::sweden;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -53,7 +54,7 @@ pub fn register(
         id: id.clone(),
         case_id: case.id.clone(),
         kind: input.kind,
-        source: input.source.into(),
+        source: input.source.as_str().into(),
         external_ref: req.external_ref.clone(),
         kfm_case_number: req.kfm_case_number.clone(),
         arrears_amount: req.arrears_amount,
@@ -192,7 +193,7 @@ pub async fn create(
     req: CreateNoticeRequest,
 ) -> Result<NoticeResponse, ApiError> {
     let input = req
-        .validate("social_services", sweden::today())
+        .validate(NoticeSource::SocialServices, sweden::today())
         .map_err(ApiError::Validation)?;
     let grant = who.clone();
     crate::cases::service::scoped_write(state, &grant, move |tx| {

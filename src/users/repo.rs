@@ -80,7 +80,7 @@ pub fn find_by_username(conn: &mut AnyConnection, username: &str) -> QueryResult
 pub fn find_with_org_kind(
     conn: &mut AnyConnection,
     id: &str,
-) -> QueryResult<Option<(UserRow, String)>> {
+) -> QueryResult<Option<(UserRow, crate::domain::states::OrganizationKind)>> {
     users::table
         .inner_join(organizations::table)
         .filter(users::id.eq(id))

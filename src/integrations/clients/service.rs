@@ -1,47 +1,25 @@
-//! Integration clients: created by an administrator for a landlord or enforcement-authority
-//! organization; the secret is shown once and stored as SHA-256 (it is 256 random bits);
-//! rotating or revoking moves the client's version, which refuses every token issued before.
+//! Creating, listing, rotating and revoking integration clients, and their token endpoint.
 
-use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
+use super::dto::{
+    ClientList, ClientResponse, ClientSecretResponse, ClientTokenResponse, CreateClientRequest,
+    TokenRequest,
+};
+use super::repo::{ClientRow, find_scoped};
 use crate::audit::AuditAction;
 use crate::audit::{self, Actor, Changes, NewEvent};
 use crate::auth::Principal;
-use crate::auth::policy::{Authorized, Grant, ops};
+use crate::auth::policy::{Authorized, ops};
 use crate::auth::scope;
 use crate::auth::tokens::INTEGRATION_AUDIENCE;
 use crate::crypto::random;
 use crate::db::schema::integration_clients;
-use crate::db::{AnyConnection, types, write_tx};
-use crate::domain::states::OrganizationKind;
+use crate::db::{types, write_tx};
+use crate::domain::states::{ClientStatus, OrganizationKind};
 use crate::error::{ApiError, FieldError};
 use crate::organizations::repo as orgs;
 use crate::state::AppState;
-
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = integration_clients)]
-pub struct ClientRow {
-    pub id: String,
-    pub client_id: String,
-    pub name: String,
-    pub organization_id: String,
-    pub secret_hash: String,
-    pub scopes: String,
-    pub status: String,
-    pub last_used_at: Option<NaiveDateTime>,
-    pub version: i32,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
-}
-
-impl ClientRow {
-    pub fn scopes(&self) -> Vec<String> {
-        serde_json::from_str(&self.scopes).unwrap_or_default()
-    }
-}
 
 /// The scopes an organization kind may hold.
 pub fn allowed_scopes(kind: OrganizationKind) -> &'static [&'static str] {
@@ -49,98 +27,6 @@ pub fn allowed_scopes(kind: OrganizationKind) -> &'static [&'static str] {
         OrganizationKind::Landlord => &["landlord:submit", "landlord:receipts"],
         OrganizationKind::EnforcementAuthority => &["enforcement:submit", "enforcement:receipts"],
         _ => &[],
-    }
-}
-
-/// `scopes`: a non-empty list of the four scope names (which fit depends on the organization).
-/// A `schema_with` function replaces the field's doc comment, so the description is here.
-fn scopes_schema() -> utoipa::openapi::schema::Array {
-    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
-    let scope = ObjectBuilder::new()
-        .schema_type(Type::String)
-        .enum_values(Some([
-            "landlord:submit",
-            "landlord:receipts",
-            "enforcement:submit",
-            "enforcement:receipts",
-        ]));
-    ArrayBuilder::new()
-        .items(scope)
-        .min_items(Some(1))
-        .description(Some(
-            "landlord:submit, landlord:receipts (landlords); enforcement:submit, \
-             enforcement:receipts (the enforcement authority).",
-        ))
-        .build()
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateClientRequest {
-    pub organization_id: String,
-    #[schema(
-        min_length = 1,
-        max_length = 200,
-        pattern = r"[^\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"
-    )]
-    pub name: String,
-    /// Non-empty; which scopes fit depends on the organization's kind (see the schema).
-    #[schema(schema_with = scopes_schema)]
-    pub scopes: Vec<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ClientResponse {
-    pub id: String,
-    pub client_id: String,
-    pub name: String,
-    pub organization_id: String,
-    pub scopes: Vec<String>,
-    pub status: String,
-    pub last_used_at: Option<DateTime<Utc>>,
-    pub version: i32,
-    pub created_at: DateTime<Utc>,
-}
-
-/// Returned once, at creation and rotation.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ClientSecretResponse {
-    #[serde(flatten)]
-    pub client: ClientResponse,
-    /// Shown once; store it now.
-    pub client_secret: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ClientList {
-    pub items: Vec<ClientResponse>,
-    pub next_cursor: Option<String>,
-}
-
-impl From<ClientRow> for ClientResponse {
-    fn from(c: ClientRow) -> Self {
-        ClientResponse {
-            scopes: c.scopes(),
-            id: c.id,
-            client_id: c.client_id,
-            name: c.name,
-            organization_id: c.organization_id,
-            status: c.status,
-            last_used_at: c.last_used_at.map(types::utc),
-            version: c.version,
-            created_at: types::utc(c.created_at),
-        }
-    }
-}
-
-fn find_scoped(conn: &mut AnyConnection, id: &str, who: &Grant) -> Result<ClientRow, ApiError> {
-    let row: ClientRow = integration_clients::table
-        .find(id)
-        .select(ClientRow::as_select())
-        .first(conn)?;
-    match scope::organization_filter(who) {
-        Some(org) if org != row.organization_id => Err(ApiError::NotFound),
-        _ => Ok(row),
     }
 }
 
@@ -212,7 +98,7 @@ pub async fn create(
                     integration_clients::secret_hash.eq(random::token_hash(&secret)),
                     integration_clients::scopes.eq(serde_json::to_string(&scopes)
                         .map_err(|e| ApiError::Internal(format!("scopes as JSON: {e}")))?),
-                    integration_clients::status.eq("active"),
+                    integration_clients::status.eq(ClientStatus::Active),
                     integration_clients::version.eq(1),
                     integration_clients::created_at.eq(now),
                     integration_clients::updated_at.eq(now),
@@ -270,7 +156,7 @@ pub async fn rotate(
         .db
         .write(move |tx| {
             let row = find_scoped(tx, &id, &who)?;
-            if row.status != "active" {
+            if row.status != ClientStatus::Active {
                 return Err(ApiError::conflict("The client is revoked."));
             }
             let secret = random::token();
@@ -310,10 +196,10 @@ pub async fn revoke(
         .db
         .write(move |tx| {
             let row = find_scoped(tx, &id, &who)?;
-            if row.status != "revoked" {
+            if row.status != ClientStatus::Revoked {
                 diesel::update(integration_clients::table.find(&id))
                     .set((
-                        integration_clients::status.eq("revoked"),
+                        integration_clients::status.eq(ClientStatus::Revoked),
                         integration_clients::version.eq(integration_clients::version + 1),
                         integration_clients::updated_at.eq(types::now()),
                     ))
@@ -323,7 +209,11 @@ pub async fn revoke(
                     &who,
                     AuditAction::IntegrationClientRevoke,
                     &id,
-                    Changes::new().field("status", "active", "revoked"),
+                    Changes::new().field(
+                        "status",
+                        ClientStatus::Active.as_str(),
+                        ClientStatus::Revoked.as_str(),
+                    ),
                 )?;
             }
             Ok(integration_clients::table
@@ -333,24 +223,6 @@ pub async fn revoke(
                 .into())
         })
         .await
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TokenRequest {
-    /// Always `client_credentials`.
-    #[schema(pattern = "^client_credentials$")]
-    pub grant_type: String,
-    pub client_id: String,
-    pub client_secret: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ClientTokenResponse {
-    pub access_token: String,
-    pub token_type: &'static str,
-    pub expires_in: u64,
-    pub scope: String,
 }
 
 /// `POST /auth/token`: client credentials → a short-lived token for the integration API.
@@ -376,7 +248,7 @@ pub async fn token(
             // Constant-time comparison of the secret's hash.
             let presented = random::token_hash(&req.client_secret);
             let ok = row.as_ref().is_some_and(|r| {
-                r.status == "active"
+                r.status == ClientStatus::Active
                     && r.secret_hash.len() == presented.len()
                     && r.secret_hash
                         .bytes()
@@ -428,18 +300,4 @@ pub async fn token(
         expires_in: st.tokens.ttl().as_secs(),
         scope: row.scopes().join(" "),
     })
-}
-
-/// An active client by the `sub` of its token, if the token's version is current.
-pub fn active_client(
-    conn: &mut AnyConnection,
-    client_id: &str,
-    version: i32,
-) -> QueryResult<Option<ClientRow>> {
-    Ok(integration_clients::table
-        .filter(integration_clients::client_id.eq(client_id))
-        .select(ClientRow::as_select())
-        .first::<ClientRow>(conn)
-        .optional()?
-        .filter(|c| c.status == "active" && c.version == version))
 }

@@ -337,6 +337,8 @@ diesel::table! {
         defects -> Text,
         submitted_by -> Text,
         created_at -> Timestamp,
+        amount_paid -> Nullable<BigInt>,
+        delivered_on -> Nullable<Date>,
     }
 }
 
@@ -351,6 +353,11 @@ diesel::table! {
         computed_from -> Text,
         status -> Text,
         computed_at -> Timestamp,
+        cycle -> Nullable<Integer>,
+        provisional -> Bool,
+        readings -> Text,
+        flags -> Text,
+        paid -> Nullable<BigInt>,
     }
 }
 

@@ -49,12 +49,24 @@ pub struct StageChange {
     pub out_of_order: bool,
 }
 
-/// What the ledger has seen so far (both notices are needed for the period to run).
+/// What the notice's arrears cycle has seen so far (both notices are needed for the period to
+/// run).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Seen {
     pub termination_served: bool,
     pub social_notice_received: bool,
+    /// The notice belongs to an arrears cycle that is not met (new arrears, a new termination
+    /// or Kronofogden application): after `reinstated`, `withdrawn` or `moved` the track starts
+    /// over instead of flagging it out of order.
+    pub new_cycle: bool,
 }
+
+/// Stages after which a new arrears cycle starts the track over.
+pub const RESTARTABLE: [LegalStage; 3] = [
+    LegalStage::Reinstated,
+    LegalStage::Withdrawn,
+    LegalStage::Moved,
+];
 
 /// The stage after `kind` arrives at a case in `current`. `executed_outcome` is the
 /// `kfm_executed` outcome (`executed`, `abandoned` or `moved_voluntarily`).
@@ -86,7 +98,18 @@ pub fn next(
             _ => Evicted,
         },
     };
-    let current_rank = rank(current);
+    let starts_cycle = matches!(
+        kind,
+        NoticeKind::ArrearsReported
+            | NoticeKind::TerminationServed
+            | NoticeKind::SocialNoticeReceived
+            | NoticeKind::KfmApplicationReceived
+    );
+    let current_rank = if seen.new_cycle && starts_cycle && RESTARTABLE.contains(&current) {
+        rank(None)
+    } else {
+        rank(current)
+    };
     let target_rank = rank(target);
     if target_rank < current_rank {
         return StageChange {
@@ -112,7 +135,40 @@ mod tests {
         Seen {
             termination_served: true,
             social_notice_received: true,
+            new_cycle: false,
         }
+    }
+
+    #[test]
+    fn a_new_cycle_after_reinstatement_starts_the_track_over_and_a_late_notice_is_flagged() {
+        let fresh = Seen {
+            termination_served: true,
+            new_cycle: true,
+            ..Seen::default()
+        };
+        for stage in RESTARTABLE {
+            let change = next(stage, NoticeKind::TerminationServed, fresh, None);
+            assert_eq!(
+                (change.stage, change.out_of_order),
+                (st("terminated"), false)
+            );
+            let change = next(stage, NoticeKind::ArrearsReported, fresh, None);
+            assert_eq!((change.stage, change.out_of_order), (st("arrears"), false));
+        }
+        // A formulär 3 of the cycle already met is still out of order.
+        let change = next(
+            st("reinstated"),
+            NoticeKind::SocialNoticeReceived,
+            both(),
+            None,
+        );
+        assert_eq!(
+            (change.stage, change.out_of_order),
+            (st("reinstated"), true)
+        );
+        // Evicted is the end: no restart.
+        let change = next(st("evicted"), NoticeKind::TerminationServed, fresh, None);
+        assert!(change.out_of_order);
     }
 
     #[test]

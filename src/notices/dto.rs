@@ -65,6 +65,14 @@ pub struct CreateNoticeRequest {
     pub social_services_present: Option<bool>,
     /// The notice this one corrects.
     pub supersedes: Option<String>,
+    /// For payment_confirmed: the amount paid, whole kronor. Without it the payment is shown as
+    /// `payment_reported_unverified` and meets no period; register a corrected notice (with
+    /// `supersedes`) once staff have confirmed the amount.
+    #[schema(minimum = 0, maximum = 100000000)]
+    pub amount_paid: Option<i64>,
+    /// For rent_commitment_issued: the day the commitment reached the landlord. Without it the
+    /// commitment meets no period.
+    pub delivered_on: Option<NaiveDate>,
 }
 
 /// A validated notice, whatever its channel (paper, landlord, Kronofogden).
@@ -105,6 +113,8 @@ impl CreateNoticeRequest {
         check_date(&mut errors, "sent_on", self.sent_on, today);
         check_date(&mut errors, "served_on", self.served_on, today);
         check_date(&mut errors, "received_on", self.received_on, today);
+        check_date(&mut errors, "delivered_on", self.delivered_on, today);
+        check_amount(&mut errors, "amount_paid", self.amount_paid);
         check_amount(&mut errors, "arrears_amount", self.arrears_amount);
         check_amount(&mut errors, "amount_to_reinstate", self.amount_to_reinstate);
         if self
@@ -145,10 +155,13 @@ impl CreateNoticeRequest {
                     "is required for arrears_reported",
                 ));
             }
-            Some(NoticeKind::TerminationServed) if self.served_on.is_none() => {
+            // Sent but not yet known to be served: the period is then provisional.
+            Some(NoticeKind::TerminationServed)
+                if self.served_on.is_none() && self.sent_on.is_none() =>
+            {
                 errors.push(FieldError::new(
                     "served_on",
-                    "is required for termination_served",
+                    "is required for termination_served (or sent_on while service is unknown)",
                 ));
             }
             Some(NoticeKind::SocialNoticeReceived) if self.received_on.is_none() => {
@@ -186,6 +199,18 @@ impl CreateNoticeRequest {
                 ));
             }
             _ => {}
+        }
+        if self.amount_paid.is_some() && kind != Some(NoticeKind::PaymentConfirmed) {
+            errors.push(FieldError::new(
+                "amount_paid",
+                "is only for payment_confirmed",
+            ));
+        }
+        if self.delivered_on.is_some() && kind != Some(NoticeKind::RentCommitmentIssued) {
+            errors.push(FieldError::new(
+                "delivered_on",
+                "is only for rent_commitment_issued",
+            ));
         }
         if self.execution_outcome.is_some() && kind != Some(NoticeKind::KfmExecuted) {
             errors.push(FieldError::new(
@@ -232,6 +257,10 @@ pub struct NoticeResponse {
     pub defect_grade: String,
     pub defects: Vec<String>,
     pub created_at: DateTime<Utc>,
+    /// payment_confirmed: the amount paid, whole kronor.
+    pub amount_paid: Option<i64>,
+    /// rent_commitment_issued: the day it reached the landlord.
+    pub delivered_on: Option<NaiveDate>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -239,23 +268,81 @@ pub struct NoticeList {
     pub items: Vec<NoticeResponse>,
 }
 
+/// One reading of a date: the deadline's `due_on` is the earliest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ReadingResponse {
+    pub due_on: NaiveDate,
+    /// formular3_received, formular3_sent, provisional_formular3_received or
+    /// provisional_formular3_sent.
+    pub rule: String,
+    /// The formulär 3 it comes from.
+    pub notice_id: String,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DeadlineResponse {
     pub id: String,
     pub case_id: String,
     pub kind: String,
+    /// The earliest reading: the safest date to act by.
     pub due_on: NaiveDate,
-    /// For a reinstatement period built on a materially defective notice: the end under the
-    /// other reading (the social worker decides).
+    /// For a reinstatement period with several readings: the latest one (the social worker
+    /// decides which counts). Kept for clients of v1; `readings` lists them all.
     pub alternative_due_on: Option<NaiveDate>,
+    /// open, met, missed or void. A period past its earliest reading but not its latest stays
+    /// open with the flag `possibly_lapsed`.
     pub status: String,
     pub rule_version: String,
     /// The notices it was computed from.
     pub computed_from: Vec<String>,
     pub computed_at: DateTime<Utc>,
+    /// The arrears cycle (1-based) it belongs to.
+    pub cycle: Option<i32>,
+    /// Computed without the service date; replaced when it is registered.
+    pub provisional: bool,
+    /// Every reading of the date, with its rule and notice.
+    pub readings: Vec<ReadingResponse>,
+    /// repeat, unsettled, provisional, partial_payment, payment_reported_unverified,
+    /// amount_to_reinstate_unknown, possibly_late, late, commitment_not_delivered,
+    /// possibly_lapsed, informational.
+    pub flags: Vec<String>,
+    /// The rule is not settled law (research `[U]`).
+    pub unsettled: bool,
+    /// Reinstatement and commitment deadlines: the verified sum paid towards the cycle, kronor.
+    pub paid: Option<i64>,
+}
+
+/// One arrears cycle (SPEC §4.6), as of today.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CycleResponse {
+    pub number: i32,
+    /// The termination or Kronofogden application that opened it; null when only formulär 3
+    /// is known.
+    pub opened_by: Option<String>,
+    pub opened_on: NaiveDate,
+    /// The formulär 3 notices that belong to it.
+    pub social_notice_ids: Vec<String>,
+    /// Whole kronor.
+    pub amount_to_reinstate: Option<i64>,
+    /// Opened within 12 months of the previous cycle (a risk signal; unsettled).
+    pub repeat: bool,
+    pub provisional: bool,
+    /// The earliest reading of the period's end.
+    pub due_on: Option<NaiveDate>,
+    /// The latest reading of the period's end.
+    pub latest_due_on: Option<NaiveDate>,
+    /// pending, open, met, possibly_lapsed or reinstatement_lapsed.
+    pub status: String,
+    /// payment or rent_commitment.
+    pub met_by: Option<String>,
+    pub flags: Vec<String>,
+    /// The verified sum paid inside the period, kronor.
+    pub paid: i64,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DeadlineList {
     pub items: Vec<DeadlineResponse>,
+    /// The case's arrears cycles, oldest first.
+    pub cycles: Vec<CycleResponse>,
 }

@@ -33,6 +33,8 @@ pub struct NoticeRow {
     pub defects: String,
     pub submitted_by: String,
     pub created_at: NaiveDateTime,
+    pub amount_paid: Option<i64>,
+    pub delivered_on: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -47,6 +49,13 @@ pub struct DeadlineRow {
     pub computed_from: String,
     pub status: DeadlineStatus,
     pub computed_at: NaiveDateTime,
+    pub cycle: Option<i32>,
+    pub provisional: bool,
+    /// JSON: `[{due_on, rule, notice_id}]`.
+    pub readings: String,
+    /// JSON: `["flag", ...]`.
+    pub flags: String,
+    pub paid: Option<i64>,
 }
 
 pub fn insert_notice(conn: &mut AnyConnection, n: &NoticeRow) -> QueryResult<()> {
@@ -102,6 +111,23 @@ pub fn set_deadline_status(
 ) -> QueryResult<()> {
     diesel::update(deadlines::table.find(id))
         .set((deadlines::status.eq(status), deadlines::computed_at.eq(now)))
+        .execute(conn)
+        .map(drop)
+}
+
+/// A live deadline's state as of a recomputation: status, flags and the sum paid.
+pub fn set_deadline_state(
+    conn: &mut AnyConnection,
+    d: &DeadlineRow,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(deadlines::table.find(&d.id))
+        .set((
+            deadlines::status.eq(d.status),
+            deadlines::flags.eq(&d.flags),
+            deadlines::paid.eq(d.paid),
+            deadlines::computed_at.eq(now),
+        ))
         .execute(conn)
         .map(drop)
 }

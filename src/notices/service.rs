@@ -14,6 +14,7 @@ use crate::auth::policy::{Authorized, ops};
 use crate::cases::repo::CaseRow;
 use crate::db::schema::cases;
 use crate::db::{Tx, types};
+use crate::domain::cycles::{self, CycleStatus};
 use crate::domain::deadlines::{self as rules, DefectGrade, NoticeKind};
 use crate::domain::legal_stage::{self, LegalStage, Seen};
 use crate::domain::states::NoticeSource;
@@ -77,6 +78,8 @@ pub fn register(
         defects: "[]".into(),
         submitted_by: actor.id.clone().unwrap_or_else(|| actor.kind.to_owned()),
         created_at: types::now(),
+        amount_paid: req.amount_paid,
+        delivered_on: req.delivered_on,
     };
     // Defects are graded against the ledger as it stands, this notice included.
     let notice_facts = facts(&row);
@@ -94,22 +97,25 @@ pub fn register(
             .collect::<Vec<_>>(),
     )
     .unwrap_or_else(|_| "[]".into());
-    // The stage follows the ledger; a notice of an earlier stage is accepted and flagged.
-    let current: Vec<&NoticeRow> = ledger.iter().chain(std::iter::once(&row)).collect();
-    let seen = Seen {
-        termination_served: current
-            .iter()
-            .any(|n| n.kind == NoticeKind::TerminationServed),
-        social_notice_received: current
-            .iter()
-            .any(|n| n.kind == NoticeKind::SocialNoticeReceived),
-    };
+    // The stage follows the ledger; a notice of an earlier stage is accepted and flagged, unless
+    // it belongs to a new arrears cycle after a closed one.
+    let seen = seen_in_cycle(&full_ledger, &row.id, &notice_facts);
     let change = legal_stage::next(
         case.legal_stage,
         input.kind,
         seen,
         row.execution_outcome.as_deref(),
     );
+    let mut change = change;
+    // A payment or commitment that does not meet its cycle (short, unverified, undelivered)
+    // does not reinstate the tenancy.
+    if matches!(
+        input.kind,
+        NoticeKind::PaymentConfirmed | NoticeKind::RentCommitmentIssued
+    ) && !meets_its_cycle(&full_ledger, &notice_facts)
+    {
+        change.stage = case.legal_stage;
+    }
     row.out_of_order = change.out_of_order;
     repo::insert_notice(tx, &row)?;
     if change.stage != case.legal_stage {
@@ -136,6 +142,8 @@ pub fn register(
         .created("arrears_amount", row.arrears_amount)
         .created("kfm_case_number", row.kfm_case_number.clone())
         .created("supersedes", row.supersedes.clone())
+        .created("amount_paid", row.amount_paid)
+        .created("delivered_on", row.delivered_on.map(|d| d.to_string()))
         .created("defect_grade", row.defect_grade.as_str())
         .created("out_of_order", row.out_of_order)
         .field("legal_stage", case.legal_stage.as_str(), change.stage.as_str())
@@ -155,6 +163,40 @@ pub fn register(
         notice: row,
         legal_stage: change.stage,
     })
+}
+
+/// What the notice's arrears cycle holds, and whether the notice starts or continues a cycle
+/// that is not met (so a stage after `reinstated`, `withdrawn` or `moved` starts over).
+fn seen_in_cycle(ledger: &[NoticeRow], id: &str, notice: &rules::NoticeFacts) -> Seen {
+    let all: Vec<rules::NoticeFacts> = ledger.iter().map(facts).collect();
+    let cycles = cycles::cycles(&all, latest_arrears(ledger));
+    let mine = cycles.iter().find(|c| {
+        c.opened_by.as_deref() == Some(id) || c.social_notice_ids.iter().any(|s| s == id)
+    });
+    let any = |kind: NoticeKind| ledger.iter().any(|n| n.kind == kind);
+    match mine {
+        Some(c) => Seen {
+            termination_served: c.opened_by.is_some(),
+            social_notice_received: !c.social_notice_ids.is_empty(),
+            new_cycle: cycles::state(c, &all, sweden::today()).status != CycleStatus::Met,
+        },
+        None => Seen {
+            termination_served: any(NoticeKind::TerminationServed),
+            social_notice_received: any(NoticeKind::SocialNoticeReceived),
+            // New arrears after a closed cycle start the track over.
+            new_cycle: notice.kind == NoticeKind::ArrearsReported,
+        },
+    }
+}
+
+/// Whether the cycle a payment or commitment falls in is met once it is counted.
+fn meets_its_cycle(ledger: &[NoticeRow], notice: &rules::NoticeFacts) -> bool {
+    let all: Vec<rules::NoticeFacts> = ledger.iter().map(facts).collect();
+    let cycles = cycles::cycles(&all, latest_arrears(ledger));
+    let on = notice.first_date().or(notice.delivered_on);
+    cycles::cycle_at(&cycles, on)
+        .and_then(|n| cycles.iter().find(|c| c.number == n))
+        .is_some_and(|c| cycles::state(c, &all, sweden::today()).status == CycleStatus::Met)
 }
 
 pub fn to_response(n: NoticeRow, superseded: bool) -> NoticeResponse {
@@ -182,6 +224,8 @@ pub fn to_response(n: NoticeRow, superseded: bool) -> NoticeResponse {
         out_of_order: n.out_of_order,
         defect_grade: n.defect_grade.as_str().into(),
         created_at: types::utc(n.created_at),
+        amount_paid: n.amount_paid,
+        delivered_on: n.delivered_on,
     }
 }
 

@@ -7,25 +7,25 @@ use serde_json::{Value, json};
 use crate::casework::{World, open_case, world};
 use crate::support::{Resp, TestApp, each_backend};
 
-fn notice(app: &TestApp, token: &str, case: &str, body: Value) -> Resp {
+pub fn notice(app: &TestApp, token: &str, case: &str, body: Value) -> Resp {
     let r = app.post(&format!("/api/v1/cases/{case}/notices"), token, body);
     assert_eq!(r.status, 201, "{}", r.body);
     r
 }
 
-fn deadlines(app: &TestApp, token: &str, case: &str) -> Vec<Value> {
+pub fn deadlines(app: &TestApp, token: &str, case: &str) -> Vec<Value> {
     let r = app.get(&format!("/api/v1/cases/{case}/deadlines"), token);
     assert_eq!(r.status, 200, "{}", r.body);
     r.json["items"].as_array().expect("items").clone()
 }
 
-fn live<'a>(ds: &'a [Value], kind: &str) -> Vec<&'a Value> {
+pub fn live<'a>(ds: &'a [Value], kind: &str) -> Vec<&'a Value> {
     ds.iter()
         .filter(|d| d["kind"] == kind && d["status"] != "void")
         .collect()
 }
 
-fn case_of(app: &TestApp, w: &World) -> String {
+pub fn case_of(app: &TestApp, w: &World) -> String {
     open_case(app, w, &w.worker_a1.1)["id"]
         .as_str()
         .expect("id")
@@ -87,7 +87,7 @@ fn the_worked_example_gives_2025_05_07_and_a_timely_commitment_meets_it() {
             &app,
             t,
             &cid,
-            json!({"kind": "rent_commitment_issued", "sent_on": "2025-05-06"}),
+            json!({"kind": "rent_commitment_issued", "sent_on": "2025-05-06", "delivered_on": "2025-05-06"}),
         );
         let ds = deadlines(&app, t, &cid);
         assert_eq!(live(&ds, "reinstatement_end")[0]["status"], "met");
@@ -189,13 +189,33 @@ fn a_wrong_amount_is_a_material_defect_shown_with_both_readings_and_a_correction
         let ds = deadlines(&app, t, &cid);
         let end = live(&ds, "reinstatement_end");
         assert_eq!(end.len(), 1);
+        // Issue 12 item 4: the earliest reading is due (the defective notice may count); the
+        // correction's reading is listed beside it.
         assert_eq!(
-            end[0]["due_on"], "2025-05-16",
-            "the corrected notice starts the period"
+            end[0]["due_on"], "2025-05-07",
+            "the first notice's reading, should it count: the safest date"
         );
         assert_eq!(
-            end[0]["alternative_due_on"], "2025-05-07",
-            "the first notice's reading, should it count"
+            end[0]["alternative_due_on"], "2025-05-16",
+            "the corrected notice's reading"
+        );
+        let readings: Vec<(&str, &str)> = end[0]["readings"]
+            .as_array()
+            .expect("readings")
+            .iter()
+            .map(|r| {
+                (
+                    r["due_on"].as_str().expect("d"),
+                    r["notice_id"].as_str().expect("n"),
+                )
+            })
+            .collect();
+        assert_eq!(
+            readings,
+            [
+                ("2025-05-07", first.json["id"].as_str().expect("id")),
+                ("2025-05-16", fixed.json["id"].as_str().expect("id"))
+            ]
         );
         assert!(ds.iter().any(|d| d["kind"] == "reinstatement_end"
             && d["status"] == "void"

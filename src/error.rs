@@ -67,6 +67,14 @@ pub enum ApiError {
     /// after the transaction rolled back.
     #[error("not found")]
     CaseNotVisible { case_id: String },
+    /// Another object (a household, a tenancy) outside the caller's scope or missing, met inside
+    /// a write transaction: answered as [`ApiError::NotFound`]; `households::service::scoped_write`
+    /// logs the denial after the rollback.
+    #[error("not found")]
+    NotVisible {
+        subject_type: &'static str,
+        subject_id: String,
+    },
     #[error("method not allowed")]
     MethodNotAllowed,
     #[error("conflict: {detail}")]
@@ -129,7 +137,7 @@ impl ApiError {
                 "Forbidden",
                 "Your role may not perform this operation.".into(),
             ),
-            ApiError::NotFound | ApiError::CaseNotVisible { .. } => {
+            ApiError::NotFound | ApiError::CaseNotVisible { .. } | ApiError::NotVisible { .. } => {
                 ("not-found", "Not found", "No such resource.".into())
             }
             ApiError::MethodNotAllowed => (
@@ -231,7 +239,9 @@ impl ResponseError for ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden => StatusCode::FORBIDDEN,
-            ApiError::NotFound | ApiError::CaseNotVisible { .. } => StatusCode::NOT_FOUND,
+            ApiError::NotFound | ApiError::CaseNotVisible { .. } | ApiError::NotVisible { .. } => {
+                StatusCode::NOT_FOUND
+            }
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. } | ApiError::InFlight => StatusCode::CONFLICT,
             ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,

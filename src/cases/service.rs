@@ -1,7 +1,9 @@
 //! Creating, reading, listing and updating cases: scope in the query, optimistic concurrency,
 //! an audit event for every change and an access-log entry for every read.
 
-use super::dto::{CaseFilter, CaseList, CaseResponse, CreateCaseRequest, UpdateCaseRequest};
+use super::dto::{
+    CaseFilter, CaseList, CaseResponse, CreateCaseRequest, TenancyLink, UpdateCaseRequest,
+};
 use super::repo::{self, CaseChanges, CaseRow, ListFilter};
 use crate::audit::AuditAction;
 use crate::audit::access::{self, Access};
@@ -13,6 +15,7 @@ use crate::domain::states::UserStatus;
 use crate::domain::sweden;
 use crate::domain::workflow::CaseStatus;
 use crate::error::ApiError;
+use crate::households::dto::ContractType;
 use crate::households::{repo as households, service as household_service};
 use crate::http::etag::IfMatch;
 use crate::organizations::repo as orgs;
@@ -162,11 +165,45 @@ pub async fn get(
                 case_id: Some(&case.id),
             }));
             access::granted(conn, &who, who.operation_id(), &logged)?;
+            let tenancy = match &case.tenancy_id {
+                Some(t) => households::find_tenancy(conn, t)?.map(|t| tenancy_link(&t)),
+                None => None,
+            };
+            let closures = repo::closures_of(conn, &case.id)?;
             let mut out = CaseResponse::from(case.clone());
             out.members = Some(members);
+            out.tenancy = tenancy;
+            out.closures = Some(closures.into_iter().map(Into::into).collect());
             Ok(out)
         })
         .await
+}
+
+/// The case's tenancy as a link, with the fields still to complete (intake's placeholders).
+fn tenancy_link(t: &households::TenancyRow) -> TenancyLink {
+    let missing = [
+        ("monthly_rent", t.monthly_rent == 0),
+        (
+            "contract_type",
+            t.contract_type == ContractType::Other.as_str(),
+        ),
+        ("rooms", t.rooms.is_none()),
+        ("size_m2", t.size_m2.is_none()),
+        ("start_on", t.start_on.is_none()),
+        (
+            "apartment_number",
+            t.apartment_number == households::UNKNOWN_APARTMENT,
+        ),
+    ];
+    TenancyLink {
+        id: t.id.clone(),
+        href: format!("/api/v1/tenancies/{}", t.id),
+        incomplete: missing
+            .iter()
+            .filter(|(_, m)| *m)
+            .map(|(f, _)| (*f).to_owned())
+            .collect(),
+    }
 }
 
 /// `GET /cases`: keyset pages of the caller's cases, newest first.

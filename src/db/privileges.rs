@@ -35,6 +35,7 @@ pub const TABLES: &[(&str, Access)] = &[
     ("tenancies", Access::ReadWrite),
     ("cases", Access::ReadWrite),
     ("closure_requests", Access::ReadWrite),
+    ("case_closures", Access::ReadWrite),
     ("notes", Access::AppendOnly),
     ("interventions", Access::ReadWrite),
     ("access_log", Access::AppendOnly),

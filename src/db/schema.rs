@@ -154,6 +154,7 @@ diesel::table! {
         residence -> Nullable<Text>,
         minor_until -> Nullable<Date>,
         created_at -> Timestamp,
+        moved_out_on -> Nullable<Date>,
     }
 }
 
@@ -223,6 +224,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    case_closures (id) {
+        id -> Text,
+        case_id -> Text,
+        outcome -> Text,
+        homelessness_situation -> Nullable<Integer>,
+        closed_at -> Timestamp,
+        closed_by -> Nullable<Text>,
+        approved_by -> Nullable<Text>,
+        closure_request_id -> Nullable<Text>,
+        reopened_at -> Nullable<Timestamp>,
+        reopened_by -> Nullable<Text>,
+        reopen_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     notes (id) {
         id -> Text,
         case_id -> Text,
@@ -284,6 +301,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     tenancies,
     cases,
     closure_requests,
+    case_closures,
     notes,
     interventions,
     access_log,

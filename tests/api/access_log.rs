@@ -41,6 +41,10 @@ fn valid_body(op: &str) -> Value {
             json!({"kind": "termination_served", "served_on": "2026-11-02", "received_on": "2026-11-03"})
         }
         "transition_case" => json!({"to": "triage", "reason": "r"}),
+        "create_household_member" => {
+            json!({"personnummer": "19121212-1212", "name": "T", "relation": "other"})
+        }
+        "update_household_member" => json!({"relation": "other"}),
         other => panic!("{other}: add a valid body"),
     }
 }
@@ -83,7 +87,8 @@ fn every_case_read_is_logged_and_every_out_of_scope_404_has_a_denied_row() {
             };
             let path = template
                 .replace("{case_id}", id)
-                .replace("{household_id}", id);
+                .replace("{household_id}", id)
+                .replace("{member_id}", &uuid::Uuid::now_v7().to_string());
             // Supervisor B: same municipality, other unit. Every case or household operation.
             let mut req = app
                 .req(&method, &path)

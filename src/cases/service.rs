@@ -61,35 +61,17 @@ pub fn visible_or_404(
     }
 }
 
-/// A visible case inside a write transaction, or [`ApiError::CaseNotVisible`]: the denial is
-/// logged by [`scoped_write`] once the transaction has rolled back (a row written inside it
-/// would roll back with it).
+/// A visible case inside a write transaction, or [`ApiError::NotVisible`]: the denial is logged
+/// by [`scoped_write`] once the transaction has rolled back (a row written inside it would roll
+/// back with it).
 pub fn visible_for_write(tx: &mut Tx<'_>, who: &Grant, id: &str) -> Result<CaseRow, ApiError> {
-    repo::find_visible(tx, who, id)?.ok_or_else(|| ApiError::CaseNotVisible {
-        case_id: id.to_owned(),
+    repo::find_visible(tx, who, id)?.ok_or_else(|| ApiError::NotVisible {
+        subject_type: "case",
+        subject_id: id.to_owned(),
     })
 }
 
-/// A write transaction on a case that starts with [`visible_for_write`]. A case out of scope (or
-/// missing: the caller cannot tell them apart, the log need not either) is logged here, once,
-/// after the rollback, and answered 404.
-pub async fn scoped_write<T, F>(state: &AppState, who: &Grant, f: F) -> Result<T, ApiError>
-where
-    F: FnOnce(&mut Tx<'_>) -> Result<T, ApiError> + Send + 'static,
-    T: Send + 'static,
-{
-    match state.db.write(f).await {
-        Err(ApiError::CaseNotVisible { case_id }) => {
-            let who = who.clone();
-            state
-                .db
-                .run(move |conn| access::denied(conn, &who, who.operation_id(), "case", &case_id))
-                .await?;
-            Err(ApiError::NotFound)
-        }
-        other => other,
-    }
-}
+pub use crate::auth::scope::scoped_write;
 
 /// `POST /cases`: a new case in the caller's unit, status `new`.
 pub async fn create(

@@ -36,6 +36,7 @@ pub const TABLES: &[(&str, Access)] = &[
     ("cases", Access::ReadWrite),
     ("closure_requests", Access::ReadWrite),
     ("case_closures", Access::ReadWrite),
+    ("worklist_sweeps", Access::ReadWrite),
     ("notes", Access::AppendOnly),
     ("interventions", Access::ReadWrite),
     ("access_log", Access::AppendOnly),

@@ -115,31 +115,7 @@ pub fn minor_until(birth: chrono::NaiveDate) -> Option<chrono::NaiveDate> {
     birth.checked_add_months(Months::new(18 * 12))
 }
 
-/// A write transaction on a household or tenancy that starts with a scoped lookup answering
-/// [`ApiError::NotVisible`]: the denial is logged here, once, after the rollback, and answered
-/// 404 like a missing id.
-pub async fn scoped_write<T, F>(state: &AppState, who: &Grant, f: F) -> Result<T, ApiError>
-where
-    F: FnOnce(&mut Tx<'_>) -> Result<T, ApiError> + Send + 'static,
-    T: Send + 'static,
-{
-    match state.db.write(f).await {
-        Err(ApiError::NotVisible {
-            subject_type,
-            subject_id,
-        }) => {
-            let who = who.clone();
-            state
-                .db
-                .run(move |conn| {
-                    access::denied(conn, &who, who.operation_id(), subject_type, &subject_id)
-                })
-                .await?;
-            Err(ApiError::NotFound)
-        }
-        other => other,
-    }
-}
+pub use crate::auth::scope::scoped_write;
 
 /// A household the caller reaches, inside a write ([`scoped_write`] logs a miss).
 pub fn visible_for_write(tx: &mut Tx<'_>, who: &Grant, id: &str) -> Result<HouseholdRow, ApiError> {

@@ -62,11 +62,14 @@ pub enum ApiError {
     Forbidden,
     #[error("not found")]
     NotFound,
-    /// A case outside the caller's scope (or missing) met inside a write transaction: answered
-    /// exactly as [`ApiError::NotFound`]; `cases::service::scoped_write` logs the denial once,
-    /// after the transaction rolled back.
+    /// An object (case, household, tenancy) outside the caller's scope or missing, met inside a
+    /// write transaction: answered exactly as [`ApiError::NotFound`]; `auth::scope::scoped_write`
+    /// logs the denial once, after the transaction rolled back.
     #[error("not found")]
-    CaseNotVisible { case_id: String },
+    NotVisible {
+        subject_type: &'static str,
+        subject_id: String,
+    },
     #[error("method not allowed")]
     MethodNotAllowed,
     #[error("conflict: {detail}")]
@@ -129,7 +132,7 @@ impl ApiError {
                 "Forbidden",
                 "Your role may not perform this operation.".into(),
             ),
-            ApiError::NotFound | ApiError::CaseNotVisible { .. } => {
+            ApiError::NotFound | ApiError::NotVisible { .. } => {
                 ("not-found", "Not found", "No such resource.".into())
             }
             ApiError::MethodNotAllowed => (
@@ -231,7 +234,7 @@ impl ResponseError for ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden => StatusCode::FORBIDDEN,
-            ApiError::NotFound | ApiError::CaseNotVisible { .. } => StatusCode::NOT_FOUND,
+            ApiError::NotFound | ApiError::NotVisible { .. } => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. } | ApiError::InFlight => StatusCode::CONFLICT,
             ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,

@@ -288,6 +288,7 @@ impl Generator<'_> {
                     .then(|| born.checked_add_months(Months::new(18 * 12)))
                     .flatten(),
                 created_at: now,
+                moved_out_on: None,
             };
             households::insert_member(tx, &m)?;
         }

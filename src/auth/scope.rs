@@ -21,8 +21,11 @@
 use diesel::prelude::*;
 
 use super::policy::{Grant, Operation, Scope};
+use crate::audit::access;
 use crate::db::schema::cases;
-use crate::db::{AnyConnection, MultiBackend};
+use crate::db::{AnyConnection, MultiBackend, Tx};
+use crate::error::ApiError;
+use crate::state::AppState;
 
 /// The cases a grant reaches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,6 +76,38 @@ pub fn visible_cases(grant: &Grant) -> cases::BoxedQuery<'static, MultiBackend> 
         }
         CaseReach::Organization(org) => q.filter(cases::organization_id.eq(org.to_owned())),
         CaseReach::Nothing => q.filter(cases::id.is_null()), // nothing: ids are never null
+    }
+}
+
+/// A write transaction that starts with a scoped lookup answering [`ApiError::NotVisible`]: the
+/// denial is logged here, once, after the transaction rolled back (a row written inside it would
+/// roll back with it), and answered 404 like a missing id.
+pub async fn scoped_write<T, F>(state: &AppState, grant: &Grant, f: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut Tx<'_>) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    match state.db.write(f).await {
+        Err(ApiError::NotVisible {
+            subject_type,
+            subject_id,
+        }) => {
+            let grant = grant.clone();
+            state
+                .db
+                .run(move |conn| {
+                    access::denied(
+                        conn,
+                        &grant,
+                        grant.operation_id(),
+                        subject_type,
+                        &subject_id,
+                    )
+                })
+                .await?;
+            Err(ApiError::NotFound)
+        }
+        other => other,
     }
 }
 

@@ -43,6 +43,61 @@ pub struct CaseResponse {
     /// In the single-case view only: the household's members, personnummer masked.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub members: Option<Vec<MemberResponse>>,
+    /// In the single-case view only: the case's tenancy (`GET`/`PATCH /tenancies/{id}`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tenancy: Option<TenancyLink>,
+    /// In the single-case view only: every closure of the case, oldest first; a reopening
+    /// stamps its closure and never erases it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub closures: Option<Vec<ClosureResponse>>,
+}
+
+/// The case's tenancy, with what is still missing or a placeholder (what intake could not know).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TenancyLink {
+    pub id: String,
+    /// `/api/v1/tenancies/{id}`.
+    pub href: String,
+    /// Fields to complete: `monthly_rent` (0), `contract_type` (`other`), `rooms`, `size_m2`,
+    /// `start_on`, `apartment_number` (`unknown`).
+    pub incomplete: Vec<String>,
+}
+
+/// One closure of a case.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClosureResponse {
+    pub id: String,
+    pub outcome: Outcome,
+    /// Socialstyrelsen's homelessness situation 1–4, where known.
+    pub homelessness_situation: Option<i32>,
+    pub closed_at: DateTime<Utc>,
+    /// Who closed it or filed the approved closure request (unknown for closures recorded
+    /// before closures were kept as rows).
+    pub closed_by: Option<String>,
+    /// The supervisor who approved the closure request.
+    pub approved_by: Option<String>,
+    pub closure_request_id: Option<String>,
+    pub reopened_at: Option<DateTime<Utc>>,
+    /// A user id, or the submitter (`client:<id>`, `user:<id>`) whose notice reopened it.
+    pub reopened_by: Option<String>,
+    pub reopen_reason: Option<String>,
+}
+
+impl From<super::repo::CaseClosureRow> for ClosureResponse {
+    fn from(c: super::repo::CaseClosureRow) -> Self {
+        ClosureResponse {
+            id: c.id,
+            outcome: c.outcome,
+            homelessness_situation: c.homelessness_situation,
+            closed_at: utc(c.closed_at),
+            closed_by: c.closed_by,
+            approved_by: c.approved_by,
+            closure_request_id: c.closure_request_id,
+            reopened_at: c.reopened_at.map(utc),
+            reopened_by: c.reopened_by,
+            reopen_reason: c.reopen_reason,
+        }
+    }
 }
 
 impl From<CaseRow> for CaseResponse {
@@ -66,6 +121,8 @@ impl From<CaseRow> for CaseResponse {
             created_at: utc(c.created_at),
             updated_at: utc(c.updated_at),
             members: None,
+            tenancy: None,
+            closures: None,
         }
     }
 }

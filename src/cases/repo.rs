@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use crate::auth::policy::Grant;
 use crate::auth::scope::{self, CaseReach};
 use crate::db::AnyConnection;
-use crate::db::schema::{cases, closure_requests};
+use crate::db::schema::{case_closures, cases, closure_requests};
 use crate::domain::legal_stage::LegalStage;
 use crate::domain::outcome::Outcome;
 use crate::domain::states::{ClosureRequestStatus, RiskLevel};
@@ -291,4 +291,72 @@ pub fn find_closure(conn: &mut AnyConnection, id: &str) -> QueryResult<ClosureRo
         .find(id)
         .select(ClosureRow::as_select())
         .first(conn)
+}
+
+/// One closure of a case: kept when the case is reopened (stamped, never erased).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = case_closures)]
+pub struct CaseClosureRow {
+    pub id: String,
+    pub case_id: String,
+    pub outcome: Outcome,
+    pub homelessness_situation: Option<i32>,
+    pub closed_at: NaiveDateTime,
+    pub closed_by: Option<String>,
+    pub approved_by: Option<String>,
+    pub closure_request_id: Option<String>,
+    pub reopened_at: Option<NaiveDateTime>,
+    pub reopened_by: Option<String>,
+    pub reopen_reason: Option<String>,
+}
+
+pub fn insert_case_closure(conn: &mut AnyConnection, c: &CaseClosureRow) -> QueryResult<()> {
+    diesel::insert_into(case_closures::table)
+        .values((
+            case_closures::id.eq(&c.id),
+            case_closures::case_id.eq(&c.case_id),
+            case_closures::outcome.eq(&c.outcome),
+            case_closures::homelessness_situation.eq(c.homelessness_situation),
+            case_closures::closed_at.eq(c.closed_at),
+            case_closures::closed_by.eq(&c.closed_by),
+            case_closures::approved_by.eq(&c.approved_by),
+            case_closures::closure_request_id.eq(&c.closure_request_id),
+            case_closures::reopened_at.eq(c.reopened_at),
+            case_closures::reopened_by.eq(&c.reopened_by),
+            case_closures::reopen_reason.eq(&c.reopen_reason),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Stamp the case's current closure (the one not reopened yet) as reopened; false when there
+/// was none (a case closed before closures were rows and without an outcome).
+pub fn stamp_reopened(
+    conn: &mut AnyConnection,
+    case_id: &str,
+    by: &str,
+    reason: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let n = diesel::update(
+        case_closures::table
+            .filter(case_closures::case_id.eq(case_id))
+            .filter(case_closures::reopened_at.is_null()),
+    )
+    .set((
+        case_closures::reopened_at.eq(now),
+        case_closures::reopened_by.eq(by),
+        case_closures::reopen_reason.eq(reason),
+    ))
+    .execute(conn)?;
+    Ok(n > 0)
+}
+
+/// A case's closures, oldest first.
+pub fn closures_of(conn: &mut AnyConnection, case_id: &str) -> QueryResult<Vec<CaseClosureRow>> {
+    case_closures::table
+        .filter(case_closures::case_id.eq(case_id))
+        .select(CaseClosureRow::as_select())
+        .order((case_closures::closed_at, case_closures::id))
+        .load(conn)
 }

@@ -1,7 +1,9 @@
 //! Creating, reading, listing and updating cases: scope in the query, optimistic concurrency,
 //! an audit event for every change and an access-log entry for every read.
 
-use super::dto::{CaseFilter, CaseList, CaseResponse, CreateCaseRequest, UpdateCaseRequest};
+use super::dto::{
+    CaseFilter, CaseList, CaseResponse, CreateCaseRequest, TenancyLink, UpdateCaseRequest,
+};
 use super::repo::{self, CaseChanges, CaseRow, ListFilter};
 use crate::audit::AuditAction;
 use crate::audit::access::{self, Access};
@@ -13,6 +15,7 @@ use crate::domain::states::UserStatus;
 use crate::domain::sweden;
 use crate::domain::workflow::CaseStatus;
 use crate::error::ApiError;
+use crate::households::dto::ContractType;
 use crate::households::{repo as households, service as household_service};
 use crate::http::etag::IfMatch;
 use crate::organizations::repo as orgs;
@@ -58,35 +61,17 @@ pub fn visible_or_404(
     }
 }
 
-/// A visible case inside a write transaction, or [`ApiError::CaseNotVisible`]: the denial is
-/// logged by [`scoped_write`] once the transaction has rolled back (a row written inside it
-/// would roll back with it).
+/// A visible case inside a write transaction, or [`ApiError::NotVisible`]: the denial is logged
+/// by [`scoped_write`] once the transaction has rolled back (a row written inside it would roll
+/// back with it).
 pub fn visible_for_write(tx: &mut Tx<'_>, who: &Grant, id: &str) -> Result<CaseRow, ApiError> {
-    repo::find_visible(tx, who, id)?.ok_or_else(|| ApiError::CaseNotVisible {
-        case_id: id.to_owned(),
+    repo::find_visible(tx, who, id)?.ok_or_else(|| ApiError::NotVisible {
+        subject_type: "case",
+        subject_id: id.to_owned(),
     })
 }
 
-/// A write transaction on a case that starts with [`visible_for_write`]. A case out of scope (or
-/// missing: the caller cannot tell them apart, the log need not either) is logged here, once,
-/// after the rollback, and answered 404.
-pub async fn scoped_write<T, F>(state: &AppState, who: &Grant, f: F) -> Result<T, ApiError>
-where
-    F: FnOnce(&mut Tx<'_>) -> Result<T, ApiError> + Send + 'static,
-    T: Send + 'static,
-{
-    match state.db.write(f).await {
-        Err(ApiError::CaseNotVisible { case_id }) => {
-            let who = who.clone();
-            state
-                .db
-                .run(move |conn| access::denied(conn, &who, who.operation_id(), "case", &case_id))
-                .await?;
-            Err(ApiError::NotFound)
-        }
-        other => other,
-    }
-}
+pub use crate::auth::scope::scoped_write;
 
 /// `POST /cases`: a new case in the caller's unit, status `new`.
 pub async fn create(
@@ -162,11 +147,45 @@ pub async fn get(
                 case_id: Some(&case.id),
             }));
             access::granted(conn, &who, who.operation_id(), &logged)?;
+            let tenancy = match &case.tenancy_id {
+                Some(t) => households::find_tenancy(conn, t)?.map(|t| tenancy_link(&t)),
+                None => None,
+            };
+            let closures = repo::closures_of(conn, &case.id)?;
             let mut out = CaseResponse::from(case.clone());
             out.members = Some(members);
+            out.tenancy = tenancy;
+            out.closures = Some(closures.into_iter().map(Into::into).collect());
             Ok(out)
         })
         .await
+}
+
+/// The case's tenancy as a link, with the fields still to complete (intake's placeholders).
+fn tenancy_link(t: &households::TenancyRow) -> TenancyLink {
+    let missing = [
+        ("monthly_rent", t.monthly_rent == 0),
+        (
+            "contract_type",
+            t.contract_type == ContractType::Other.as_str(),
+        ),
+        ("rooms", t.rooms.is_none()),
+        ("size_m2", t.size_m2.is_none()),
+        ("start_on", t.start_on.is_none()),
+        (
+            "apartment_number",
+            t.apartment_number == households::UNKNOWN_APARTMENT,
+        ),
+    ];
+    TenancyLink {
+        id: t.id.clone(),
+        href: format!("/api/v1/tenancies/{}", t.id),
+        incomplete: missing
+            .iter()
+            .filter(|(_, m)| *m)
+            .map(|(f, _)| (*f).to_owned())
+            .collect(),
+    }
 }
 
 /// `GET /cases`: keyset pages of the caller's cases, newest first.

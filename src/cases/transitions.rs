@@ -7,7 +7,7 @@ use super::dto::{
     CaseResponse, ClosureDecisionRequest, ClosureDecisionResponse, ClosureRequestResponse,
     Decision, TransitionRequest,
 };
-use super::repo::{self, CaseChanges, CaseRow, ClosureRow};
+use super::repo::{self, CaseChanges, CaseClosureRow, CaseRow, ClosureRow};
 use super::service::{audit_case, visible_for_write};
 use crate::audit::AuditAction;
 use crate::audit::Changes;
@@ -25,8 +25,8 @@ use crate::state::AppState;
 
 /// What a transition request led to.
 pub enum Transitioned {
-    /// The case moved (200 with the case).
-    Moved(CaseResponse),
+    /// The case moved (200 with the case; boxed, it is the larger answer by far).
+    Moved(Box<CaseResponse>),
     /// Closing needs a supervisor: a closure request was filed (202).
     AwaitingApproval(ClosureRequestResponse),
 }
@@ -100,6 +100,8 @@ struct Move<'a> {
     situation: Option<i32>,
     reason: &'a str,
     action: AuditAction,
+    /// A closure approved on request: (the request, who filed it).
+    approved_request: Option<(&'a str, &'a str)>,
 }
 
 /// Apply a status change with the version check and its audit event.
@@ -115,8 +117,41 @@ fn apply(
         situation,
         reason,
         action,
+        approved_request,
     } = m;
     let now = types::now();
+    // Closures are rows: closing adds one, reopening stamps it; the case's own outcome columns
+    // describe the current closure only (SPEC §4.3).
+    let action = match (to, outcome) {
+        (CaseStatus::Closed, Some(o)) => {
+            let (closed_by, approved_by, request) = match approved_request {
+                Some((request, filed_by)) => (filed_by, Some(who.user_id.clone()), Some(request)),
+                None => (who.user_id.as_str(), None, None),
+            };
+            repo::insert_case_closure(
+                tx,
+                &CaseClosureRow {
+                    id: types::new_id(),
+                    case_id: before.id.clone(),
+                    outcome: o,
+                    homelessness_situation: situation,
+                    closed_at: now,
+                    closed_by: Some(closed_by.into()),
+                    approved_by,
+                    closure_request_id: request.map(Into::into),
+                    reopened_at: None,
+                    reopened_by: None,
+                    reopen_reason: None,
+                },
+            )?;
+            action
+        }
+        (CaseStatus::Reopened, _) => {
+            repo::stamp_reopened(tx, &before.id, &who.user_id, reason, now)?;
+            AuditAction::CaseReopened
+        }
+        _ => action,
+    };
     let closing = to == CaseStatus::Closed;
     let set = CaseChanges {
         status: Some(to),
@@ -172,7 +207,7 @@ pub async fn transition(
         match check_transition(from, req.to, &ctx).map_err(illegal)? {
             TransitionEffect::Apply => {
                 let reason = req.reason.trim();
-                Ok(Transitioned::Moved(
+                Ok(Transitioned::Moved(Box::new(
                     apply(
                         tx,
                         &who,
@@ -183,10 +218,11 @@ pub async fn transition(
                             situation,
                             reason,
                             action: AuditAction::CaseTransition,
+                            approved_request: None,
                         },
                     )?
                     .into(),
-                ))
+                )))
             }
             TransitionEffect::NeedsSupervisorApproval { .. } => {
                 if repo::pending_closure(tx, &before.id)?.is_some() {
@@ -289,6 +325,7 @@ pub async fn decide(
                         situation: pending.homelessness_situation,
                         reason: &reason,
                         action: AuditAction::CaseClosureApproved,
+                        approved_request: Some((&pending.id, &pending.requested_by)),
                     },
                 )?
             }

@@ -155,6 +155,7 @@ diesel::table! {
         residence -> Nullable<Text>,
         minor_until -> Nullable<Date>,
         created_at -> Timestamp,
+        moved_out_on -> Nullable<Date>,
     }
 }
 
@@ -220,6 +221,22 @@ diesel::table! {
         decided_by -> Nullable<Text>,
         decided_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    case_closures (id) {
+        id -> Text,
+        case_id -> Text,
+        outcome -> Text,
+        homelessness_situation -> Nullable<Integer>,
+        closed_at -> Timestamp,
+        closed_by -> Nullable<Text>,
+        approved_by -> Nullable<Text>,
+        closure_request_id -> Nullable<Text>,
+        reopened_at -> Nullable<Timestamp>,
+        reopened_by -> Nullable<Text>,
+        reopen_reason -> Nullable<Text>,
     }
 }
 
@@ -319,6 +336,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     tenancies,
     cases,
     closure_requests,
+    case_closures,
     notes,
     interventions,
     access_log,

@@ -95,7 +95,7 @@ impl CaseRun<'_> {
         .await?
         {
             Transitioned::Moved(c) => {
-                self.now(c);
+                self.now(*c);
                 Ok(None)
             }
             Transitioned::AwaitingApproval(r) => Ok(Some(r)),

@@ -122,6 +122,44 @@ pub fn check_address(a: &Address, prefix: &str, errors: &mut Vec<FieldError>) {
     }
 }
 
+impl MemberInput {
+    /// Validate one member; field errors are named `{prefix}name` etc. None when invalid.
+    pub fn check(&self, prefix: &str, errors: &mut Vec<FieldError>) -> Option<NewMember> {
+        let before = errors.len();
+        text(errors, &format!("{prefix}name"), &self.name, 200);
+        if self.residence.is_some() && self.relation != Relation::Child {
+            errors.push(FieldError::new(
+                format!("{prefix}residence"),
+                "is only for children",
+            ));
+        }
+        let pnr = match Personnummer::parse(&self.personnummer) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                errors.push(FieldError::new(
+                    format!("{prefix}personnummer"),
+                    e.to_string(),
+                ));
+                None
+            }
+        };
+        let personnummer = pnr.filter(|_| errors.len() == before)?;
+        Some(NewMember {
+            personnummer,
+            name: self.name.trim().to_owned(),
+            relation: self.relation,
+            residence: self.residence,
+            protected_identity: self.protected_identity,
+        })
+    }
+
+    /// `POST /households/{id}/members`: the one member, every field error at once.
+    pub fn validate(&self) -> Result<NewMember, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        self.check("", &mut errors).ok_or(errors)
+    }
+}
+
 impl CreateHouseholdRequest {
     /// Every field error at once, or the validated members.
     pub fn validate(&self) -> Result<Vec<NewMember>, Vec<FieldError>> {
@@ -145,34 +183,19 @@ impl CreateHouseholdRequest {
         let mut out = Vec::new();
         let mut seen = Vec::new();
         for (i, m) in self.members.iter().enumerate() {
-            text(&mut errors, &format!("members[{i}].name"), &m.name, 200);
-            if m.residence.is_some() && m.relation != Relation::Child {
-                errors.push(FieldError::new(
-                    format!("members[{i}].residence"),
-                    "is only for children",
-                ));
-            }
-            match Personnummer::parse(&m.personnummer) {
-                Ok(p) if seen.contains(&p.canonical()) => {
+            let prefix = format!("members[{i}].");
+            match m.check(&prefix, &mut errors) {
+                Some(p) if seen.contains(&p.personnummer.canonical()) => {
                     errors.push(FieldError::new(
-                        format!("members[{i}].personnummer"),
+                        format!("{prefix}personnummer"),
                         "appears twice",
                     ));
                 }
-                Ok(p) => {
-                    seen.push(p.canonical());
-                    out.push(NewMember {
-                        personnummer: p,
-                        name: m.name.trim().to_owned(),
-                        relation: m.relation,
-                        residence: m.residence,
-                        protected_identity: m.protected_identity,
-                    });
+                Some(p) => {
+                    seen.push(p.personnummer.canonical());
+                    out.push(p);
                 }
-                Err(e) => errors.push(FieldError::new(
-                    format!("members[{i}].personnummer"),
-                    e.to_string(),
-                )),
+                None => {}
             }
         }
         if errors.is_empty() {
@@ -185,6 +208,8 @@ impl CreateHouseholdRequest {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MemberResponse {
+    /// The membership (for `PATCH /households/{id}/members/{member_id}`).
+    pub member_id: String,
     pub person_id: String,
     /// In full only in the household view; `YYYYMMDD-****` elsewhere.
     pub personnummer: String,
@@ -193,6 +218,23 @@ pub struct MemberResponse {
     pub is_minor: bool,
     pub residence: Option<String>,
     pub protected_identity: bool,
+    /// Set when the member has moved out: kept for the record, no longer counted as living there.
+    pub moved_out_on: Option<NaiveDate>,
+}
+
+/// `PATCH /households/{id}/members/{member_id}` (If-Match: the household's ETag). Absent fields
+/// stay; `residence: null` and `moved_out_on: null` clear them.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateMemberRequest {
+    pub relation: Option<Relation>,
+    #[serde(default, deserialize_with = "crate::users::dto::double_option")]
+    #[schema(value_type = Option<Residence>, nullable)]
+    pub residence: Option<Option<Residence>>,
+    /// The day the member moved out (not in the future); null: lives here again.
+    #[serde(default, deserialize_with = "crate::users::dto::double_option")]
+    #[schema(value_type = Option<NaiveDate>, nullable)]
+    pub moved_out_on: Option<Option<NaiveDate>>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -315,4 +357,44 @@ pub struct TenancyResponse {
     pub conversion: Option<ConversionAgreement>,
     pub version: i32,
     pub created_at: DateTime<Utc>,
+}
+
+/// `PATCH /tenancies/{id}` (If-Match: the tenancy's ETag), to complete what intake left as
+/// placeholders. Absent fields stay; `null` clears the optional ones. The result is validated
+/// like a new tenancy.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateTenancyRequest {
+    pub landlord_organization_id: Option<String>,
+    pub address: Option<Address>,
+    #[schema(
+        min_length = 1,
+        max_length = 20,
+        pattern = r"[^\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"
+    )]
+    pub apartment_number: Option<String>,
+    #[serde(default, deserialize_with = "crate::users::dto::double_option")]
+    #[schema(value_type = Option<i32>, nullable, minimum = 1, maximum = 20)]
+    pub rooms: Option<Option<i32>>,
+    #[serde(default, deserialize_with = "crate::users::dto::double_option")]
+    #[schema(value_type = Option<i32>, nullable, minimum = 5, maximum = 1000)]
+    pub size_m2: Option<Option<i32>>,
+    #[schema(minimum = 0, maximum = 1000000)]
+    pub monthly_rent: Option<i64>,
+    pub contract_type: Option<ContractType>,
+    #[serde(default, deserialize_with = "crate::users::dto::double_option")]
+    #[schema(value_type = Option<NaiveDate>, nullable)]
+    pub start_on: Option<Option<NaiveDate>>,
+    #[serde(default, deserialize_with = "crate::users::dto::double_option")]
+    #[schema(value_type = Option<NaiveDate>, nullable)]
+    pub end_on: Option<Option<NaiveDate>>,
+    #[serde(default, deserialize_with = "crate::users::dto::double_option")]
+    #[schema(value_type = Option<ConversionAgreement>, nullable)]
+    pub conversion: Option<Option<ConversionAgreement>>,
+}
+
+/// A household's tenancies, oldest first (a household has a handful: no pages).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TenancyList {
+    pub items: Vec<TenancyResponse>,
 }

@@ -2,6 +2,7 @@
 
 pub mod dto;
 pub mod handlers;
+pub mod members;
 pub mod repo;
 pub mod service;
 pub mod tenancy;

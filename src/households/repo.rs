@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use crate::auth::policy::Grant;
 use crate::auth::scope;
 use crate::db::AnyConnection;
-use crate::db::schema::{household_members, households, persons, tenancies};
+use crate::db::schema::{cases, household_members, households, persons, tenancies};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = households)]
@@ -57,7 +57,12 @@ pub struct MemberRow {
     pub residence: Option<String>,
     pub minor_until: Option<NaiveDate>,
     pub created_at: NaiveDateTime,
+    /// Set when the member moved out: the row stays, the member no longer counts as living there.
+    pub moved_out_on: Option<NaiveDate>,
 }
+
+/// The apartment number intake stores when a submission has none.
+pub const UNKNOWN_APARTMENT: &str = "unknown";
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = tenancies)]
@@ -112,6 +117,7 @@ pub fn insert_member(conn: &mut AnyConnection, m: &MemberRow) -> QueryResult<()>
             household_members::residence.eq(&m.residence),
             household_members::minor_until.eq(m.minor_until),
             household_members::created_at.eq(m.created_at),
+            household_members::moved_out_on.eq(m.moved_out_on),
         ))
         .execute(conn)
         .map(drop)
@@ -151,7 +157,7 @@ pub fn members_with_persons(
         .load(conn)
 }
 
-/// Whether the household has a member who is a minor on `today`.
+/// Whether the household has a member who is a minor on `today` and has not moved out.
 pub fn has_minor(
     conn: &mut AnyConnection,
     household_id: &str,
@@ -160,6 +166,7 @@ pub fn has_minor(
     let n: i64 = household_members::table
         .filter(household_members::household_id.eq(household_id))
         .filter(household_members::minor_until.gt(today))
+        .filter(household_members::moved_out_on.is_null())
         .count()
         .get_result(conn)?;
     Ok(n > 0)
@@ -203,4 +210,173 @@ pub fn find_tenancy(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<Te
         .select(TenancyRow::as_select())
         .first(conn)
         .optional()
+}
+
+/// Raise a household's version (a member was added or changed); false when it had moved on.
+pub fn bump_household(
+    conn: &mut AnyConnection,
+    id: &str,
+    expected: i32,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let n = diesel::update(
+        households::table
+            .filter(households::id.eq(id))
+            .filter(households::version.eq(expected)),
+    )
+    .set((
+        households::version.eq(households::version + 1),
+        households::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+pub fn find_member(
+    conn: &mut AnyConnection,
+    household_id: &str,
+    member_id: &str,
+) -> QueryResult<Option<MemberRow>> {
+    household_members::table
+        .filter(household_members::id.eq(member_id))
+        .filter(household_members::household_id.eq(household_id))
+        .select(MemberRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The membership of `person_id` in the household, moved out or not.
+pub fn find_membership(
+    conn: &mut AnyConnection,
+    household_id: &str,
+    person_id: &str,
+) -> QueryResult<Option<MemberRow>> {
+    household_members::table
+        .filter(household_members::household_id.eq(household_id))
+        .filter(household_members::person_id.eq(person_id))
+        .select(MemberRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Members living in the household with `relation`, other than `except`.
+pub fn count_current_with_relation(
+    conn: &mut AnyConnection,
+    household_id: &str,
+    relation: &str,
+    except: Option<&str>,
+) -> QueryResult<i64> {
+    household_members::table
+        .filter(household_members::household_id.eq(household_id))
+        .filter(household_members::relation.eq(relation))
+        .filter(household_members::moved_out_on.is_null())
+        .filter(household_members::id.ne(except.unwrap_or("")))
+        .count()
+        .get_result(conn)
+}
+
+/// Store a member's relation, residence and move-out date.
+pub fn update_member(conn: &mut AnyConnection, m: &MemberRow) -> QueryResult<()> {
+    diesel::update(household_members::table.find(&m.id))
+        .set((
+            household_members::relation.eq(&m.relation),
+            household_members::residence.eq(&m.residence),
+            household_members::moved_out_on.eq(m.moved_out_on),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Every case of the household with its `children_involved` flag (the flag follows the
+/// household's members: [`set_children_involved`]).
+pub fn case_children_flags(
+    conn: &mut AnyConnection,
+    household_id: &str,
+) -> QueryResult<Vec<(String, bool)>> {
+    cases::table
+        .filter(cases::household_id.eq(household_id))
+        .select((cases::id, cases::children_involved))
+        .order(cases::id)
+        .load(conn)
+}
+
+/// Set a case's `children_involved`, raising its version (the case changed), and refresh its
+/// worklist key.
+pub fn set_children_involved(
+    conn: &mut AnyConnection,
+    case_id: &str,
+    value: bool,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(cases::table.find(case_id))
+        .set((
+            cases::children_involved.eq(value),
+            cases::version.eq(cases::version + 1),
+            cases::updated_at.eq(now),
+            cases::last_activity_at.eq(now),
+        ))
+        .execute(conn)?;
+    // The worklist key carries the children flag and the escalation date.
+    crate::worklist::repo::refresh(conn, case_id)
+}
+
+/// A household's tenancies, oldest first.
+pub fn tenancies_of(conn: &mut AnyConnection, household_id: &str) -> QueryResult<Vec<TenancyRow>> {
+    tenancies::table
+        .filter(tenancies::household_id.eq(household_id))
+        .select(TenancyRow::as_select())
+        .order(tenancies::id)
+        .load(conn)
+}
+
+/// A tenancy the caller may see: one of a household it reaches ([`find_visible`]).
+pub fn find_visible_tenancy(
+    conn: &mut AnyConnection,
+    who: &Grant,
+    id: &str,
+) -> QueryResult<Option<TenancyRow>> {
+    let Some(t) = find_tenancy(conn, id)? else {
+        return Ok(None);
+    };
+    Ok(find_visible(conn, who, &t.household_id)?.map(|_| t))
+}
+
+/// Store a tenancy's editable columns when its version is still `expected`, raising it; false
+/// when it moved on.
+pub fn update_tenancy_versioned(
+    conn: &mut AnyConnection,
+    t: &TenancyRow,
+    expected: i32,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let n = diesel::update(
+        tenancies::table
+            .filter(tenancies::id.eq(&t.id))
+            .filter(tenancies::version.eq(expected)),
+    )
+    .set((
+        (
+            tenancies::landlord_organization_id.eq(&t.landlord_organization_id),
+            tenancies::street.eq(&t.street),
+            tenancies::postal_code.eq(&t.postal_code),
+            tenancies::city.eq(&t.city),
+            tenancies::municipality_code.eq(&t.municipality_code),
+            tenancies::apartment_number.eq(&t.apartment_number),
+            tenancies::rooms.eq(t.rooms),
+            tenancies::size_m2.eq(t.size_m2),
+            tenancies::monthly_rent.eq(t.monthly_rent),
+        ),
+        (
+            tenancies::contract_type.eq(&t.contract_type),
+            tenancies::start_on.eq(t.start_on),
+            tenancies::end_on.eq(t.end_on),
+            tenancies::conversion_months.eq(t.conversion_months),
+            tenancies::conversion_conditions.eq(&t.conversion_conditions),
+            tenancies::conversion_review_on.eq(t.conversion_review_on),
+            tenancies::version.eq(tenancies::version + 1),
+            tenancies::updated_at.eq(now),
+        ),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
 }

@@ -3,14 +3,14 @@
 
 use chrono::Months;
 
-use super::dto::{Address, CreateHouseholdRequest, HouseholdResponse, MemberResponse};
+use super::dto::{Address, CreateHouseholdRequest, HouseholdResponse, MemberResponse, NewMember};
 use super::repo::{self, HouseholdRow, MemberRow};
 use crate::audit::AuditAction;
 use crate::audit::access::{self, Access};
 use crate::audit::{self, Changes, NewEvent};
 use crate::auth::Principal;
-use crate::auth::policy::{Authorized, ops};
-use crate::db::{AnyConnection, types};
+use crate::auth::policy::{Authorized, Grant, ops};
+use crate::db::{AnyConnection, Tx, types};
 use crate::domain::sweden;
 use crate::error::{ApiError, FieldError};
 use crate::organizations::repo as orgs;
@@ -51,35 +51,11 @@ pub async fn create(
             repo::insert_household(tx, &household)?;
             let mut person_ids = Vec::new();
             for m in &members {
-                let (person, _) = persons::find_or_create(
-                    tx,
-                    &st.cipher,
-                    &st.blind,
-                    &m.personnummer,
-                    &m.name,
-                    m.protected_identity,
-                )?;
-                let minor_until = m
-                    .personnummer
-                    .birth_date()
-                    .checked_add_months(Months::new(18 * 12));
-                repo::insert_member(
-                    tx,
-                    &MemberRow {
-                        id: types::new_id(),
-                        household_id: household.id.clone(),
-                        person_id: person.id.clone(),
-                        relation: m.relation.as_str().into(),
-                        residence: m.residence.map(|r| r.as_str().into()),
-                        minor_until,
-                        created_at: now,
-                    },
-                )
-                .map_err(|e| match ApiError::from(e) {
+                let member = add_member(tx, &st, &household.id, m, now).map_err(|e| match e {
                     ApiError::Conflict { .. } => ApiError::field("members", "lists a person twice"),
                     other => other,
                 })?;
-                person_ids.push(person.id);
+                person_ids.push(member.person_id);
             }
             let changes = Changes::new()
                 .created("municipality_code", household.municipality_code.as_str())
@@ -102,6 +78,53 @@ pub async fn create(
         .await
 }
 
+/// Insert `m` as a member of the household, finding the person by blind index or creating them
+/// (encrypted): how household creation and `POST /households/{id}/members` add a member. A
+/// person already in the household is a 409.
+pub fn add_member(
+    tx: &mut AnyConnection,
+    st: &AppState,
+    household_id: &str,
+    m: &NewMember,
+    now: chrono::NaiveDateTime,
+) -> Result<MemberRow, ApiError> {
+    let (person, _) = persons::find_or_create(
+        tx,
+        &st.cipher,
+        &st.blind,
+        &m.personnummer,
+        &m.name,
+        m.protected_identity,
+    )?;
+    let row = MemberRow {
+        id: types::new_id(),
+        household_id: household_id.to_owned(),
+        person_id: person.id,
+        relation: m.relation.as_str().into(),
+        residence: m.residence.map(|r| r.as_str().into()),
+        minor_until: minor_until(m.personnummer.birth_date()),
+        created_at: now,
+        moved_out_on: None,
+    };
+    repo::insert_member(tx, &row)?;
+    Ok(row)
+}
+
+/// The first day someone born on `birth` is no longer a minor (their 18th birthday).
+pub fn minor_until(birth: chrono::NaiveDate) -> Option<chrono::NaiveDate> {
+    birth.checked_add_months(Months::new(18 * 12))
+}
+
+pub use crate::auth::scope::scoped_write;
+
+/// A household the caller reaches, inside a write ([`scoped_write`] logs a miss).
+pub fn visible_for_write(tx: &mut Tx<'_>, who: &Grant, id: &str) -> Result<HouseholdRow, ApiError> {
+    repo::find_visible(tx, who, id)?.ok_or_else(|| ApiError::NotVisible {
+        subject_type: "household",
+        subject_id: id.to_owned(),
+    })
+}
+
 /// `GET /households/{id}`.
 pub async fn get(
     state: &AppState,
@@ -122,7 +145,7 @@ pub async fn get(
 }
 
 /// The full household view, with an access-log entry for every person shown.
-fn view(
+pub fn view(
     conn: &mut AnyConnection,
     st: &AppState,
     who: &Principal,
@@ -166,6 +189,7 @@ pub fn member_views(
         .map(|(m, row)| {
             let p = persons::decrypt(&st.cipher, &row)?;
             Ok(MemberResponse {
+                member_id: m.id,
                 person_id: p.id,
                 personnummer: if full {
                     p.personnummer.formatted()
@@ -177,6 +201,7 @@ pub fn member_views(
                 is_minor: m.minor_until.is_some_and(|d| d > today),
                 residence: m.residence,
                 protected_identity: p.protected_identity,
+                moved_out_on: m.moved_out_on,
             })
         })
         .collect()

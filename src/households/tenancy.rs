@@ -1,13 +1,19 @@
 //! Tenancies: the lease a household risks losing.
 
-use super::dto::{Address, ConversionAgreement, CreateTenancyRequest, TenancyResponse};
+use super::dto::{
+    Address, ConversionAgreement, CreateTenancyRequest, TenancyList, TenancyResponse,
+    UpdateTenancyRequest,
+};
 use super::repo::{self, TenancyRow};
+use super::service::{scoped_write, visible_for_write};
 use crate::audit::AuditAction;
+use crate::audit::access::{self, Access};
 use crate::audit::{self, Changes, NewEvent};
-use crate::auth::policy::{Authorized, ops};
-use crate::db::types;
+use crate::auth::policy::{Authorized, Grant, ops};
+use crate::db::{AnyConnection, Tx, types};
 use crate::domain::states::OrganizationKind;
 use crate::error::ApiError;
+use crate::http::etag::IfMatch;
 use crate::organizations::repo as orgs;
 use crate::state::AppState;
 
@@ -60,15 +66,7 @@ pub async fn create(
         .write(move |tx| {
             let household = repo::find_visible(tx, &who, &req.household_id)?
                 .ok_or_else(|| super::service::no_household("household_id"))?;
-            let landlord = orgs::find_scoped(tx, &req.landlord_organization_id, None)
-                .ok()
-                .filter(|o| o.kind == OrganizationKind::Landlord);
-            if landlord.is_none() {
-                return Err(ApiError::field(
-                    "landlord_organization_id",
-                    "no such landlord organization",
-                ));
-            }
+            check_landlord(tx, &req.landlord_organization_id)?;
             let now = types::now();
             let conversion = req.conversion.as_ref();
             let row = TenancyRow {
@@ -121,4 +119,232 @@ pub async fn create(
             Ok(row.into())
         })
         .await
+}
+
+/// The landlord organization a tenancy names must be one.
+fn check_landlord(tx: &mut AnyConnection, id: &str) -> Result<(), ApiError> {
+    let landlord = orgs::find_scoped(tx, id, None)
+        .ok()
+        .filter(|o| o.kind == OrganizationKind::Landlord);
+    if landlord.is_none() {
+        return Err(ApiError::field(
+            "landlord_organization_id",
+            "no such landlord organization",
+        ));
+    }
+    Ok(())
+}
+
+/// Log the tenancies shown (their address is the household's home).
+fn log_read(conn: &mut AnyConnection, who: &Grant, rows: &[TenancyRow]) -> Result<(), ApiError> {
+    let logged: Vec<Access<'_>> = rows
+        .iter()
+        .map(|t| Access {
+            subject_type: "tenancy",
+            subject_id: &t.id,
+            case_id: None,
+        })
+        .collect();
+    access::granted(conn, who, who.operation_id(), &logged)
+}
+
+/// `GET /tenancies/{id}`: in scope when its household is.
+pub async fn get(
+    state: &AppState,
+    who: Authorized<ops::GetTenancy>,
+    id: String,
+) -> Result<TenancyResponse, ApiError> {
+    state
+        .db
+        .run(
+            move |conn| match repo::find_visible_tenancy(conn, &who, &id)? {
+                Some(t) => {
+                    log_read(conn, &who, std::slice::from_ref(&t))?;
+                    Ok(t.into())
+                }
+                None => {
+                    access::denied(conn, &who, who.operation_id(), "tenancy", &id)?;
+                    Err(ApiError::NotFound)
+                }
+            },
+        )
+        .await
+}
+
+/// `GET /households/{id}/tenancies`.
+pub async fn list(
+    state: &AppState,
+    who: Authorized<ops::ListHouseholdTenancies>,
+    household_id: String,
+) -> Result<TenancyList, ApiError> {
+    state
+        .db
+        .run(move |conn| {
+            let Some(h) = repo::find_visible(conn, &who, &household_id)? else {
+                access::denied(conn, &who, who.operation_id(), "household", &household_id)?;
+                return Err(ApiError::NotFound);
+            };
+            let rows = repo::tenancies_of(conn, &h.id)?;
+            let mut logged = vec![Access {
+                subject_type: "household",
+                subject_id: &h.id,
+                case_id: None,
+            }];
+            logged.extend(rows.iter().map(|t| Access {
+                subject_type: "tenancy",
+                subject_id: &t.id,
+                case_id: None,
+            }));
+            access::granted(conn, &who, who.operation_id(), &logged)?;
+            Ok(TenancyList {
+                items: rows.into_iter().map(Into::into).collect(),
+            })
+        })
+        .await
+}
+
+/// The tenancy as it would be after `req`, in the shape of a new one so it is validated by the
+/// same rules ([`CreateTenancyRequest::validate`]).
+fn merged(t: &TenancyRow, req: UpdateTenancyRequest) -> CreateTenancyRequest {
+    let current: TenancyResponse = t.clone().into();
+    CreateTenancyRequest {
+        household_id: t.household_id.clone(),
+        landlord_organization_id: req
+            .landlord_organization_id
+            .unwrap_or(current.landlord_organization_id),
+        address: req.address.unwrap_or(current.address),
+        apartment_number: req.apartment_number.unwrap_or(current.apartment_number),
+        rooms: req.rooms.unwrap_or(current.rooms),
+        size_m2: req.size_m2.unwrap_or(current.size_m2),
+        monthly_rent: req.monthly_rent.unwrap_or(current.monthly_rent),
+        contract_type: match req.contract_type {
+            Some(c) => c,
+            None => current_contract(&current.contract_type),
+        },
+        start_on: req.start_on.unwrap_or(current.start_on),
+        end_on: req.end_on.unwrap_or(current.end_on),
+        conversion: req.conversion.unwrap_or(current.conversion),
+    }
+}
+
+fn current_contract(stored: &str) -> super::dto::ContractType {
+    use super::dto::ContractType as C;
+    [C::FirstHand, C::MunicipalSecondHand, C::Sublet, C::Other]
+        .into_iter()
+        .find(|c| c.as_str() == stored)
+        .unwrap_or(C::Other)
+}
+
+/// A visible tenancy inside a write ([`scoped_write`] logs a miss).
+fn tenancy_for_write(tx: &mut Tx<'_>, who: &Grant, id: &str) -> Result<TenancyRow, ApiError> {
+    let missing = || ApiError::NotVisible {
+        subject_type: "tenancy",
+        subject_id: id.to_owned(),
+    };
+    let t = repo::find_tenancy(tx, id)?.ok_or_else(missing)?;
+    visible_for_write(tx, who, &t.household_id).map_err(|_| missing())?;
+    Ok(t)
+}
+
+/// `PATCH /tenancies/{id}` (If-Match: the tenancy's version).
+pub async fn update(
+    state: &AppState,
+    who: Authorized<ops::UpdateTenancy>,
+    id: String,
+    if_match: IfMatch,
+    req: UpdateTenancyRequest,
+) -> Result<TenancyResponse, ApiError> {
+    let expected = if_match.version()?;
+    let grant = (*who).clone();
+    scoped_write(state, &grant, move |tx| {
+        let before = tenancy_for_write(tx, &who, &id)?;
+        if before.version != expected {
+            return Err(ApiError::PreconditionFailed);
+        }
+        let landlord_changes = req.landlord_organization_id.is_some();
+        let m = merged(&before, req);
+        m.validate().map_err(ApiError::Validation)?;
+        if landlord_changes && m.landlord_organization_id != before.landlord_organization_id {
+            check_landlord(tx, &m.landlord_organization_id)?;
+        }
+        let conversion = m.conversion.as_ref();
+        let after = TenancyRow {
+            landlord_organization_id: m.landlord_organization_id.clone(),
+            street: m.address.street.trim().into(),
+            postal_code: m.address.postal_code.replace(' ', ""),
+            city: m.address.city.trim().into(),
+            municipality_code: m.address.municipality_code.clone(),
+            apartment_number: m.apartment_number.trim().into(),
+            rooms: m.rooms,
+            size_m2: m.size_m2,
+            monthly_rent: m.monthly_rent,
+            contract_type: m.contract_type.as_str().into(),
+            start_on: m.start_on,
+            end_on: m.end_on,
+            conversion_months: conversion.map(|c| c.months.unwrap_or(DEFAULT_CONVERSION_MONTHS)),
+            conversion_conditions: conversion.and_then(|c| c.conditions.clone()),
+            conversion_review_on: conversion.and_then(|c| c.review_on),
+            ..before.clone()
+        };
+        let date = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string());
+        let address_changed = (&before.street, &before.postal_code, &before.city)
+            != (&after.street, &after.postal_code, &after.city)
+            || before.municipality_code != after.municipality_code;
+        let changes = Changes::new()
+            .field(
+                "landlord_organization_id",
+                before.landlord_organization_id.as_str(),
+                after.landlord_organization_id.as_str(),
+            )
+            .field(
+                "contract_type",
+                before.contract_type.as_str(),
+                after.contract_type.as_str(),
+            )
+            .field("monthly_rent", before.monthly_rent, after.monthly_rent)
+            .field("rooms", before.rooms, after.rooms)
+            .field("size_m2", before.size_m2, after.size_m2)
+            .field("start_on", date(before.start_on), date(after.start_on))
+            .field("end_on", date(before.end_on), date(after.end_on))
+            .field(
+                "conversion_months",
+                before.conversion_months,
+                after.conversion_months,
+            )
+            .field(
+                "conversion_review_on",
+                date(before.conversion_review_on),
+                date(after.conversion_review_on),
+            )
+            .secret(
+                "conversion_conditions",
+                before.conversion_conditions != after.conversion_conditions,
+            )
+            .secret(
+                "apartment_number",
+                before.apartment_number != after.apartment_number,
+            )
+            .secret("address", address_changed);
+        if changes.is_empty() {
+            return Ok(before.into());
+        }
+        if !repo::update_tenancy_versioned(tx, &after, expected, types::now())? {
+            return Err(ApiError::PreconditionFailed);
+        }
+        audit::record(
+            tx,
+            NewEvent {
+                actor: &who.actor(),
+                action: AuditAction::TenancyUpdate,
+                entity_type: "tenancy",
+                entity_id: Some(&after.id),
+                case_id: None,
+                changes,
+            },
+        )?;
+        Ok(repo::find_tenancy(tx, &after.id)?
+            .ok_or(ApiError::NotFound)?
+            .into())
+    })
+    .await
 }

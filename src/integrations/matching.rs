@@ -4,7 +4,7 @@
 //! status `new`, with person, household and tenancy from the submission, in the municipality's
 //! intake unit. No notice is ever left without a case (JO 1683-2017). The decision is audited.
 
-use chrono::{Duration, Months};
+use chrono::Duration;
 use diesel::prelude::*;
 
 use super::submitter::Submitter;
@@ -101,6 +101,57 @@ pub fn match_case(
     Ok((case, decision))
 }
 
+/// Why intake reopens a case (kept on the closure row and in the `case.reopened` event).
+const INTAKE_REOPEN_REASON: &str = "a new notice on the household within 12 months of closure";
+
+/// Reopen a closed case for a new submission: the closure row is stamped (its outcome stays in
+/// the history), the case's current outcome is cleared as for a reopening by hand, and
+/// `case.reopened` is recorded with the reason.
+fn reopen(tx: &mut Tx<'_>, who: &Submitter, closed: &CaseRow) -> Result<(), ApiError> {
+    let now = types::now();
+    diesel::update(cases::table.find(&closed.id))
+        .set((
+            cases::status.eq(CaseStatus::Reopened),
+            cases::outcome.eq(None::<Outcome>),
+            cases::homelessness_situation.eq(None::<i32>),
+            cases::closed_at.eq(None::<chrono::NaiveDateTime>),
+            cases::version.eq(cases::version + 1),
+            cases::updated_at.eq(now),
+            cases::last_activity_at.eq(now),
+        ))
+        .execute(&mut **tx)?;
+    cases_repo::stamp_reopened(tx, &closed.id, &who.key, INTAKE_REOPEN_REASON, now)?;
+    let changes = Changes::new()
+        .field(
+            "status",
+            closed.status.as_str(),
+            CaseStatus::Reopened.as_str(),
+        )
+        .field(
+            "outcome",
+            closed.outcome.map(|o| o.as_str()),
+            None::<String>,
+        )
+        .field(
+            "homelessness_situation",
+            closed.homelessness_situation,
+            None::<i32>,
+        )
+        .created("reason", INTAKE_REOPEN_REASON);
+    audit::record(
+        tx,
+        NewEvent {
+            actor: &who.actor,
+            action: AuditAction::CaseReopened,
+            entity_type: "case",
+            entity_id: Some(&closed.id),
+            case_id: Some(&closed.id),
+            changes,
+        },
+    )?;
+    Ok(())
+}
+
 fn find_or_create(
     tx: &mut Tx<'_>,
     st: &AppState,
@@ -124,17 +175,7 @@ fn find_or_create(
             .iter()
             .find(|c| c.closed_at.is_some_and(|t| t > cutoff))
         {
-            let now = types::now();
-            diesel::update(cases::table.find(&closed.id))
-                .set((
-                    cases::status.eq(CaseStatus::Reopened),
-                    cases::outcome.eq(None::<Outcome>),
-                    cases::closed_at.eq(None::<chrono::NaiveDateTime>),
-                    cases::version.eq(cases::version + 1),
-                    cases::updated_at.eq(now),
-                    cases::last_activity_at.eq(now),
-                ))
-                .execute(&mut **tx)?;
+            reopen(tx, who, closed)?;
             crate::worklist::repo::refresh(tx, &closed.id)?;
             return Ok((cases_repo::find(tx, &closed.id)?, "reopened_closed_case"));
         }
@@ -159,11 +200,9 @@ fn find_or_create(
             person_id: person.id.clone(),
             relation: "self".into(),
             residence: None,
-            minor_until: s
-                .personnummer
-                .birth_date()
-                .checked_add_months(Months::new(18 * 12)),
+            minor_until: crate::households::service::minor_until(s.personnummer.birth_date()),
             created_at: now,
+            moved_out_on: None,
         },
     )?;
     let tenancy_id = match s.landlord_organization_id {
@@ -176,12 +215,15 @@ fn find_or_create(
                 postal_code: household.postal_code.clone(),
                 city: household.city.clone(),
                 municipality_code: household.municipality_code.clone(),
-                apartment_number: s.apartment_number.unwrap_or("unknown").into(),
+                apartment_number: s
+                    .apartment_number
+                    .unwrap_or(households::UNKNOWN_APARTMENT)
+                    .into(),
                 rooms: None,
                 size_m2: s.apartment_size_m2,
                 // Not in the submission: the social worker completes it.
                 monthly_rent: 0,
-                contract_type: "other".into(),
+                contract_type: crate::households::dto::ContractType::Other.as_str().into(),
                 start_on: None,
                 end_on: None,
                 conversion_months: None,

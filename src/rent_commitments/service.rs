@@ -14,8 +14,9 @@ use crate::audit::access::{self, Access};
 use crate::audit::{self, Actor, AuditAction, Changes, NewEvent};
 use crate::auth::policy::{Authorized, ops};
 use crate::auth::rules::{self, CommitmentDecider};
+use crate::auth::scope::scoped_write;
 use crate::cases::repo::CaseRow;
-use crate::cases::service::{scoped_write, visible_for_write, visible_or_404};
+use crate::cases::service::{visible_for_write, visible_or_404};
 use crate::db::{AnyConnection, Tx, types};
 use crate::domain::deadlines::{DeadlineKind, DeadlineStatus, NoticeKind};
 use crate::domain::rent_commitment::{
@@ -294,8 +295,9 @@ pub async fn decide(
     let grant = who.clone();
     scoped_write(state, &grant, move |tx| {
         let case = visible_for_write(tx, &who, &case_id)?;
-        let hidden = || ApiError::CaseNotVisible {
-            case_id: case_id.clone(),
+        let hidden = || ApiError::NotVisible {
+            subject_type: "case",
+            subject_id: case_id.clone(),
         };
         let rc = repo::find_on_case(tx, &case.id, &rc_id)?;
         let others = match &rc {

@@ -46,6 +46,10 @@ fn valid_body(op: &str) -> Value {
         "deliver_rent_commitment" => {
             json!({"delivered_on": kvar::domain::sweden::today(), "channel": "post"})
         }
+        "create_household_member" => {
+            json!({"personnummer": "19121212-1212", "name": "T", "relation": "other"})
+        }
+        "update_household_member" => json!({"relation": "other"}),
         other => panic!("{other}: add a valid body"),
     }
 }
@@ -104,6 +108,7 @@ fn every_case_read_is_logged_and_every_out_of_scope_404_has_a_denied_row() {
             let path = template
                 .replace("{case_id}", id)
                 .replace("{household_id}", id)
+                .replace("{member_id}", &uuid::Uuid::now_v7().to_string())
                 .replace("{commitment_id}", &rc);
             // Supervisor B: same municipality, other unit. Every case or household operation.
             let mut req = app

@@ -232,6 +232,14 @@ fn foreign_matrix(b: crate::support::Backend) {
         json!({"household_id": h2.str("id")}),
     );
     assert_eq!(case_c.status, 201, "{}", case_c.body);
+    let t2 = app.post(
+        "/api/v1/tenancies",
+        &super_c,
+        json!({"household_id": h2.str("id"), "landlord_organization_id": w.landlord_org, "apartment_number": "1",
+               "address": {"street": "Väg 2", "postal_code": "15130", "city": "Södertälje", "municipality_code": "0181"},
+               "monthly_rent": 7000, "contract_type": "first_hand"}),
+    );
+    assert_eq!(t2.status, 201, "{}", t2.body);
     let municipal_admin = {
         app.user(&w.admin, "admin.m", "admin", &w.org, None);
         app.login("admin.m", PASSWORD).access
@@ -388,6 +396,10 @@ fn foreign_matrix(b: crate::support::Backend) {
                 id_of(case_own, "household_id"),
                 with_other_unit(vec![h2.str("id")], id_of(case_other_unit, "household_id")),
             ),
+            "{tenancy_id}" => (
+                id_of(case_own, "tenancy_id"),
+                with_other_unit(vec![t2.str("id")], id_of(case_other_unit, "tenancy_id")),
+            ),
             "{user_id}" => (w.worker_a1.0.clone(), vec![foreign_user.clone()]),
             "{organization_id}" => (w.org.clone(), vec![org2.clone()]),
             "{receipt_id}" if template.contains("/landlord/") => match caller {
@@ -421,15 +433,18 @@ fn foreign_matrix(b: crate::support::Backend) {
         for (name, role, scopes, token) in &callers {
             let (own, foreign) = ids(&template, param, name);
             let call = |id: &str| {
-                // A second path id (a case's commitment) follows the case: the case's own
-                // commitment, or a random id for a missing case.
-                let path = template.replace(param, id).replace(
-                    "{commitment_id}",
-                    &commitments
-                        .get(id)
-                        .cloned()
-                        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string()),
-                );
+                // Further path parameters: a case's commitment follows the case (its own, or a
+                // random id for a missing case); a member of the household, any id.
+                let path = template
+                    .replace(param, id)
+                    .replace("{member_id}", "00000000-0000-7000-8000-000000000000")
+                    .replace(
+                        "{commitment_id}",
+                        &commitments
+                            .get(id)
+                            .cloned()
+                            .unwrap_or_else(|| uuid::Uuid::now_v7().to_string()),
+                    );
                 let mut r = app.req(&method, &path).header("if-match", "\"1\"");
                 if !token.is_empty() {
                     r = r.token(token);

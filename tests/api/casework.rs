@@ -430,7 +430,7 @@ fn the_workflow_follows_the_table_and_closing_with_children_needs_a_supervisor()
                 "case.transition",
                 "case.closure_requested",
                 "case.closure_approved",
-                "case.transition"
+                "case.reopened"
             ]
         );
         assert_eq!(h.json["items"][1]["before"]["status"], "new");

@@ -13,6 +13,7 @@ mod cli;
 mod cycles;
 mod demo;
 mod errors;
+mod households;
 mod hygiene;
 pub mod integrations;
 mod legal_clock;

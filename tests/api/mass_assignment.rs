@@ -86,6 +86,12 @@ fn server_owned_properties_are_refused_on_every_write_and_change_nothing() {
         let case = open_case(&app, &w, &sup);
         let cid = case["id"].as_str().expect("id").to_owned();
         let hid = case["household_id"].as_str().expect("hid").to_owned();
+        let tid = case["tenancy_id"].as_str().expect("tid").to_owned();
+        let mid =
+            app.get(&format!("/api/v1/households/{hid}"), &sup).json["members"][0]["member_id"]
+                .as_str()
+                .expect("member id")
+                .to_owned();
         app.user(&w.admin, "mass.landlord", "landlord", &w.landlord_org, None);
         let landlord = app.login("mass.landlord", PASSWORD).access;
         let refresh = app.login("admin", crate::support::ADMIN_PASSWORD).refresh;
@@ -234,6 +240,21 @@ fn server_owned_properties_are_refused_on_every_write_and_change_nothing() {
                     format!("/api/v1/cases/{cid}/rent-commitments/{rc}/delivery"),
                     sup.clone(),
                     json!({"delivered_on": today, "channel": "post"}),
+                ),
+                "create_household_member" => (
+                    format!("/api/v1/households/{hid}/members"),
+                    sup.clone(),
+                    json!({"personnummer": "19121212-1212", "name": "T", "relation": "other"}),
+                ),
+                "update_household_member" => (
+                    format!("/api/v1/households/{hid}/members/{mid}"),
+                    sup.clone(),
+                    json!({"relation": "other"}),
+                ),
+                "update_tenancy" => (
+                    format!("/api/v1/tenancies/{tid}"),
+                    sup.clone(),
+                    json!({"monthly_rent": 9000}),
                 ),
                 _ => return None,
             })

@@ -141,12 +141,13 @@ pub async fn update(
     .await
 }
 
-/// At most one member living in the household has relation `self`.
+/// At most one member living in the household has relation `self`: 409 otherwise.
 fn one_head(tx: &mut Tx<'_>, household_id: &str, except: Option<&str>) -> Result<(), ApiError> {
     if repo::count_current_with_relation(tx, household_id, Relation::Head.as_str(), except)? > 0 {
-        return Err(ApiError::field(
-            "relation",
-            "the household already has a member with relation self",
+        // A conflict with the household as it is (409), not a malformed request: the same body
+        // is valid for a household whose head moved out.
+        return Err(ApiError::conflict(
+            "The household already has a member with relation self.",
         ));
     }
     Ok(())

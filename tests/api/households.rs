@@ -95,7 +95,7 @@ fn a_child_added_to_an_intake_case_turns_children_involved_on_and_moving_out_tur
             .expect("event");
         assert_eq!(changed["before"]["children_involved"], false);
         assert_eq!(changed["after"]["children_involved"], true);
-        // The same person twice is a conflict; a second `self` is a field error.
+        // The same person twice is a conflict, and so is a second `self`.
         app.post(
             &format!("/api/v1/households/{hid}/members"),
             t,
@@ -107,7 +107,7 @@ fn a_child_added_to_an_intake_case_turns_children_involved_on_and_moving_out_tur
             t,
             json!({"personnummer": "19811228-9874", "name": "Kerstin", "relation": "self"}),
         )
-        .problem(422);
+        .problem(409);
         app.post(
             &format!("/api/v1/households/{hid}/members"),
             t,

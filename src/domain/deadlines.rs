@@ -74,13 +74,17 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{Days, Months, NaiveDate, NaiveDateTime};
+use chrono::{Days, NaiveDate, NaiveDateTime};
 
 use super::cycles::{self, Flag, Reading};
-use super::holidays;
 use super::text_enum::text_enum;
 
+mod dates;
+mod defects;
 mod status;
+
+pub use dates::{earliest_decision, forfeiture_date, order_review_end, reinstatement_end};
+pub use defects::{Defect, NoticeAssessment, ReinstatementReadings, assess};
 pub use status::{DeadlineState, deadline_state, deadline_status, same_deadline};
 
 /// The version of these rules; stored with every computed deadline.
@@ -261,64 +265,6 @@ pub struct Deadline {
     pub flags: Vec<Flag>,
 }
 
-/// One defect found in a notice.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Defect {
-    /// The amount to reinstate differs from the latest arrears total (öre): material.
-    AmountDiffersFromArrears {
-        /// What the notice says.
-        stated: i64,
-        /// The landlord's latest arrears-report total.
-        latest_arrears_total: i64,
-    },
-    /// Formulär 3 without the flat size: minor.
-    ApartmentSizeMissing,
-}
-
-impl Defect {
-    /// How serious this defect is.
-    pub const fn grade(self) -> DefectGrade {
-        match self {
-            Self::AmountDiffersFromArrears { .. } => DefectGrade::MaterialDefect,
-            Self::ApartmentSizeMissing => DefectGrade::MinorDefect,
-        }
-    }
-
-    /// The stable snake_case name.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::AmountDiffersFromArrears { .. } => "amount_differs_from_arrears",
-            Self::ApartmentSizeMissing => "apartment_size_missing",
-        }
-    }
-}
-
-/// The defect grading of one notice.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct NoticeAssessment {
-    /// The notice.
-    pub notice_id: String,
-    /// The worst defect found ([`DefectGrade::NoDefect`] when none).
-    pub grade: DefectGrade,
-    /// Every defect found.
-    pub defects: Vec<Defect>,
-    /// Whether the amount could be compared (a graded kind, both amounts known).
-    pub amount_checked: bool,
-    /// Whether a correction supersedes this notice.
-    pub superseded: bool,
-}
-
-/// The reinstatement end under both readings of the materially defective notices.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ReinstatementReadings {
-    /// The materially defective `termination_served` / `social_notice_received` notices, sorted.
-    pub defective_notice_ids: Vec<String>,
-    /// The end if they are valid from their own dates, even when superseded by a correction.
-    pub if_defective_notices_valid: Option<NaiveDate>,
-    /// The end if they are invalid; `None`: the period has not started.
-    pub if_defective_notices_invalid: Option<NaiveDate>,
-}
-
 /// Everything computed from one case's notices.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Computation {
@@ -486,76 +432,6 @@ fn deadline(
         provisional: false,
         readings: Vec::new(),
         flags,
-    }
-}
-
-/// The earliest eviction decision [U]: the third business day after the reinstatement end
-/// (domain.md §1.3 and §1.8: "Thu 1, Fri 2, Mon 3"; secondary sources only).
-pub fn earliest_decision(reinstatement_end: NaiveDate) -> Option<NaiveDate> {
-    let mut day = reinstatement_end;
-    for _ in 0..3 {
-        day = holidays::next_business_day(day)?;
-    }
-    Some(day)
-}
-
-/// The forfeiture date (JB 12:42 p.1, bostad): rent unpaid more than one week after its due date
-/// is forfeit from the day after `rent_due + 7` [U: whether day 7 is inclusive]. Not served yet:
-/// the ledger holds no rent due dates (arrears reports carry a total only).
-pub fn forfeiture_date(rent_due: NaiveDate) -> Option<NaiveDate> {
-    rent_due.checked_add_days(Days::new(7))
-}
-
-/// The end of a reinstatement period starting on `start`: 21 days later, rolled forward past
-/// non-business days. `None` only near `NaiveDate::MAX`.
-pub fn reinstatement_end(start: NaiveDate) -> Option<NaiveDate> {
-    holidays::roll_forward(start.checked_add_days(Days::new(REINSTATEMENT_PERIOD_DAYS))?)
-}
-
-/// The last day to apply for review of a Kronofogden order dated `order_date`: one calendar month
-/// later (clamped to the month's last day), rolled forward. `None` only near `NaiveDate::MAX`.
-pub fn order_review_end(order_date: NaiveDate) -> Option<NaiveDate> {
-    holidays::roll_forward(order_date.checked_add_months(Months::new(1))?)
-}
-
-/// Grades one notice's defects against the latest arrears total (öre).
-pub fn assess(
-    notice: &NoticeFacts,
-    latest_arrears_total: Option<i64>,
-    superseded: bool,
-) -> NoticeAssessment {
-    let graded = matches!(
-        notice.kind,
-        NoticeKind::TerminationServed | NoticeKind::SocialNoticeReceived
-    );
-    let mut defects = Vec::new();
-    let mut amount_checked = false;
-    if let (true, Some(stated), Some(total)) =
-        (graded, notice.amount_to_reinstate, latest_arrears_total)
-    {
-        amount_checked = true;
-        if stated != total {
-            defects.push(Defect::AmountDiffersFromArrears {
-                stated,
-                latest_arrears_total: total,
-            });
-        }
-    }
-    if notice.kind == NoticeKind::SocialNoticeReceived && notice.apartment_size_m2.is_none() {
-        defects.push(Defect::ApartmentSizeMissing);
-    }
-    defects.sort();
-    let grade = defects
-        .iter()
-        .map(|d| d.grade())
-        .max()
-        .unwrap_or(DefectGrade::NoDefect);
-    NoticeAssessment {
-        notice_id: notice.id.clone(),
-        grade,
-        defects,
-        amount_checked,
-        superseded,
     }
 }
 

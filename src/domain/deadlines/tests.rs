@@ -2,6 +2,7 @@
 
 #![allow(clippy::expect_used)] // a failed expectation is a failed test
 use super::*;
+use crate::domain::holidays;
 use DeadlineKind as K;
 use NoticeKind as N;
 use proptest::prelude::*;

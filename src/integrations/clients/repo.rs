@@ -37,12 +37,17 @@ impl ClientRow {
     }
 }
 
-/// A client in the grant's organizations ([`scope::organization_filter`]); 404 otherwise.
-pub fn find_scoped(conn: &mut AnyConnection, id: &str, who: &Grant) -> Result<ClientRow, ApiError> {
-    let row: ClientRow = integration_clients::table
+/// A client by id.
+pub fn find(conn: &mut AnyConnection, id: &str) -> QueryResult<ClientRow> {
+    integration_clients::table
         .find(id)
         .select(ClientRow::as_select())
-        .first(conn)?;
+        .first(conn)
+}
+
+/// A client in the grant's organizations ([`scope::organization_filter`]); 404 otherwise.
+pub fn find_scoped(conn: &mut AnyConnection, id: &str, who: &Grant) -> Result<ClientRow, ApiError> {
+    let row = find(conn, id)?;
     match scope::organization_filter(who) {
         Some(org) if org != row.organization_id => Err(ApiError::NotFound),
         _ => Ok(row),

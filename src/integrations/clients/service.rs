@@ -114,12 +114,8 @@ pub async fn create(
                 .created("scopes", scopes)
                 .secret("client_secret", true);
             audit_client(tx, &who, AuditAction::IntegrationClientCreate, &id, changes)?;
-            let row = integration_clients::table
-                .find(&id)
-                .select(ClientRow::as_select())
-                .first(&mut **tx)?;
             Ok(ClientSecretResponse {
-                client: row.into(),
+                client: super::repo::find(tx, &id)?.into(),
                 client_secret: secret,
             })
         })
@@ -178,12 +174,8 @@ pub async fn rotate(
                 &id,
                 Changes::new().secret("client_secret", true),
             )?;
-            let row = integration_clients::table
-                .find(&id)
-                .select(ClientRow::as_select())
-                .first(&mut **tx)?;
             Ok(ClientSecretResponse {
-                client: row.into(),
+                client: super::repo::find(tx, &id)?.into(),
                 client_secret: secret,
             })
         })
@@ -220,11 +212,7 @@ pub async fn revoke(
                     ),
                 )?;
             }
-            Ok(integration_clients::table
-                .find(&id)
-                .select(ClientRow::as_select())
-                .first::<ClientRow>(&mut **tx)?
-                .into())
+            Ok(super::repo::find(tx, &id)?.into())
         })
         .await
 }

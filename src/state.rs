@@ -29,6 +29,9 @@ pub struct AppState {
     pub inflight: crate::integrations::idempotency::InFlight,
     /// Signed audit checkpoints: signer, schedule, external sink.
     pub checkpoints: crate::audit::checkpoint::Config,
+    /// The day (days from CE) this instance last ran the worklist's daily sweep; 0: not yet.
+    /// The `worklist_sweeps` table decides across instances; this only saves the query.
+    pub swept_on: Arc<std::sync::atomic::AtomicI32>,
 }
 
 impl AppState {
@@ -54,6 +57,7 @@ impl AppState {
             shutting_down: Arc::new(AtomicBool::new(false)),
             inflight: Default::default(),
             checkpoints,
+            swept_on: Arc::default(),
         })
     }
 

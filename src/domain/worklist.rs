@@ -30,6 +30,11 @@ text_enum! {
         /// Between the earliest and the latest reading of a period's end (keep acting).
         PossiblyLapsed => "possibly_lapsed",
         DueSoon => "due_soon",
+        /// A period computed from formulär 3 without the service date: find out when the
+        /// tenant was served (the real end may be earlier).
+        Provisional => "provisional",
+        /// A rent commitment awaits a supervisor's decision or its delivery to the landlord.
+        CommitmentPending => "commitment_pending",
         /// The reinstatement period ended unmet.
         Lapsed => "lapsed",
         /// Assigned to a user who was disabled or moved to another unit.
@@ -54,8 +59,12 @@ pub struct Facts {
     pub eviction_or_reinstatement_due: Option<NaiveDate>,
     /// A completed home visit inside the current cycle (since the latest termination).
     pub home_visit_logged: bool,
-    /// A period between its earliest and latest reading (set once cycles record it).
+    /// A period between its earliest and latest reading.
     pub possibly_lapsed: bool,
+    /// A rent commitment awaits a decision or its delivery.
+    pub commitment_pending: bool,
+    /// An open period computed without the service date.
+    pub provisional: bool,
     /// A reinstatement period that ended unmet.
     pub lapsed: bool,
     pub reopened: bool,
@@ -68,6 +77,8 @@ pub fn bucket(f: &Facts, today: NaiveDate) -> Bucket {
         Some(d) if d < today => Bucket::Overdue,
         _ if f.possibly_lapsed => Bucket::PossiblyLapsed,
         Some(d) if d <= today + Duration::days(DUE_SOON_DAYS) => Bucket::DueSoon,
+        _ if f.provisional => Bucket::Provisional,
+        _ if f.commitment_pending => Bucket::CommitmentPending,
         _ if f.lapsed => Bucket::Lapsed,
         _ if f.assignee_gone => Bucket::AssigneeGone,
         _ if f.reopened => Bucket::Reopened,
@@ -75,6 +86,74 @@ pub fn bucket(f: &Facts, today: NaiveDate) -> Bucket {
         _ if f.last_activity + Duration::days(STALE_DAYS) < today => Bucket::Stale,
         _ => Bucket::Other,
     }
+}
+
+/// An open legal deadline as stored: its earliest reading (`due_on`) and its latest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpenDeadline {
+    pub kind: DeadlineKind,
+    pub due_on: NaiveDate,
+    pub latest: NaiveDate,
+    /// Computed without the service date.
+    pub provisional: bool,
+}
+
+/// What the open deadlines say on `today`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Clock {
+    /// The earliest date still to act by: a reinstatement end past its earliest reading but
+    /// not its latest counts with its latest; one past its latest no longer counts.
+    pub next_due: Option<NaiveDate>,
+    /// The same, over eviction dates and reinstatement ends only (escalation).
+    pub eviction_or_reinstatement_due: Option<NaiveDate>,
+    /// A period end between its earliest and latest reading.
+    pub possibly_lapsed: bool,
+    /// A period end past its latest reading, still open (unmet).
+    pub period_lapsed: bool,
+    /// A provisional period still counting.
+    pub provisional: bool,
+}
+
+/// The ends of the reinstatement period (for paying, and for the rent commitment to reach the
+/// landlord): they have readings, and an unmet one past its latest reading has lapsed.
+pub const PERIOD_ENDS: [DeadlineKind; 2] = [
+    DeadlineKind::ReinstatementEnd,
+    DeadlineKind::RentCommitmentDue,
+];
+
+/// The date a deadline still counts by on `today` (None: a period that lapsed).
+fn acting_date(d: &OpenDeadline, today: NaiveDate) -> Option<NaiveDate> {
+    if !PERIOD_ENDS.contains(&d.kind) || today <= d.due_on {
+        Some(d.due_on)
+    } else if today <= d.latest {
+        Some(d.latest)
+    } else {
+        None
+    }
+}
+
+/// Read the open deadlines of a case as of `today` (time alone moves a period from open to
+/// possibly lapsed to lapsed; the daily sweep stores the change).
+pub fn clock(open: &[OpenDeadline], today: NaiveDate) -> Clock {
+    let mut c = Clock::default();
+    for d in open {
+        let Some(date) = acting_date(d, today) else {
+            c.period_lapsed = true;
+            continue;
+        };
+        if date != d.due_on {
+            c.possibly_lapsed = true;
+        }
+        c.provisional |= d.provisional;
+        c.next_due = Some(c.next_due.map_or(date, |n| n.min(date)));
+        if EVICTION_OR_REINSTATEMENT.contains(&d.kind) {
+            c.eviction_or_reinstatement_due = Some(
+                c.eviction_or_reinstatement_due
+                    .map_or(date, |n| n.min(date)),
+            );
+        }
+    }
+    c
 }
 
 /// The sort key: bucket, children first, earliest date.
@@ -86,7 +165,7 @@ pub fn urgency(f: &Facts, today: NaiveDate) -> (Bucket, bool, NaiveDate) {
     )
 }
 
-/// The bucket's position in the order (one digit of the stored key).
+/// The bucket's position in the order.
 pub fn rank(b: Bucket) -> usize {
     Bucket::ALL
         .iter()
@@ -94,19 +173,25 @@ pub fn rank(b: Bucket) -> usize {
         .unwrap_or(Bucket::ALL.len() - 1)
 }
 
+/// The bucket's one character in the stored key: its rank as a base-36 digit (`0`-`9`, then
+/// `a`-`z`), which sorts in rank order.
+fn code(b: Bucket) -> char {
+    char::from_digit(u32::try_from(rank(b)).unwrap_or(35), 36).unwrap_or('z')
+}
+
 /// The bucket a stored key starts with.
 pub fn bucket_of_key(key: &str) -> Option<Bucket> {
-    let digit = key.chars().next()?.to_digit(10)?;
+    let digit = key.chars().next()?.to_digit(36)?;
     Bucket::ALL.get(usize::try_from(digit).ok()?).copied()
 }
 
-/// The stored sort key: the [`urgency`] order as one string (bucket digit, `0` with children or
+/// The stored sort key: the [`urgency`] order as one string (bucket character, `0` with children or
 /// `1` without, the date, the case id), so that string order is worklist order.
 pub fn sort_key(f: &Facts, today: NaiveDate, case_id: &str) -> String {
     let (b, no_children, date) = urgency(f, today);
     format!(
         "{}{}{}{}",
-        rank(b),
+        code(b),
         u8::from(no_children),
         date.format("%Y-%m-%d"),
         case_id
@@ -151,6 +236,8 @@ mod tests {
             eviction_or_reinstatement_due: None,
             home_visit_logged: false,
             possibly_lapsed: false,
+            commitment_pending: false,
+            provisional: false,
             lapsed: false,
             reopened: false,
             assignee_gone: false,
@@ -343,6 +430,21 @@ mod tests {
             ),
             ("k", facts()),
             (
+                "m",
+                Facts {
+                    commitment_pending: true,
+                    ..facts()
+                },
+            ),
+            (
+                "n",
+                Facts {
+                    provisional: true,
+                    next_due: NaiveDate::from_ymd_opt(2026, 12, 20),
+                    ..facts()
+                },
+            ),
+            (
                 "l",
                 Facts {
                     next_due: NaiveDate::from_ymd_opt(2027, 3, 1),
@@ -405,5 +507,88 @@ mod tests {
             ..f
         };
         assert_eq!(escalation_due(&visited), None);
+    }
+
+    #[test]
+    fn a_period_past_its_earliest_reading_is_possibly_lapsed_then_lapsed() {
+        let period = OpenDeadline {
+            kind: DeadlineKind::ReinstatementEnd,
+            due_on: day(20),
+            latest: day(23),
+            provisional: false,
+        };
+        let before = clock(&[period], day(20));
+        assert_eq!(before.next_due, Some(day(20)));
+        assert!(!before.possibly_lapsed && !before.period_lapsed);
+        let between = clock(&[period], day(21));
+        assert_eq!(between.next_due, Some(day(23)), "act by the latest reading");
+        assert_eq!(between.eviction_or_reinstatement_due, Some(day(23)));
+        assert!(between.possibly_lapsed && !between.period_lapsed);
+        let f = Facts {
+            next_due: between.next_due,
+            possibly_lapsed: true,
+            ..facts()
+        };
+        assert_eq!(
+            bucket(&f, day(21)),
+            Bucket::PossiblyLapsed,
+            "not nothing due"
+        );
+        let after = clock(&[period], day(24));
+        assert_eq!(after.next_due, None);
+        assert!(after.period_lapsed && !after.possibly_lapsed);
+        // Another overdue deadline still wins over a possibly lapsed period.
+        let hearing = OpenDeadline {
+            kind: DeadlineKind::EvictionDate,
+            due_on: day(19),
+            latest: day(19),
+            provisional: false,
+        };
+        let both = clock(&[period, hearing], day(21));
+        assert_eq!(both.next_due, Some(day(19)));
+        assert_eq!(
+            bucket(
+                &Facts {
+                    next_due: both.next_due,
+                    possibly_lapsed: both.possibly_lapsed,
+                    ..facts()
+                },
+                day(21)
+            ),
+            Bucket::Overdue
+        );
+    }
+
+    #[test]
+    fn a_single_reading_period_goes_from_open_to_lapsed() {
+        let period = OpenDeadline {
+            kind: DeadlineKind::ReinstatementEnd,
+            due_on: day(20),
+            latest: day(20),
+            provisional: false,
+        };
+        assert_eq!(clock(&[period], day(20)).next_due, Some(day(20)));
+        let after = clock(&[period], day(21));
+        assert!(after.period_lapsed && !after.possibly_lapsed && after.next_due.is_none());
+    }
+
+    #[test]
+    fn a_pending_commitment_comes_after_near_deadlines_and_before_lapsed_periods() {
+        let today = day(24);
+        let pending = Facts {
+            commitment_pending: true,
+            lapsed: true,
+            ..facts()
+        };
+        assert_eq!(bucket(&pending, today), Bucket::CommitmentPending);
+        let near = Facts {
+            next_due: Some(day(30)),
+            ..pending.clone()
+        };
+        assert_eq!(bucket(&near, today), Bucket::DueSoon);
+        assert!(
+            Bucket::ALL.len() <= 36,
+            "the stored key holds the bucket in one base-36 digit"
+        );
     }
 }

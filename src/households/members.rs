@@ -8,10 +8,12 @@
 use super::dto::{HouseholdResponse, MemberInput, Relation, UpdateMemberRequest};
 use super::repo::{self, MemberRow};
 use super::service::{add_member, scoped_write, view, visible_for_write};
-use crate::audit::{self, AuditAction, Changes, NewEvent};
+use crate::audit::{self, Actor, AuditAction, Changes, NewEvent};
 use crate::auth::Principal;
 use crate::auth::policy::{Authorized, ops};
 use crate::db::{Tx, types};
+use chrono::NaiveDate;
+
 use crate::domain::sweden;
 use crate::error::ApiError;
 use crate::http::etag::IfMatch;
@@ -55,7 +57,7 @@ pub async fn add(
             &row.id,
             changes,
         )?;
-        follow_children(tx, &who, &h.id, &row.id)?;
+        follow_children(tx, &who.actor(), &h.id, &row.id)?;
         let h = visible_for_write(tx, &who, &h.id)?;
         view(tx, &st, &who, h, who.operation_id())
     })
@@ -134,7 +136,7 @@ pub async fn update(
             &after.id,
             changes,
         )?;
-        follow_children(tx, &who, &h.id, &after.id)?;
+        follow_children(tx, &who.actor(), &h.id, &after.id)?;
         let h = visible_for_write(tx, &who, &h.id)?;
         view(tx, &st, &who, h, who.operation_id())
     })
@@ -178,7 +180,7 @@ fn record(
 /// today, with an audit event on each case that changes (SPEC §3: derived from the household).
 pub fn follow_children(
     tx: &mut Tx<'_>,
-    who: &Principal,
+    actor: &Actor,
     household_id: &str,
     member_id: &str,
 ) -> Result<(), ApiError> {
@@ -196,7 +198,7 @@ pub fn follow_children(
         audit::record(
             tx,
             NewEvent {
-                actor: &who.actor(),
+                actor,
                 action: AuditAction::CaseChildrenInvolvedChanged,
                 entity_type: "case",
                 entity_id: Some(&case_id),
@@ -206,4 +208,19 @@ pub fn follow_children(
         )?;
     }
     Ok(())
+}
+
+/// The daily job's part: children who turned 18 after `since` and up to `today` no longer make
+/// their household's cases `children_involved` (unless another minor lives there), each flip
+/// audited as the system's. Returns how many members turned 18.
+pub fn children_grown_up(
+    tx: &mut Tx<'_>,
+    since: NaiveDate,
+    today: NaiveDate,
+) -> Result<usize, ApiError> {
+    let grown = repo::turned_adult_between(tx, since, today)?;
+    for (household_id, member_id) in &grown {
+        follow_children(tx, &Actor::system(), household_id, member_id)?;
+    }
+    Ok(grown.len())
 }

@@ -172,6 +172,22 @@ pub fn has_minor(
     Ok(n > 0)
 }
 
+/// Members living in their household who turned 18 after `since` and up to `today`
+/// (household, member).
+pub fn turned_adult_between(
+    conn: &mut AnyConnection,
+    since: NaiveDate,
+    today: NaiveDate,
+) -> QueryResult<Vec<(String, String)>> {
+    household_members::table
+        .filter(household_members::minor_until.gt(since))
+        .filter(household_members::minor_until.le(today))
+        .filter(household_members::moved_out_on.is_null())
+        .select((household_members::household_id, household_members::id))
+        .order(household_members::id)
+        .load(conn)
+}
+
 pub fn insert_tenancy(conn: &mut AnyConnection, t: &TenancyRow) -> QueryResult<()> {
     diesel::insert_into(tenancies::table)
         .values((

@@ -425,6 +425,8 @@ pub fn record_delivery(
         .created("delivered_on", delivered_on.to_string())
         .created("channel", channel.as_str())
         .created("notice_id", registered.notice.id.as_str());
+    // Delivered: no longer pending on the worklist.
+    crate::worklist::repo::refresh(tx, &case.id)?;
     audit_step(tx, actor, AuditAction::RentCommitmentDeliver, rc, changes)
 }
 

@@ -11,13 +11,16 @@ use diesel::prelude::*;
 
 use crate::cases::repo::CaseRow;
 use crate::db::AnyConnection;
-use crate::db::schema::{cases, deadlines, interventions, notices, users, worklist_sweeps};
+use crate::db::schema::{
+    cases, deadlines, interventions, notices, rent_commitments, users, worklist_sweeps,
+};
 use crate::domain::deadlines::{DeadlineKind, DeadlineStatus, NoticeKind};
 use crate::domain::legal_stage::LegalStage;
+use crate::domain::rent_commitment::RentCommitmentStatus;
 use crate::domain::states::{InterventionKind, InterventionStatus, UserStatus};
 use crate::domain::sweden;
 use crate::domain::workflow::CaseStatus;
-use crate::domain::worklist::{self as rules, EVICTION_OR_REINSTATEMENT, Facts};
+use crate::domain::worklist::{self as rules, Facts};
 use crate::notices::deadlines::LEGAL_KINDS;
 
 /// The stages in which a missed reinstatement end means the period lapsed (later stages have
@@ -64,25 +67,66 @@ fn visited_in_cycle(conn: &mut AnyConnection, case_id: &str) -> QueryResult<bool
     }))
 }
 
+/// A rent commitment awaiting a supervisor's decision, or approved and not yet delivered.
+fn commitment_pending(conn: &mut AnyConnection, case_id: &str) -> QueryResult<bool> {
+    let pending: i64 = rent_commitments::table
+        .filter(rent_commitments::case_id.eq(case_id))
+        .filter(
+            rent_commitments::status
+                .eq(RentCommitmentStatus::Pending)
+                .or(rent_commitments::status
+                    .eq(RentCommitmentStatus::Approved)
+                    .and(rent_commitments::delivered_on.is_null())),
+        )
+        .count()
+        .get_result(conn)?;
+    Ok(pending > 0)
+}
+
+/// A stored deadline: kind, earliest and latest reading, status, provisional.
+type DeadlineFacts = (
+    DeadlineKind,
+    NaiveDate,
+    Option<NaiveDate>,
+    DeadlineStatus,
+    bool,
+);
+
 /// The rules' view of a case, read from its rows.
-pub fn facts(conn: &mut AnyConnection, c: &CaseRow) -> QueryResult<Facts> {
+pub fn facts(conn: &mut AnyConnection, c: &CaseRow, today: NaiveDate) -> QueryResult<Facts> {
     // Every live deadline row, whatever its kind or flags: new kinds (provisional periods,
     // commitments awaiting delivery) join the next-due date by being open legal deadlines.
-    let rows: Vec<(DeadlineKind, NaiveDate, DeadlineStatus)> = deadlines::table
+    let rows: Vec<DeadlineFacts> = deadlines::table
         .filter(deadlines::case_id.eq(&c.id))
         .filter(deadlines::status.ne(DeadlineStatus::Void))
         .filter(deadlines::kind.eq_any(LEGAL_KINDS))
-        .select((deadlines::kind, deadlines::due_on, deadlines::status))
+        .select((
+            deadlines::kind,
+            deadlines::due_on,
+            deadlines::alternative_due_on,
+            deadlines::status,
+            deadlines::provisional,
+        ))
         .load(conn)?;
-    let open = || rows.iter().filter(|(_, _, s)| *s == DeadlineStatus::Open);
-    let next_due = open().map(|(_, d, _)| *d).min();
-    let eviction_or_reinstatement_due = open()
-        .filter(|(k, _, _)| EVICTION_OR_REINSTATEMENT.contains(k))
-        .map(|(_, d, _)| *d)
-        .min();
+    let open: Vec<rules::OpenDeadline> = rows
+        .iter()
+        .filter(|(_, _, _, s, _)| *s == DeadlineStatus::Open)
+        .map(
+            |(kind, due_on, latest, _, provisional)| rules::OpenDeadline {
+                kind: *kind,
+                due_on: *due_on,
+                latest: latest.unwrap_or(*due_on),
+                provisional: *provisional,
+            },
+        )
+        .collect();
+    let clock = rules::clock(&open, today);
+    let eviction_or_reinstatement_due = clock.eviction_or_reinstatement_due;
+    let in_lapse_stage = LAPSE_STAGES.contains(&c.legal_stage);
     let lapsed = c.legal_stage == LegalStage::ReinstatementLapsed
-        || (LAPSE_STAGES.contains(&c.legal_stage)
-            && rows.iter().any(|(k, _, s)| {
+        || clock.period_lapsed
+        || (in_lapse_stage
+            && rows.iter().any(|(k, _, _, s, _)| {
                 *k == DeadlineKind::ReinstatementEnd && *s == DeadlineStatus::Missed
             }));
     let home_visit_logged = c.children_involved
@@ -106,11 +150,12 @@ pub fn facts(conn: &mut AnyConnection, c: &CaseRow) -> QueryResult<Facts> {
         assigned: c.assigned_to.is_some(),
         is_new: c.status == CaseStatus::New,
         last_activity: sweden::date_at(c.last_activity_at.and_utc()),
-        next_due,
+        next_due: clock.next_due,
         eviction_or_reinstatement_due,
         home_visit_logged,
-        // Extension point: cycles (issue 12 item 1b) mark a period possibly lapsed.
-        possibly_lapsed: false,
+        possibly_lapsed: clock.possibly_lapsed,
+        provisional: clock.provisional,
+        commitment_pending: commitment_pending(conn, &c.id)?,
         lapsed,
         reopened: c.status == CaseStatus::Reopened,
         assignee_gone,
@@ -132,7 +177,7 @@ pub fn refresh_case(conn: &mut AnyConnection, case_id: &str, today: NaiveDate) -
     let (next_due, escalation, key) = if c.status == CaseStatus::Closed {
         (None, None, None)
     } else {
-        let f = facts(conn, &c)?;
+        let f = facts(conn, &c, today)?;
         (
             f.next_due,
             rules::escalation_due(&f),
@@ -175,17 +220,26 @@ pub fn last_sweep(conn: &mut AnyConnection) -> QueryResult<Option<NaiveDate>> {
         .first(conn)
 }
 
+/// The day the last sweep covered (the day before `today` when there was none), or None when
+/// today's sweep has run.
+pub fn due_since(conn: &mut AnyConnection, today: NaiveDate) -> QueryResult<Option<NaiveDate>> {
+    let last = last_sweep(conn)?;
+    Ok(match last {
+        Some(l) if l >= today => None,
+        Some(l) => Some(l),
+        None => Some(today - Duration::days(1)),
+    })
+}
+
 /// The daily job: refresh the open cases whose bucket time alone may have changed since the
 /// last sweep (a deadline became overdue or came within 14 days, a case became stale), then
 /// record `today`. Returns how many cases were refreshed. Idempotent; the candidate sets are
 /// index range scans (`cases_next_due`, `cases_last_activity`), with a day's margin for time
 /// zones.
 pub fn sweep(conn: &mut AnyConnection, today: NaiveDate) -> QueryResult<usize> {
-    let last = last_sweep(conn)?;
-    if last.is_some_and(|l| l >= today) {
+    let Some(since) = due_since(conn, today)? else {
         return Ok(0);
-    }
-    let since = last.unwrap_or(today - Duration::days(1));
+    };
     let soon = Duration::days(rules::DUE_SOON_DAYS);
     let stale = Duration::days(rules::STALE_DAYS);
     let mut ids: Vec<String> = cases::table

@@ -2,7 +2,7 @@
 //! order `worklist::repo`. A page is one range scan of `cases_unit_worklist` (unit, key) after
 //! the cursor's key, whatever the number of cases.
 
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::Ordering;
 
 use chrono::{Datelike, NaiveDate};
 use diesel::prelude::*;
@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use crate::audit::access::{self, Access};
 use crate::auth::policy::{Authorized, ops};
 use crate::auth::rules::{self as access_rules, WorklistView};
-use crate::auth::scope;
+use crate::auth::scope::{self, CaseReach};
 use crate::cases::repo::CaseRow;
 use crate::db::AnyConnection;
 use crate::db::schema::{cases, deadlines};
@@ -34,7 +34,13 @@ pub const MAX_ITEMS: i64 = 200;
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NextDeadline {
     pub kind: String,
+    /// The earliest reading: the safest date to act by.
     pub due_on: NaiveDate,
+    /// The latest reading, when the readings differ (a period between the two is possibly
+    /// lapsed: keep acting).
+    pub latest_due_on: Option<NaiveDate>,
+    /// Computed from formulär 3 without the service date; replaced when it is registered.
+    pub provisional: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -46,7 +52,8 @@ pub struct WorklistItem {
     pub risk_level: String,
     pub children_involved: bool,
     pub assigned_to: Option<String>,
-    /// overdue, due_soon, unassigned, stale or other.
+    /// overdue, possibly_lapsed, due_soon, commitment_pending, lapsed, assignee_gone,
+    /// reopened, unassigned, stale or other, in that order.
     pub bucket: String,
     pub next_deadline: Option<NextDeadline>,
     pub escalated: bool,
@@ -66,6 +73,9 @@ pub struct WorklistResponse {
     pub next_cursor: Option<String>,
 }
 
+/// An open deadline of a listed case: case, kind, earliest and latest reading, provisional.
+type OpenRow = (String, DeadlineKind, NaiveDate, Option<NaiveDate>, bool);
+
 /// The worklist items of `rows` (already in order), with their next deadline.
 fn items(
     conn: &mut AnyConnection,
@@ -75,11 +85,17 @@ fn items(
     today: NaiveDate,
 ) -> Result<Vec<WorklistItem>, ApiError> {
     let ids: Vec<String> = rows.iter().map(|c| c.id.clone()).collect();
-    let open: Vec<(String, DeadlineKind, NaiveDate)> = deadlines::table
+    let open: Vec<OpenRow> = deadlines::table
         .filter(deadlines::case_id.eq_any(&ids))
         .filter(deadlines::status.eq(DeadlineStatus::Open))
         .filter(deadlines::kind.eq_any(LEGAL_KINDS))
-        .select((deadlines::case_id, deadlines::kind, deadlines::due_on))
+        .select((
+            deadlines::case_id,
+            deadlines::kind,
+            deadlines::due_on,
+            deadlines::alternative_due_on,
+            deadlines::provisional,
+        ))
         .load(conn)?;
     Ok(rows
         .into_iter()
@@ -88,8 +104,8 @@ fn items(
         .map(|((c, key), esc)| {
             let next = open
                 .iter()
-                .filter(|(id, _, _)| *id == c.id)
-                .min_by_key(|(_, _, d)| *d);
+                .filter(|(id, ..)| *id == c.id)
+                .min_by_key(|(_, _, d, ..)| *d);
             let escalated = rules::in_escalation_window(esc, today);
             let bucket = key
                 .as_deref()
@@ -97,9 +113,11 @@ fn items(
                 .unwrap_or(Bucket::Other);
             WorklistItem {
                 bucket: bucket.as_str().into(),
-                next_deadline: next.map(|(_, k, d)| NextDeadline {
+                next_deadline: next.map(|(_, k, d, latest, provisional)| NextDeadline {
                     kind: k.as_str().into(),
                     due_on: *d,
+                    latest_due_on: *latest,
+                    provisional: *provisional,
                 }),
                 risk_level: if escalated {
                     RiskLevel::Critical
@@ -120,20 +138,22 @@ fn items(
         .collect())
 }
 
-/// The day the sweep last ran in this process (days from CE; 0: not yet).
-static SWEPT: AtomicI32 = AtomicI32::new(0);
-
 /// Run the daily sweep once a day, on the first worklist of the day.
 async fn sweep_if_due(state: &AppState, today: NaiveDate) -> Result<(), ApiError> {
     let day = today.num_days_from_ce();
-    if SWEPT.load(Ordering::Relaxed) == day {
+    if state.swept_on.load(Ordering::Relaxed) == day {
         return Ok(());
     }
     state
         .db
-        .write(move |tx| Ok(repo::sweep(tx, today)?))
+        .write(move |tx| {
+            if let Some(since) = repo::due_since(tx, today)? {
+                crate::households::members::children_grown_up(tx, since, today)?;
+            }
+            Ok(repo::sweep(tx, today)?)
+        })
         .await?;
-    SWEPT.store(day, Ordering::Relaxed);
+    state.swept_on.store(day, Ordering::Relaxed);
     Ok(())
 }
 
@@ -151,17 +171,7 @@ pub async fn get(
         .db
         .run(move |conn| {
             let supervisor = access_rules::worklist_view(&who) == WorklistView::Supervisor;
-            // Closed cases have no key; the range skips them.
-            let mut page: Vec<Keyed> = scope::visible_cases(&who)
-                .filter(cases::worklist_key.gt(after.clone().unwrap_or_default()))
-                .order(cases::worklist_key)
-                .limit(limit + 1)
-                .select((
-                    CaseRow::as_select(),
-                    cases::worklist_key,
-                    cases::escalation_due_on,
-                ))
-                .load(conn)?;
+            let mut page = page_after(conn, &who, after.clone().unwrap_or_default(), limit + 1)?;
             let next_cursor =
                 Cursor::next(&mut page, limit, |(_, k, _)| k.clone().unwrap_or_default());
             let list = keyed_items(conn, page, today)?;
@@ -199,6 +209,52 @@ pub async fn get(
             })
         })
         .await
+}
+
+/// Up to `n` of the caller's cases after the key `after`, in key order. Closed cases have no
+/// key; the range skips them. A caseworker's reach is two ranges (assigned to them, unassigned),
+/// each read from its own index range and merged here.
+fn page_after(
+    conn: &mut AnyConnection,
+    who: &Authorized<ops::GetWorklist>,
+    after: String,
+    n: i64,
+) -> QueryResult<Vec<Keyed>> {
+    let select = (
+        CaseRow::as_select(),
+        cases::worklist_key,
+        cases::escalation_due_on,
+    );
+    match scope::cases(who) {
+        CaseReach::AssignedOrUnassigned { unit, user } => {
+            let mut mine: Vec<Keyed> = cases::table
+                .filter(cases::unit_id.eq(unit))
+                .filter(cases::assigned_to.eq(user))
+                .filter(cases::worklist_key.gt(&after))
+                .order(cases::worklist_key)
+                .limit(n)
+                .select(select)
+                .load(conn)?;
+            let free: Vec<Keyed> = cases::table
+                .filter(cases::unit_id.eq(unit))
+                .filter(cases::assigned_to.is_null())
+                .filter(cases::worklist_key.gt(&after))
+                .order(cases::worklist_key)
+                .limit(n)
+                .select(select)
+                .load(conn)?;
+            mine.extend(free);
+            mine.sort_by(|a, b| a.1.cmp(&b.1));
+            mine.truncate(usize::try_from(n).unwrap_or(usize::MAX));
+            Ok(mine)
+        }
+        _ => scope::visible_cases(who)
+            .filter(cases::worklist_key.gt(after))
+            .order(cases::worklist_key)
+            .limit(n)
+            .select(select)
+            .load(conn),
+    }
 }
 
 fn keyed_items(

@@ -210,6 +210,10 @@ fn a_formulaer_3_without_a_service_date_gives_a_provisional_deadline_replaced_by
         );
         assert_eq!(e[0]["readings"][0]["notice_id"], f3.json["id"]);
         assert_eq!(cycles(&app, t, &cid)[0]["opened_by"], Value::Null);
+        let item = crate::worklist::item_of(&app, t, &cid);
+        assert_eq!(item["bucket"], "provisional", "not nothing due: {item}");
+        assert_eq!(item["next_deadline"]["provisional"], true, "{item}");
+        assert_eq!(item["next_deadline"]["due_on"], end(2));
         // The service date arrives: the provisional deadline is replaced.
         let term = notice(
             &app,
@@ -265,6 +269,10 @@ fn readings_that_differ_give_the_earliest_due_on_and_possibly_lapsed_before_laps
         assert_eq!(e["status"], "open", "keep acting");
         assert!(flags(e).contains(&"possibly_lapsed"));
         assert_eq!(cycles(&app, t, &a)[0]["status"], "possibly_lapsed");
+        let item = crate::worklist::item_of(&app, t, &a);
+        assert_eq!(item["bucket"], "possibly_lapsed", "{item}");
+        assert_eq!(item["next_deadline"]["due_on"], end(30));
+        assert_eq!(item["next_deadline"]["latest_due_on"], end(15));
         assert!(
             NaiveDate::parse_from_str(e["due_on"].as_str().expect("d"), "%Y-%m-%d").expect("date")
                 < today()
@@ -288,6 +296,7 @@ fn readings_that_differ_give_the_earliest_due_on_and_possibly_lapsed_before_laps
         assert_eq!(e["status"], "missed");
         assert!(!flags(e).contains(&"possibly_lapsed"));
         assert_eq!(cycles(&app, t, &b2)[0]["status"], "reinstatement_lapsed");
+        assert_eq!(crate::worklist::item_of(&app, t, &b2)["bucket"], "lapsed");
         // The earliest decision date is informational and unsettled.
         let info = live(&ds, "earliest_decision");
         assert_eq!(info.len(), 1);

@@ -62,6 +62,14 @@ fn client(app: &TestApp, w: &World, scopes: Value) -> String {
     token(app, &c.json)
 }
 
+/// The case's worklist bucket as the unit's supervisor sees it.
+fn bucket(app: &TestApp, w: &World, case: &str) -> String {
+    crate::worklist::item_of(app, &w.supervisor_a.1, case)["bucket"]
+        .as_str()
+        .expect("bucket")
+        .to_owned()
+}
+
 fn today() -> NaiveDate {
     kvar::domain::sweden::today()
 }
@@ -86,6 +94,7 @@ fn a_commitment_is_decided_by_another_supervisor_and_the_landlord_sees_only_the_
             w.landlord_org.as_str()
         );
         let rc1 = by_worker.str("id");
+        assert_eq!(bucket(&app, &w, &case), "commitment_pending");
         assert_eq!(
             decide(&app, &w.worker_a1.1, &case, &rc1, "approve").status,
             403
@@ -200,6 +209,11 @@ fn a_commitment_is_decided_by_another_supervisor_and_the_landlord_sees_only_the_
         assert_eq!(staff.status, 200, "{}", staff.body);
         let delivered = &staff.json["items"][0];
         assert_eq!(delivered["delivered_on"], today().to_string());
+        assert_ne!(
+            bucket(&app, &w, &case),
+            "commitment_pending",
+            "decided and delivered"
+        );
         assert_eq!(delivered["delivery_channel"], "portal");
         let notices = app.get(&format!("/api/v1/cases/{case}/notices"), &w.worker_a1.1);
         let issued: Vec<&Value> = notices.json["items"]

@@ -66,6 +66,19 @@ fn all_pages(app: &TestApp, token: &str, limit: u32) -> (Vec<Value>, usize) {
     (items, pages)
 }
 
+/// The case's item on the caller's worklist (the test worlds hold a handful of cases).
+pub fn item_of(app: &TestApp, token: &str, case: &str) -> Value {
+    let r = app.get("/api/v1/worklist?limit=100", token);
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.json["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|i| i["case_id"] == case)
+        .cloned()
+        .expect("the case is on the worklist")
+}
+
 fn ids(items: &[Value]) -> Vec<String> {
     items
         .iter()
@@ -249,6 +262,122 @@ fn only_a_completed_home_visit_in_the_cycle_clears_the_escalation() {
             escalated(&app).is_empty(),
             "a completed visit in the cycle clears it"
         );
+        assert_eq!(app.verify()["ok"], true);
+    });
+}
+
+/// The bucket a case's stored worklist key puts it in.
+fn stored_bucket(conn: &mut kvar::db::AnyConnection, case: &str) -> Option<String> {
+    use diesel::prelude::*;
+    use kvar::db::schema::cases;
+    let key: Option<String> = cases::table
+        .find(case)
+        .select(cases::worklist_key)
+        .first(conn)
+        .expect("case");
+    key.as_deref()
+        .and_then(kvar::domain::worklist::bucket_of_key)
+        .map(|b| b.as_str().to_owned())
+}
+
+#[test]
+fn time_alone_moves_a_period_through_possibly_lapsed_to_lapsed_in_the_daily_sweep() {
+    each_backend(|b| {
+        let app = TestApp::spawn(b);
+        let w = world(&app);
+        let t = &w.worker_a1.1;
+        let cid = open_case(&app, &w, t)["id"]
+            .as_str()
+            .expect("id")
+            .to_owned();
+        let day = |n: i64| (today() + Duration::days(n)).to_string();
+        notice(
+            &app,
+            t,
+            &cid,
+            json!({"kind": "termination_served", "served_on": day(-12)}),
+        );
+        // Sent ten days ago, received five days ago: two readings of the period's end.
+        notice(
+            &app,
+            t,
+            &cid,
+            json!({"kind": "social_notice_received", "sent_on": day(-10), "received_on": day(-5), "apartment_size_m2": 54}),
+        );
+        let end = |from: i64| {
+            kvar::domain::deadlines::reinstatement_end(today() + Duration::days(from)).expect("end")
+        };
+        let (earliest, latest) = (end(-10), end(-5));
+        assert!(earliest < latest, "two readings");
+        let mut conn = app.connect();
+        assert_eq!(stored_bucket(&mut conn, &cid).as_deref(), Some("due_soon"));
+        let swept =
+            kvar::worklist::repo::sweep(&mut conn, earliest + Duration::days(1)).expect("sweep");
+        assert!(swept >= 1);
+        assert_eq!(
+            stored_bucket(&mut conn, &cid).as_deref(),
+            Some("possibly_lapsed"),
+            "past the earliest reading: keep acting, never nothing due"
+        );
+        kvar::worklist::repo::sweep(&mut conn, latest + Duration::days(1)).expect("sweep");
+        assert_eq!(stored_bucket(&mut conn, &cid).as_deref(), Some("lapsed"));
+    });
+}
+
+#[test]
+fn a_child_turning_18_turns_children_involved_off_in_the_daily_sweep() {
+    use diesel::prelude::*;
+    use kvar::db::schema::{cases, household_members, worklist_sweeps};
+    each_backend(|b| {
+        let app = TestApp::spawn(b);
+        let w = world(&app);
+        let case = open_case(&app, &w, &w.worker_a1.1);
+        let cid = case["id"].as_str().expect("id").to_owned();
+        assert_eq!(case["children_involved"], true);
+        let hid: String = {
+            let mut conn = app.connect();
+            cases::table
+                .find(&cid)
+                .select(cases::household_id)
+                .first(&mut conn)
+                .expect("household")
+        };
+        {
+            // The child's 18th birthday is today; yesterday's sweep has run.
+            let mut conn = app.connect();
+            diesel::update(
+                household_members::table
+                    .filter(household_members::household_id.eq(&hid))
+                    .filter(household_members::minor_until.is_not_null()),
+            )
+            .set(household_members::minor_until.eq(today()))
+            .execute(&mut conn)
+            .expect("birthday");
+            diesel::delete(worklist_sweeps::table)
+                .execute(&mut conn)
+                .expect("clear sweeps");
+            diesel::insert_into(worklist_sweeps::table)
+                .values(worklist_sweeps::swept_on.eq(today() - Duration::days(1)))
+                .execute(&mut conn)
+                .expect("yesterday's sweep");
+        }
+        let r = app.get("/api/v1/worklist", &w.supervisor_a.1);
+        assert_eq!(r.status, 200, "{}", r.body);
+        let c = app.get(&format!("/api/v1/cases/{cid}"), &w.supervisor_a.1);
+        assert_eq!(c.json["children_involved"], false, "{}", c.body);
+        let events = app.get(
+            &format!("/api/v1/cases/{cid}/history?limit=100"),
+            &w.supervisor_a.1,
+        );
+        assert_eq!(events.status, 200, "{}", events.body);
+        let changed: Vec<&Value> = events.json["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter(|e| e["action"] == "case.children_involved_changed")
+            .collect();
+        assert_eq!(changed.len(), 1, "{}", events.body);
+        assert_eq!(changed[0]["actor_type"], "system", "{}", events.body);
         assert_eq!(app.verify()["ok"], true);
     });
 }

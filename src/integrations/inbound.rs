@@ -85,6 +85,10 @@ pub struct LandlordNotice {
     pub amount_to_reinstate: Option<i64>,
     #[schema(minimum = 1, maximum = 1000)]
     pub apartment_size_m2: Option<i32>,
+    /// payment_confirmed: the sum paid, whole kronor. Without it the payment is shown as
+    /// reported but unverified and meets no deadline until staff confirm the amount.
+    #[schema(minimum = 0, maximum = 100000000)]
+    pub amount_paid: Option<i64>,
     #[schema(
         min_length = 1,
         max_length = 40,
@@ -252,6 +256,7 @@ impl LandlordNotice {
             received_on,
             amount_to_reinstate: self.amount_to_reinstate,
             apartment_size_m2: self.apartment_size_m2,
+            amount_paid: self.amount_paid,
             kfm_case_number: self.kfm_case_number.clone(),
             external_ref: self.reference.clone(),
             ..CreateNoticeRequest::default()

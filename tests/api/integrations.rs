@@ -564,3 +564,102 @@ fn arrears_reports_refuse_exactly_what_their_schema_refuses() {
         assert_eq!(ok.status, 202, "{}", ok.body);
     });
 }
+
+#[test]
+fn a_landlords_payment_meets_the_period_only_with_an_amount_that_covers_it() {
+    each_backend(|b| {
+        let app = TestApp::spawn(b);
+        let w = world(&app);
+        let c = clients(&app, &w);
+        let kid = open_case(&app, &w, &w.worker_a1.1)["id"]
+            .as_str()
+            .expect("id")
+            .to_owned();
+        let today = kvar::domain::sweden::today();
+        let ago = |n: i64| (today - chrono::Duration::days(n)).to_string();
+        let landlord = |kind: &str, extra: Value| {
+            let mut body = json!({"kind": kind, "tenant": {"personnummer": HEAD_PNR, "name": HEAD_NAME},
+                "address": {"street": "Storgatan 1", "postal_code": "11122", "city": "Stockholm", "municipality_code": "0180"},
+                "municipality_code": "0180"});
+            for (k, v) in extra.as_object().expect("object") {
+                body[k] = v.clone();
+            }
+            body
+        };
+        let mut key = 0;
+        let mut send = |body: Value| {
+            key += 1;
+            let r = submit(
+                &app,
+                &c.landlord,
+                "/api/v1/landlord/notices",
+                &format!("pay-{key}"),
+                body,
+            );
+            assert_eq!(r.status, 202, "{}", r.body);
+        };
+        send(landlord(
+            "termination_served",
+            json!({"sent_on": ago(6), "served_on": ago(5)}),
+        ));
+        send(landlord(
+            "social_notice_received",
+            json!({"sent_on": ago(4), "amount_to_reinstate": 12000, "apartment_size_m2": 54}),
+        ));
+        let end = || {
+            let ds = app.get(&format!("/api/v1/cases/{kid}/deadlines"), &w.supervisor_a.1);
+            assert_eq!(ds.status, 200, "{}", ds.body);
+            ds.json["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .find(|d| d["kind"] == "reinstatement_end" && d["status"] != "void")
+                .cloned()
+                .expect("a live reinstatement end")
+        };
+        assert_eq!(end()["status"], "open");
+        // Reported without an amount: shown, unverified, meets nothing.
+        send(landlord("payment_confirmed", json!({"sent_on": ago(2)})));
+        let e = end();
+        assert_eq!(e["status"], "open", "{e}");
+        assert!(
+            e["flags"]
+                .as_array()
+                .expect("flags")
+                .iter()
+                .any(|f| f == "payment_reported_unverified"),
+            "{e}"
+        );
+        // A partial amount: open, with the sum paid.
+        send(landlord(
+            "payment_confirmed",
+            json!({"sent_on": ago(1), "amount_paid": 5000}),
+        ));
+        let e = end();
+        assert_eq!(
+            (e["status"].as_str(), e["paid"].as_i64()),
+            (Some("open"), Some(5000)),
+            "{e}"
+        );
+        // The rest: met.
+        send(landlord(
+            "payment_confirmed",
+            json!({"sent_on": ago(0), "amount_paid": 7000}),
+        ));
+        assert_eq!(end()["status"], "met");
+        // A negative amount is refused, naming the field.
+        let bad = submit(
+            &app,
+            &c.landlord,
+            "/api/v1/landlord/notices",
+            "pay-bad",
+            landlord("payment_confirmed", json!({"amount_paid": -1})),
+        );
+        assert_eq!(
+            bad.problem(422)["errors"][0]["field"],
+            "amount_paid",
+            "{}",
+            bad.body
+        );
+    });
+}

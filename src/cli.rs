@@ -1,4 +1,5 @@
-//! The command line: `serve`, `migrate`, `admin create-user`, `audit verify`, `openapi`, `demo`.
+//! The command line: `serve`, `migrate`, `admin create-user`, `audit verify`,
+//! `access-review generate`, `openapi`, `demo`.
 
 use clap::{Parser, Subcommand};
 
@@ -28,6 +29,11 @@ pub enum Command {
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+    /// Access reviews (logguppföljning).
+    AccessReview {
+        #[command(subcommand)]
+        command: AccessReviewCommand,
     },
     /// Print the OpenAPI document.
     Openapi,
@@ -109,4 +115,16 @@ pub enum AuditCommand {
     /// Print every signed checkpoint in the database, one JSON line each (the sink's format),
     /// after a line with the public key that verifies them.
     Checkpoints,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccessReviewCommand {
+    /// Build the monthly review set of every unit of every municipality for the previous
+    /// month (or --month). Idempotent: a unit's set of a month is built once. Run it from cron
+    /// early each month; kvar has no scheduler of its own.
+    Generate {
+        /// The month to review, YYYY-MM (default: the previous month); it must have ended.
+        #[arg(long, value_name = "YYYY-MM")]
+        month: Option<String>,
+    },
 }

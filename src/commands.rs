@@ -5,7 +5,7 @@ use std::io::BufRead;
 use crate::audit::AuditAction;
 use crate::audit::sealer;
 use crate::auth::{Role, password};
-use crate::cli::{AdminCommand, AuditCommand, Command, CreateUser};
+use crate::cli::{AccessReviewCommand, AdminCommand, AuditCommand, Command, CreateUser};
 use crate::config::Settings;
 use crate::crypto::Keys;
 use crate::db::{self, AnyConnection, write_tx};
@@ -55,6 +55,49 @@ fn audit(
     }
 }
 
+/// The month `YYYY-MM` as its first and last day; None when malformed.
+fn parse_month(s: &str) -> Option<(chrono::NaiveDate, chrono::NaiveDate)> {
+    let (y, m) = s.split_once('-')?;
+    if y.len() != 4 || m.len() != 2 {
+        return None;
+    }
+    crate::domain::access_review::month(y.parse().ok()?, m.parse().ok()?)
+}
+
+/// `kvar access-review generate [--month YYYY-MM]`.
+fn access_review(
+    conn: &mut AnyConnection,
+    settings: &Settings,
+    command: AccessReviewCommand,
+) -> Result<bool, String> {
+    let AccessReviewCommand::Generate { month } = command;
+    let today = crate::domain::sweden::today();
+    let period = match month {
+        Some(m) => parse_month(&m).ok_or("--month must be YYYY-MM")?,
+        None => crate::domain::access_review::previous_month(today).ok_or("no previous month")?,
+    };
+    if period.1 >= today {
+        return Err("--month: the month has not ended yet".into());
+    }
+    let thresholds = crate::access_reviews::thresholds(settings);
+    let outcomes = crate::access_reviews::generate::monthly(conn, period, thresholds)
+        .map_err(|e| e.to_string())?;
+    for o in &outcomes {
+        match &o.built {
+            Some((id, n)) => println!("unit {}: review {id} with {n} entries", o.unit_id),
+            None => println!("unit {}: already reviewed for {}", o.unit_id, period.0),
+        }
+    }
+    println!(
+        "access reviews {} to {}: {} built, {} existed",
+        period.0,
+        period.1,
+        outcomes.iter().filter(|o| o.built.is_some()).count(),
+        outcomes.iter().filter(|o| o.built.is_none()).count()
+    );
+    Ok(true)
+}
+
 /// Run a subcommand: 0 ok, 1 failed, 2 bad configuration.
 pub fn run(command: Command) -> i32 {
     let settings = match Settings::from_env() {
@@ -93,6 +136,9 @@ pub fn run(command: Command) -> i32 {
         Command::Admin { command } => with_conn(&settings, |conn| admin(conn, command)),
         Command::Audit { command } => {
             with_conn(&settings, |conn| audit(conn, &settings, &keys, command))
+        }
+        Command::AccessReview { command } => {
+            with_conn(&settings, |conn| access_review(conn, &settings, command))
         }
         Command::Demo { households, seed } => {
             crate::demo::run(settings, keys, crate::demo::Options { households, seed })

@@ -80,6 +80,11 @@ pub struct Settings {
     pub checkpoint_retired_keys: Vec<String>,
     /// The external sink every checkpoint is appended to (None: `KVAR_CHECKPOINT_FILE=off`).
     pub checkpoint_file: Option<PathBuf>,
+    /// Random access-log entries per access review (`KVAR_ACCESS_REVIEW_SAMPLE`).
+    pub access_review_sample: u32,
+    /// More single-subject views than this by one reader within an hour are flagged
+    /// (`KVAR_ACCESS_REVIEW_VOLUME_PER_HOUR`).
+    pub access_review_volume_per_hour: u32,
     pub keys: KeySettings,
 }
 
@@ -211,6 +216,14 @@ impl Settings {
                 })
                 .unwrap_or_default(),
             checkpoint_file,
+            access_review_sample: number(&get, "KVAR_ACCESS_REVIEW_SAMPLE", 25, 0, 10_000)?,
+            access_review_volume_per_hour: number(
+                &get,
+                "KVAR_ACCESS_REVIEW_VOLUME_PER_HOUR",
+                30,
+                1,
+                100_000,
+            )?,
             keys,
         })
     }

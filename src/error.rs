@@ -60,6 +60,9 @@ pub enum ApiError {
     Unauthorized,
     #[error("forbidden")]
     Forbidden,
+    /// The role may perform the operation, but not on this object, for the reason given (403).
+    #[error("forbidden: {0}")]
+    Refused(&'static str),
     #[error("not found")]
     NotFound,
     /// An object (case, household, tenancy) outside the caller's scope or missing, met inside a
@@ -132,6 +135,7 @@ impl ApiError {
                 "Forbidden",
                 "Your role may not perform this operation.".into(),
             ),
+            ApiError::Refused(detail) => ("forbidden", "Forbidden", (*detail).into()),
             ApiError::NotFound | ApiError::NotVisible { .. } => {
                 ("not-found", "Not found", "No such resource.".into())
             }
@@ -233,7 +237,7 @@ impl ResponseError for ApiError {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::Forbidden | ApiError::Refused(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound | ApiError::NotVisible { .. } => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. } | ApiError::InFlight => StatusCode::CONFLICT,

@@ -1,5 +1,6 @@
 //! kvar: case management for eviction prevention in Swedish municipalities.
 
+pub mod access_reviews;
 pub mod app;
 pub mod audit;
 pub mod auth;

@@ -19,11 +19,12 @@ use utoipa_actix_web::AppExt;
         (name = "users", description = "Staff accounts (admin)"),
         (name = "households", description = "Households, members and tenancies (social services)"),
         (name = "cases", description = "Cases, their workflow, notes and interventions (social services)"),
-        (name = "persons", description = "Person search by personnummer"),
+        (name = "persons", description = "Person search by personnummer; a data subject's access extract (GDPR art. 15)"),
         (name = "integrations", description = "Integration clients, landlord and Kronofogden submissions, receipts"),
         (name = "notices", description = "The notice ledger and legal deadlines (JB 12:44)"),
         (name = "rent-commitments", description = "Rent commitments (förbindelser): draft, four-eyes decision, letter, delivery; the landlord's letters"),
         (name = "audit", description = "The audit trail and the access log"),
+        (name = "access-reviews", description = "Access reviews (logguppföljning): review sets per unit, verdicts, sign-off, CSV export for inspections"),
         (name = "operations", description = "Health and metrics"),
     )
 )]

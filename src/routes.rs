@@ -4,8 +4,8 @@
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::{
-    audit, auth, cases, health, households, integrations, notices, organizations, persons,
-    rent_commitments, users, worklist,
+    access_reviews, audit, auth, cases, health, households, integrations, notices, organizations,
+    persons, rent_commitments, users, worklist,
 };
 
 /// Every documented route.
@@ -52,6 +52,7 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
                 .service(cases::handlers::get_case_history)
                 .service(cases::handlers::get_case_access_log)
                 .service(persons::handlers::search_persons)
+                .service(persons::handlers::extract_person_access)
                 .service(notices::handlers::create_notice)
                 .service(notices::handlers::list_notices)
                 .service(notices::handlers::list_deadlines)
@@ -74,6 +75,12 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
                 .service(rent_commitments::handlers::decide_rent_commitment)
                 .service(rent_commitments::handlers::get_rent_commitment_letter)
                 .service(rent_commitments::handlers::deliver_rent_commitment)
-                .service(rent_commitments::handlers::list_landlord_rent_commitments),
+                .service(rent_commitments::handlers::list_landlord_rent_commitments)
+                .service(access_reviews::handlers::create_access_review)
+                .service(access_reviews::handlers::list_access_reviews)
+                .service(access_reviews::handlers::get_access_review)
+                .service(access_reviews::handlers::decide_access_review_entry)
+                .service(access_reviews::handlers::sign_off_access_review)
+                .service(access_reviews::handlers::export_access_review),
         );
 }

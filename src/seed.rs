@@ -79,7 +79,7 @@ pub fn run(settings: Settings, keys: Keys, opts: Options) -> Result<bool, String
         .map_err(|e| format!("KVAR_BLIND_INDEX_KEY: HMAC refused the key: {e}"))?;
     let run_id = types::new_id();
     // Counters start at a random place so that a second run makes other people.
-    let start = Rng(u64::from(std::process::id()) ^ crate::demo::clock_seed()).next();
+    let start = Rng(u64::from(std::process::id()) ^ crate::demo::clock_seed()).next_u64();
     let started = Instant::now();
     let per_thread = opts.households.div_ceil(threads);
     let written: Result<Vec<u32>, String> = std::thread::scope(|s| {

@@ -1,5 +1,8 @@
 //! The access log (SPEC §8): every read of personal data, one entry per subject, written before
-//! the response leaves; scope denials too.
+//! the response leaves; scope denials too. Each entry keeps the reader's unit at the time (the
+//! access review finds readers moved or disabled since), and marks reads of protected persons'
+//! data ([`granted_protected`]) and rows of multi-subject lists ([`granted_list`]), which the
+//! review's hourly volume rule does not count.
 
 use diesel::prelude::*;
 
@@ -27,14 +30,43 @@ struct NewEntry {
     case_id: Option<String>,
     request_id: Option<String>,
     decision: &'static str,
+    actor_unit_id: Option<String>,
+    protected: bool,
+    list_read: bool,
 }
+
+/// What kind of read a batch of rows records.
+#[derive(Clone, Copy)]
+struct Kind {
+    decision: &'static str,
+    protected: bool,
+    list_read: bool,
+}
+
+const GRANTED: Kind = Kind {
+    decision: "granted",
+    protected: false,
+    list_read: false,
+};
+const PROTECTED: Kind = Kind {
+    protected: true,
+    ..GRANTED
+};
+const LIST: Kind = Kind {
+    list_read: true,
+    ..GRANTED
+};
+const DENIED: Kind = Kind {
+    decision: "denied",
+    ..GRANTED
+};
 
 fn write(
     conn: &mut AnyConnection,
     who: &Principal,
     operation: &str,
     subjects: &[Access<'_>],
-    decision: &'static str,
+    kind: Kind,
 ) -> Result<(), ApiError> {
     if subjects.is_empty() {
         return Ok(());
@@ -51,7 +83,10 @@ fn write(
             subject_id: s.subject_id.to_owned(),
             case_id: s.case_id.map(str::to_owned),
             request_id: Some(who.request_id.clone()),
-            decision,
+            decision: kind.decision,
+            actor_unit_id: who.unit_id.clone(),
+            protected: kind.protected,
+            list_read: kind.list_read,
         })
         .collect();
     // One statement for a whole list page (MultiBackend has no batch insert: run it on the inner
@@ -72,7 +107,29 @@ pub fn granted(
     operation: &str,
     subjects: &[Access<'_>],
 ) -> Result<(), ApiError> {
-    write(conn, who, operation, subjects, "granted")
+    write(conn, who, operation, subjects, GRANTED)
+}
+
+/// Log granted reads of a protected person's data (skyddad identitet, SPEC §9): the access
+/// review flags every one of them.
+pub fn granted_protected(
+    conn: &mut AnyConnection,
+    who: &Principal,
+    operation: &str,
+    subjects: &[Access<'_>],
+) -> Result<(), ApiError> {
+    write(conn, who, operation, subjects, PROTECTED)
+}
+
+/// Log the rows of a multi-subject list (a page of cases, the worklist): one row per subject,
+/// not counted as single-subject views by the access review's volume rule.
+pub fn granted_list(
+    conn: &mut AnyConnection,
+    who: &Principal,
+    operation: &str,
+    subjects: &[Access<'_>],
+) -> Result<(), ApiError> {
+    write(conn, who, operation, subjects, LIST)
 }
 
 /// Log a read refused by scope (the caller saw a 404).
@@ -92,6 +149,6 @@ pub fn denied(
             subject_id,
             case_id: None,
         }],
-        "denied",
+        DENIED,
     )
 }

@@ -43,5 +43,10 @@ text_enum! {
         RentCommitmentApprove => "rent_commitment.approve",
         RentCommitmentReject => "rent_commitment.reject",
         RentCommitmentDeliver => "rent_commitment.deliver",
+        AccessReviewCreate => "access_review.create",
+        AccessReviewVerdict => "access_review.verdict",
+        AccessReviewSignOff => "access_review.sign_off",
+        AccessReviewExport => "access_review.export",
+        PersonAccessExtract => "person.access_extract",
     }
 }

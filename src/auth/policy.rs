@@ -86,6 +86,13 @@ operations!(
     GetRentCommitmentLetter => "get_rent_commitment_letter",
     DeliverRentCommitment => "deliver_rent_commitment",
     ListLandlordRentCommitments => "list_landlord_rent_commitments",
+    CreateAccessReview => "create_access_review",
+    ListAccessReviews => "list_access_reviews",
+    GetAccessReview => "get_access_review",
+    DecideAccessReviewEntry => "decide_access_review_entry",
+    SignOffAccessReview => "sign_off_access_review",
+    ExportAccessReview => "export_access_review",
+    ExtractPersonAccess => "extract_person_access",
 );
 
 /// What part of the data a permitted caller reaches: the table's scope column. [`super::scope`]
@@ -126,6 +133,9 @@ const SOCIAL: &[(Role, Scope)] = &[
     (R::Caseworker, S::AssignedOrUnassigned),
 ];
 const CASE_LOGS: &[(Role, Scope)] = &[(R::Supervisor, S::Unit), (R::Auditor, S::Organization)];
+/// Access reviews (logguppföljning): a unit's supervisors review their unit's sets, auditors
+/// every set of their organization (`scope::access_reviews`).
+const REVIEWERS: &[(Role, Scope)] = CASE_LOGS;
 
 /// The table. Public operations have no rows: they apply to every caller.
 const POLICY: &[(Operation, &[(Role, Scope)])] = &[
@@ -218,6 +228,25 @@ const POLICY: &[(Operation, &[(Role, Scope)])] = &[
         O::ListLandlordRentCommitments,
         &[(R::Landlord, S::AddressedToOrganization)],
     ),
+    // Access reviews: generated on demand by the unit's supervisor, an auditor or an
+    // administrator (who sees the summary, not the entries); reviewed and signed off by
+    // supervisors and auditors, never on the reviewer's own reads (the entry decides:
+    // `domain::access_review::may_judge`, 403).
+    (
+        O::CreateAccessReview,
+        &[
+            (R::Supervisor, S::Unit),
+            (R::Auditor, S::Organization),
+            (R::Admin, S::Organization),
+        ],
+    ),
+    (O::ListAccessReviews, REVIEWERS),
+    (O::GetAccessReview, REVIEWERS),
+    (O::DecideAccessReviewEntry, REVIEWERS),
+    (O::SignOffAccessReview, REVIEWERS),
+    (O::ExportAccessReview, REVIEWERS),
+    // A data subject's access extract (GDPR art. 15): auditors of the organization.
+    (O::ExtractPersonAccess, &[(R::Auditor, S::Organization)]),
 ];
 
 /// The scope an integration client needs for an operation (None: not for clients).
@@ -406,6 +435,13 @@ pub mod ops {
         GetRentCommitmentLetter,
         DeliverRentCommitment,
         ListLandlordRentCommitments,
+        CreateAccessReview,
+        ListAccessReviews,
+        GetAccessReview,
+        DecideAccessReviewEntry,
+        SignOffAccessReview,
+        ExportAccessReview,
+        ExtractPersonAccess,
     );
 }
 

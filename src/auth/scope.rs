@@ -10,6 +10,9 @@
 //! | `UnitOrStandIn` | every case of the caller's organization; outside the caller's unit only where the object lets a stand-in act (`rules::rent_commitment_decider`, else 404) |
 //! | anything else | none |
 //!
+//! Access reviews are reached by [`access_reviews`]: a supervisor's unit's sets, an auditor's
+//! (or an administrator's) organization's, a platform administrator's every set.
+//!
 //! Rent-commitment letters are reached by [`letters_to`]: a landlord sees the approved letters
 //! addressed to its organization, never the case behind them.
 //!
@@ -22,7 +25,7 @@ use diesel::prelude::*;
 
 use super::policy::{Grant, Operation, Scope};
 use crate::audit::access;
-use crate::db::schema::cases;
+use crate::db::schema::{access_reviews, cases};
 use crate::db::{AnyConnection, MultiBackend, Tx};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -134,6 +137,40 @@ pub fn household_reachable(
         .count()
         .get_result(conn)?;
     Ok(any_case == 0)
+}
+
+/// The access reviews (and units to review) a grant reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReviewReach<'a> {
+    Unit(&'a str),
+    Organization(&'a str),
+    Everything,
+    Nothing,
+}
+
+/// The access reviews `grant` reaches.
+pub fn access_reviews(grant: &Grant) -> ReviewReach<'_> {
+    match (grant.scope(), grant.unit_id.as_deref()) {
+        (Scope::Unit, Some(unit)) => ReviewReach::Unit(unit),
+        (Scope::Organization, _) => match organization_filter(grant) {
+            Some(org) => ReviewReach::Organization(org),
+            None => ReviewReach::Everything,
+        },
+        _ => ReviewReach::Nothing,
+    }
+}
+
+/// The access reviews `grant` reaches, as a boxed query to filter further.
+pub fn visible_reviews(grant: &Grant) -> access_reviews::BoxedQuery<'static, MultiBackend> {
+    let q = access_reviews::table.into_boxed();
+    match access_reviews(grant) {
+        ReviewReach::Unit(unit) => q.filter(access_reviews::unit_id.eq(unit.to_owned())),
+        ReviewReach::Organization(org) => {
+            q.filter(access_reviews::organization_id.eq(org.to_owned()))
+        }
+        ReviewReach::Everything => q,
+        ReviewReach::Nothing => q.filter(access_reviews::id.is_null()),
+    }
 }
 
 /// The organization filter for administration (organizations, units, users, integration
@@ -268,6 +305,34 @@ mod tests {
             None,
         ));
         assert_eq!(cases(&lost), CaseReach::Nothing);
+    }
+
+    #[test]
+    fn supervisors_review_their_unit_auditors_their_organization() {
+        let sup = grant::<ops::GetAccessReview>(principal(
+            Role::Supervisor,
+            OrganizationKind::Municipality,
+            Some("n1"),
+        ));
+        assert_eq!(access_reviews(&sup), ReviewReach::Unit("n1"));
+        let aud = grant::<ops::GetAccessReview>(principal(
+            Role::Auditor,
+            OrganizationKind::Municipality,
+            None,
+        ));
+        assert_eq!(access_reviews(&aud), ReviewReach::Organization("o1"));
+        let platform = grant::<ops::CreateAccessReview>(principal(
+            Role::Admin,
+            OrganizationKind::Platform,
+            None,
+        ));
+        assert_eq!(access_reviews(&platform), ReviewReach::Everything);
+        let lost = grant::<ops::GetAccessReview>(principal(
+            Role::Supervisor,
+            OrganizationKind::Municipality,
+            None,
+        ));
+        assert_eq!(access_reviews(&lost), ReviewReach::Nothing);
     }
 
     #[test]

@@ -119,6 +119,12 @@ pub struct AccessLogEntry {
     pub case_id: Option<String>,
     pub request_id: Option<String>,
     pub decision: String,
+    /// The reader's unit when reading (None for entries older than the column).
+    pub actor_unit_id: Option<String>,
+    /// A read of a protected person's data.
+    pub protected: bool,
+    /// A row of a multi-subject list (a page of cases, the worklist).
+    pub list_read: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -227,7 +227,7 @@ pub async fn list(
                     case_id: Some(&c.id),
                 })
                 .collect();
-            access::granted(conn, &who, who.operation_id(), &logged)?;
+            access::granted_list(conn, &who, who.operation_id(), &logged)?;
             Ok(CaseList {
                 items: rows.into_iter().map(Into::into).collect(),
                 next_cursor: next,

@@ -41,6 +41,8 @@ pub const TABLES: &[(&str, Access)] = &[
     ("interventions", Access::ReadWrite),
     ("rent_commitments", Access::ReadWrite),
     ("access_log", Access::AppendOnly),
+    ("access_reviews", Access::ReadWrite),
+    ("access_review_entries", Access::ReadWrite),
     ("notices", Access::AppendOnly),
     ("deadlines", Access::ReadWrite),
     ("integration_clients", Access::ReadWrite),

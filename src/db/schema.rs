@@ -280,6 +280,9 @@ diesel::table! {
         case_id -> Nullable<Text>,
         request_id -> Nullable<Text>,
         decision -> Text,
+        actor_unit_id -> Nullable<Text>,
+        protected -> Bool,
+        list_read -> Bool,
     }
 }
 
@@ -322,7 +325,46 @@ diesel::table! {
 
 diesel::joinable!(rent_commitments -> cases (case_id));
 
+diesel::table! {
+    access_reviews (id) {
+        id -> Text,
+        organization_id -> Text,
+        unit_id -> Text,
+        period_start -> Date,
+        period_end -> Date,
+        trigger -> Text,
+        seed -> BigInt,
+        sample_size -> Integer,
+        volume_per_hour -> Integer,
+        reads_in_period -> BigInt,
+        status -> Text,
+        generated_by -> Nullable<Text>,
+        generated_at -> Timestamp,
+        signed_off_by -> Nullable<Text>,
+        signed_off_at -> Nullable<Timestamp>,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    access_review_entries (id) {
+        id -> Text,
+        review_id -> Text,
+        access_log_id -> BigInt,
+        reasons -> Text,
+        verdict -> Nullable<Text>,
+        comment_enc -> Nullable<Binary>,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(access_review_entries -> access_reviews (review_id));
+diesel::joinable!(access_review_entries -> access_log (access_log_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
+    access_reviews,
+    access_review_entries,
     rent_commitments,
     worklist_sweeps,
     notices,

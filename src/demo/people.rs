@@ -9,23 +9,10 @@ use crate::households::dto::{
     Address, ContractType, ConversionAgreement, CreateTenancyRequest, Relation, Residence,
 };
 
-/// SplitMix64: tiny, fast, and good enough for fictional households.
-pub(crate) struct Rng(pub(crate) u64);
+/// SplitMix64, shared with the access review's sample.
+pub(crate) use crate::domain::rng::Rng;
 
 impl Rng {
-    pub(crate) fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// 0..n.
-    pub(crate) fn below(&mut self, n: usize) -> usize {
-        usize::try_from(self.next() % (n.max(1) as u64)).unwrap_or(0)
-    }
-
     /// lo..=hi.
     pub(crate) fn range(&mut self, lo: i64, hi: i64) -> i64 {
         let span = usize::try_from(hi - lo + 1).unwrap_or(1);

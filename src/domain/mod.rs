@@ -1,5 +1,6 @@
 //! Pure rules with no I/O: they carry most unit tests.
 
+pub mod access_review;
 pub mod cycles;
 pub mod deadlines;
 pub mod holidays;
@@ -7,6 +8,7 @@ pub mod legal_stage;
 pub mod outcome;
 pub mod personnummer;
 pub mod rent_commitment;
+pub mod rng;
 pub mod states;
 pub mod sweden;
 pub mod text_enum;

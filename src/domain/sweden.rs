@@ -32,6 +32,15 @@ pub fn date_at(utc: DateTime<Utc>) -> NaiveDate {
     (naive + Duration::hours(offset_hours(naive))).date()
 }
 
+/// The UTC instant at which the Swedish date `date` begins (midnight is never in a summer-time
+/// change, which happens at 01:00 UTC).
+pub fn start_of_day_utc(date: NaiveDate) -> NaiveDateTime {
+    let midnight = date.and_time(chrono::NaiveTime::MIN);
+    // The evening before, in UTC, has the offset in force at local midnight.
+    let offset = offset_hours(midnight - Duration::hours(1));
+    midnight - Duration::hours(offset)
+}
+
 /// Today's date in Sweden.
 pub fn today() -> NaiveDate {
     date_at(Utc::now())
@@ -46,6 +55,25 @@ mod tests {
         NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M")
             .expect("time")
             .and_utc()
+    }
+
+    #[test]
+    fn a_swedish_day_starts_at_23_or_22_utc_the_day_before() {
+        let d = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).expect("d");
+        assert_eq!(
+            start_of_day_utc(d(2026, 1, 16)),
+            utc("2026-01-15 23:00").naive_utc()
+        );
+        assert_eq!(
+            start_of_day_utc(d(2026, 7, 16)),
+            utc("2026-07-15 22:00").naive_utc()
+        );
+        // The day of the change to summer time still begins at winter time.
+        assert_eq!(
+            start_of_day_utc(d(2026, 3, 29)),
+            utc("2026-03-28 23:00").naive_utc()
+        );
+        assert_eq!(date_at(utc("2026-03-28 23:00")), d(2026, 3, 29));
     }
 
     #[test]

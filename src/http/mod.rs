@@ -2,6 +2,7 @@
 //! headers), extractor configuration, and the ETag/If-Match helpers.
 
 pub mod context;
+pub mod csv;
 pub mod etag;
 pub mod extract;
 pub mod middleware;

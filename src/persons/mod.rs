@@ -1,5 +1,6 @@
 //! Persons: identity numbers and names stored encrypted, found through a keyed blind index.
 
+pub mod extract;
 pub mod handlers;
 pub mod repo;
 pub mod service;

@@ -201,7 +201,7 @@ pub async fn get(
                     case_id: Some(&i.case_id),
                 })
                 .collect();
-            access::granted(conn, &who, who.operation_id(), &logged)?;
+            access::granted_list(conn, &who, who.operation_id(), &logged)?;
             Ok(WorklistResponse {
                 items: list,
                 escalation,

@@ -240,6 +240,22 @@ fn foreign_matrix(b: crate::support::Backend) {
                "monthly_rent": 7000, "contract_type": "first_hand"}),
     );
     assert_eq!(t2.status, 201, "{}", t2.body);
+    // An access review per unit: unit A's, unit B's and the other municipality's.
+    let today = kvar::domain::sweden::today();
+    let review = |token: &str| {
+        let r = app.post(
+            "/api/v1/access-reviews",
+            token,
+            json!({"period_start": today, "period_end": today}),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.str("id")
+    };
+    let (review_a, review_b, review_c) = (
+        review(&w.supervisor_a.1),
+        review(&w.supervisor_b.1),
+        review(&super_c),
+    );
     let municipal_admin = {
         app.user(&w.admin, "admin.m", "admin", &w.org, None);
         app.login("admin.m", PASSWORD).access
@@ -417,6 +433,17 @@ fn foreign_matrix(b: crate::support::Backend) {
                 ),
             },
             "{client_id}" => (String::new(), vec![client.str("id")]),
+            "{review_id}" => {
+                let (own, other_unit) = if unit_b(caller) {
+                    (&review_b, &review_a)
+                } else {
+                    (&review_a, &review_b)
+                };
+                (
+                    own.clone(),
+                    with_other_unit(vec![review_c.clone()], other_unit.clone()),
+                )
+            }
             other => panic!("no fixture for path parameter {other}: add one"),
         }
     };
@@ -438,6 +465,7 @@ fn foreign_matrix(b: crate::support::Backend) {
                 let path = template
                     .replace(param, id)
                     .replace("{member_id}", "00000000-0000-7000-8000-000000000000")
+                    .replace("{entry_id}", "00000000-0000-7000-8000-000000000000")
                     .replace(
                         "{commitment_id}",
                         &commitments

@@ -109,6 +109,19 @@ fn server_owned_properties_are_refused_on_every_write_and_change_nothing() {
             )
             .str("id");
         let today = kvar::domain::sweden::today();
+        let review = app.post(
+            "/api/v1/access-reviews",
+            &sup,
+            json!({"period_start": today, "period_end": today}),
+        );
+        assert_eq!(review.status, 201, "{}", review.body);
+        let review = review.str("id");
+        let entry = app
+            .get(&format!("/api/v1/access-reviews/{review}"), &sup)
+            .json["items"][0]["id"]
+            .as_str()
+            .expect("an entry")
+            .to_owned();
         let address = json!({"street": "Storgatan 1", "postal_code": "11122", "city": "Stockholm", "municipality_code": "0180"});
         let tenant = json!({"personnummer": HEAD_PNR, "name": HEAD_NAME});
         // operation id → (path, token, valid body); a write without an entry fails the test.
@@ -255,6 +268,22 @@ fn server_owned_properties_are_refused_on_every_write_and_change_nothing() {
                     format!("/api/v1/tenancies/{tid}"),
                     sup.clone(),
                     json!({"monthly_rent": 9000}),
+                ),
+                "create_access_review" => (
+                    s("/api/v1/access-reviews"),
+                    sup.clone(),
+                    json!({"period_start": today, "period_end": today}),
+                ),
+                // The auditor: the entries are the supervisor's own reads.
+                "decide_access_review_entry" => (
+                    format!("/api/v1/access-reviews/{review}/entries/{entry}/verdict"),
+                    w.auditor.1.clone(),
+                    json!({"verdict": "ok"}),
+                ),
+                "extract_person_access" => (
+                    s("/api/v1/persons/access-extract"),
+                    w.auditor.1.clone(),
+                    json!({"personnummer": HEAD_PNR}),
                 ),
                 _ => return None,
             })

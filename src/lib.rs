@@ -8,6 +8,7 @@ pub mod cases;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod consents;
 pub mod crypto;
 pub mod db;
 pub mod demo;

@@ -4,8 +4,8 @@
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::{
-    audit, auth, cases, health, households, integrations, notices, organizations, persons,
-    rent_commitments, users, worklist,
+    audit, auth, cases, consents, health, households, integrations, notices, organizations,
+    persons, rent_commitments, users, worklist,
 };
 
 /// Every documented route.
@@ -74,6 +74,9 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
                 .service(rent_commitments::handlers::decide_rent_commitment)
                 .service(rent_commitments::handlers::get_rent_commitment_letter)
                 .service(rent_commitments::handlers::deliver_rent_commitment)
-                .service(rent_commitments::handlers::list_landlord_rent_commitments),
+                .service(rent_commitments::handlers::list_landlord_rent_commitments)
+                .service(consents::handlers::create_consent)
+                .service(consents::handlers::withdraw_consent)
+                .service(consents::handlers::list_case_consents),
         );
 }

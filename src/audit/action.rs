@@ -43,5 +43,7 @@ text_enum! {
         RentCommitmentApprove => "rent_commitment.approve",
         RentCommitmentReject => "rent_commitment.reject",
         RentCommitmentDeliver => "rent_commitment.deliver",
+        ConsentCreate => "consent.create",
+        ConsentWithdraw => "consent.withdraw",
     }
 }

@@ -10,6 +10,8 @@
 //! | `UnitOrStandIn` | every case of the caller's organization; outside the caller's unit only where the object lets a stand-in act (`rules::rent_commitment_decider`, else 404) |
 //! | anything else | none |
 //!
+//! A person is reached through a household the caller reaches ([`person_reachable`]).
+//!
 //! Rent-commitment letters are reached by [`letters_to`]: a landlord sees the approved letters
 //! addressed to its organization, never the case behind them.
 //!
@@ -22,7 +24,7 @@ use diesel::prelude::*;
 
 use super::policy::{Grant, Operation, Scope};
 use crate::audit::access;
-use crate::db::schema::cases;
+use crate::db::schema::{cases, household_members, households};
 use crate::db::{AnyConnection, MultiBackend, Tx};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -134,6 +136,28 @@ pub fn household_reachable(
         .count()
         .get_result(conn)?;
     Ok(any_case == 0)
+}
+
+/// Whether `grant` reaches a person: a member (living there or moved out) of a household of the
+/// caller's organization that the grant reaches ([`household_reachable`]). Persons are shared
+/// by personnummer across municipalities; a membership elsewhere reaches nothing.
+pub fn person_reachable(
+    conn: &mut AnyConnection,
+    grant: &Grant,
+    person_id: &str,
+) -> QueryResult<bool> {
+    let homes: Vec<(String, String)> = household_members::table
+        .inner_join(households::table)
+        .filter(household_members::person_id.eq(person_id))
+        .filter(households::organization_id.eq(&grant.organization_id))
+        .select((households::id, households::created_by))
+        .load(conn)?;
+    for (household_id, created_by) in homes {
+        if household_reachable(conn, grant, &household_id, &created_by)? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// The organization filter for administration (organizations, units, users, integration

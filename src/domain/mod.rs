@@ -1,5 +1,6 @@
 //! Pure rules with no I/O: they carry most unit tests.
 
+pub mod consent;
 pub mod cycles;
 pub mod deadlines;
 pub mod holidays;

@@ -5,6 +5,7 @@
 
 use chrono::NaiveDate;
 
+use crate::audit::Changes;
 use crate::cases::repo::CaseRow;
 use crate::consents::repo as consents;
 use crate::db::Tx;
@@ -20,6 +21,18 @@ pub struct Disclosure {
     pub basis: DisclosureBasis,
     pub consent_id: Option<String>,
     pub legal_basis_enc: Option<Vec<u8>>,
+}
+
+/// The decision's audit changes with the basis: by value, but a legal basis's reason only as
+/// given (it is free text).
+pub fn audited(d: Option<&Disclosure>, changes: Changes) -> Changes {
+    changes
+        .created("disclosure_basis", d.map(|d| d.basis.as_str()))
+        .created("consent_id", d.and_then(|d| d.consent_id.clone()))
+        .secret(
+            "legal_basis",
+            d.is_some_and(|d| d.legal_basis_enc.is_some()),
+        )
 }
 
 /// The tenant of the case's household: the member with relation `self` (one living there

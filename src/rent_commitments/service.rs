@@ -347,21 +347,8 @@ pub async fn decide(
                 "stand_in",
                 who.unit_id.as_deref() != Some(case.unit_id.as_str()),
             )
-            .secret("decision_reason", true)
-            .created(
-                "disclosure_basis",
-                disclosure.as_ref().map(|d| d.basis.as_str()),
-            )
-            .created(
-                "consent_id",
-                disclosure.as_ref().and_then(|d| d.consent_id.clone()),
-            )
-            .secret(
-                "legal_basis",
-                disclosure
-                    .as_ref()
-                    .is_some_and(|d| d.legal_basis_enc.is_some()),
-            );
+            .secret("decision_reason", true);
+        let changes = disclosure::audited(disclosure.as_ref(), changes);
         let decision = Decision {
             status,
             decided_by: &who.user_id,

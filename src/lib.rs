@@ -9,6 +9,7 @@ pub mod cases;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod consents;
 pub mod crypto;
 pub mod db;
 pub mod demo;

@@ -23,6 +23,7 @@ use utoipa_actix_web::AppExt;
         (name = "integrations", description = "Integration clients, landlord and Kronofogden submissions, receipts"),
         (name = "notices", description = "The notice ledger and legal deadlines (JB 12:44)"),
         (name = "rent-commitments", description = "Rent commitments (förbindelser): draft, four-eyes decision, letter, delivery; the landlord's letters"),
+        (name = "consents", description = "Consents (samtycken) per person: scope, method, validity, withdrawal"),
         (name = "audit", description = "The audit trail and the access log"),
         (name = "access-reviews", description = "Access reviews (logguppföljning): review sets per unit, verdicts, sign-off, CSV export for inspections"),
         (name = "operations", description = "Health and metrics"),

@@ -4,8 +4,8 @@
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::{
-    access_reviews, audit, auth, cases, health, households, integrations, notices, organizations,
-    persons, rent_commitments, users, worklist,
+    access_reviews, audit, auth, cases, consents, health, households, integrations, notices,
+    organizations, persons, rent_commitments, users, worklist,
 };
 
 /// Every documented route.
@@ -81,6 +81,9 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
                 .service(access_reviews::handlers::get_access_review)
                 .service(access_reviews::handlers::decide_access_review_entry)
                 .service(access_reviews::handlers::sign_off_access_review)
-                .service(access_reviews::handlers::export_access_review),
+                .service(access_reviews::handlers::export_access_review)
+                .service(consents::handlers::create_consent)
+                .service(consents::handlers::withdraw_consent)
+                .service(consents::handlers::list_case_consents),
         );
 }

@@ -152,3 +152,25 @@ pub fn denied(
         DENIED,
     )
 }
+
+/// Log a granted read of a case's content that shows these persons: one row for the case and
+/// one for each person, all under the case.
+pub fn granted_case_and_persons<'a>(
+    conn: &mut AnyConnection,
+    who: &Principal,
+    operation: &str,
+    case_id: &str,
+    persons: impl IntoIterator<Item = &'a str>,
+) -> Result<(), ApiError> {
+    let mut logged = vec![Access {
+        subject_type: "case",
+        subject_id: case_id,
+        case_id: Some(case_id),
+    }];
+    logged.extend(persons.into_iter().map(|p| Access {
+        subject_type: "person",
+        subject_id: p,
+        case_id: Some(case_id),
+    }));
+    granted(conn, who, operation, &logged)
+}

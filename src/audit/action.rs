@@ -48,5 +48,7 @@ text_enum! {
         AccessReviewSignOff => "access_review.sign_off",
         AccessReviewExport => "access_review.export",
         PersonAccessExtract => "person.access_extract",
+        ConsentCreate => "consent.create",
+        ConsentWithdraw => "consent.withdraw",
     }
 }

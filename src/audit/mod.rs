@@ -22,4 +22,4 @@ pub mod sealer;
 pub mod verify;
 
 pub use action::AuditAction;
-pub use record::{Actor, Changes, NewEvent, record};
+pub use record::{Actor, Changes, NewEvent, record, record_outside_case};

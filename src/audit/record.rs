@@ -123,3 +123,26 @@ pub fn record(tx: &mut Tx<'_>, event: NewEvent<'_>) -> QueryResult<i64> {
         .execute(&mut **tx)?;
     Ok(id)
 }
+
+/// [`record`] an event about an object that belongs to no case (a person's consent, a household
+/// member, an integration client).
+pub fn record_outside_case(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    action: AuditAction,
+    entity_type: &str,
+    entity_id: &str,
+    changes: Changes,
+) -> QueryResult<i64> {
+    record(
+        tx,
+        NewEvent {
+            actor,
+            action,
+            entity_type,
+            entity_id: Some(entity_id),
+            case_id: None,
+            changes,
+        },
+    )
+}

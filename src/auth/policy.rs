@@ -93,6 +93,9 @@ operations!(
     SignOffAccessReview => "sign_off_access_review",
     ExportAccessReview => "export_access_review",
     ExtractPersonAccess => "extract_person_access",
+    CreateConsent => "create_consent",
+    WithdrawConsent => "withdraw_consent",
+    ListCaseConsents => "list_case_consents",
 );
 
 /// What part of the data a permitted caller reaches: the table's scope column. [`super::scope`]
@@ -247,6 +250,12 @@ const POLICY: &[(Operation, &[(Role, Scope)])] = &[
     (O::ExportAccessReview, REVIEWERS),
     // A data subject's access extract (GDPR art. 15): auditors of the organization.
     (O::ExtractPersonAccess, &[(R::Auditor, S::Organization)]),
+    // Consents (samtycken): recorded, withdrawn and read by the staff who reach the person
+    // (a member of a household they reach) or the case. Never by landlords or Kronofogden:
+    // no answer to them depends on these records (SPEC §9).
+    (O::CreateConsent, SOCIAL),
+    (O::WithdrawConsent, SOCIAL),
+    (O::ListCaseConsents, SOCIAL),
 ];
 
 /// The scope an integration client needs for an operation (None: not for clients).
@@ -357,6 +366,21 @@ mod tests {
             Some("landlord:commitments")
         );
     }
+
+    #[test]
+    fn consents_are_for_the_social_services_staff_only() {
+        for op in [O::CreateConsent, O::WithdrawConsent, O::ListCaseConsents] {
+            assert_eq!(scope_for(Role::Supervisor, op), Some(Scope::Unit));
+            assert_eq!(
+                scope_for(Role::Caseworker, op),
+                Some(Scope::AssignedOrUnassigned)
+            );
+            for role in [Role::Landlord, Role::Admin, Role::Auditor, Role::Analyst] {
+                assert_eq!(scope_for(role, op), None, "{role:?} {op:?}");
+            }
+            assert_eq!(client_scope(op), None);
+        }
+    }
 }
 
 /// An operation as a type, so a handler can demand it in its signature ([`Authorized`]).
@@ -442,6 +466,9 @@ pub mod ops {
         SignOffAccessReview,
         ExportAccessReview,
         ExtractPersonAccess,
+        CreateConsent,
+        WithdrawConsent,
+        ListCaseConsents,
     );
 }
 

@@ -12,6 +12,7 @@
 //!
 //! Access reviews are reached by [`access_reviews`]: a supervisor's unit's sets, an auditor's
 //! (or an administrator's) organization's, a platform administrator's every set.
+//! A person is reached through a household the caller reaches ([`person_reachable`]).
 //!
 //! Rent-commitment letters are reached by [`letters_to`]: a landlord sees the approved letters
 //! addressed to its organization, never the case behind them.
@@ -25,7 +26,7 @@ use diesel::prelude::*;
 
 use super::policy::{Grant, Operation, Scope};
 use crate::audit::access;
-use crate::db::schema::{access_reviews, cases};
+use crate::db::schema::{access_reviews, cases, household_members, households};
 use crate::db::{AnyConnection, MultiBackend, Tx};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -171,6 +172,28 @@ pub fn visible_reviews(grant: &Grant) -> access_reviews::BoxedQuery<'static, Mul
         ReviewReach::Everything => q,
         ReviewReach::Nothing => q.filter(access_reviews::id.is_null()),
     }
+}
+
+/// Whether `grant` reaches a person: a member (living there or moved out) of a household of the
+/// caller's organization that the grant reaches ([`household_reachable`]). Persons are shared
+/// by personnummer across municipalities; a membership elsewhere reaches nothing.
+pub fn person_reachable(
+    conn: &mut AnyConnection,
+    grant: &Grant,
+    person_id: &str,
+) -> QueryResult<bool> {
+    let homes: Vec<(String, String)> = household_members::table
+        .inner_join(households::table)
+        .filter(household_members::person_id.eq(person_id))
+        .filter(households::organization_id.eq(&grant.organization_id))
+        .select((households::id, households::created_by))
+        .load(conn)?;
+    for (household_id, created_by) in homes {
+        if household_reachable(conn, grant, &household_id, &created_by)? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// The organization filter for administration (organizations, units, users, integration

@@ -136,17 +136,13 @@ pub async fn get(
         .run(move |conn| {
             let case = visible_or_404(conn, &who, &id)?;
             let members = household_service::member_views(conn, &st, &case.household_id, false)?;
-            let mut logged = vec![Access {
-                subject_type: "case",
-                subject_id: &case.id,
-                case_id: Some(&case.id),
-            }];
-            logged.extend(members.iter().map(|m| Access {
-                subject_type: "person",
-                subject_id: &m.person_id,
-                case_id: Some(&case.id),
-            }));
-            access::granted(conn, &who, who.operation_id(), &logged)?;
+            access::granted_case_and_persons(
+                conn,
+                &who,
+                who.operation_id(),
+                &case.id,
+                members.iter().map(|m| m.person_id.as_str()),
+            )?;
             let tenancy = match &case.tenancy_id {
                 Some(t) => households::find_tenancy(conn, t)?.map(|t| tenancy_link(&t)),
                 None => None,

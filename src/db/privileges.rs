@@ -40,6 +40,7 @@ pub const TABLES: &[(&str, Access)] = &[
     ("notes", Access::AppendOnly),
     ("interventions", Access::ReadWrite),
     ("rent_commitments", Access::ReadWrite),
+    ("consents", Access::ReadWrite),
     ("access_log", Access::AppendOnly),
     ("access_reviews", Access::ReadWrite),
     ("access_review_entries", Access::ReadWrite),

@@ -320,8 +320,32 @@ diesel::table! {
         version -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        disclosure_basis -> Nullable<Text>,
+        consent_id -> Nullable<Text>,
+        legal_basis_enc -> Nullable<Binary>,
     }
 }
+
+diesel::table! {
+    consents (id) {
+        id -> Text,
+        person_id -> Text,
+        organization_id -> Text,
+        scope -> Text,
+        method -> Text,
+        given_on -> Date,
+        expires_on -> Nullable<Date>,
+        note_enc -> Nullable<Binary>,
+        withdrawn_on -> Nullable<Date>,
+        withdrawn_by -> Nullable<Text>,
+        recorded_by -> Text,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(consents -> persons (person_id));
 
 diesel::joinable!(rent_commitments -> cases (case_id));
 
@@ -366,6 +390,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     access_reviews,
     access_review_entries,
     rent_commitments,
+    consents,
     worklist_sweeps,
     notices,
     deadlines,
@@ -420,6 +445,9 @@ diesel::table! {
         created_at -> Timestamp,
         amount_paid -> Nullable<BigInt>,
         delivered_on -> Nullable<Date>,
+        termination_served -> Nullable<Bool>,
+        tenant_consent_given_on -> Nullable<Date>,
+        tenant_consent_method -> Nullable<Text>,
     }
 }
 

@@ -1,6 +1,7 @@
 //! Pure rules with no I/O: they carry most unit tests.
 
 pub mod access_review;
+pub mod consent;
 pub mod cycles;
 pub mod deadlines;
 pub mod holidays;

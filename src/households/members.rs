@@ -162,16 +162,13 @@ fn record(
     member_id: &str,
     changes: Changes,
 ) -> Result<(), ApiError> {
-    audit::record(
+    audit::record_outside_case(
         tx,
-        NewEvent {
-            actor: &who.actor(),
-            action,
-            entity_type: "household_member",
-            entity_id: Some(member_id),
-            case_id: None,
-            changes,
-        },
+        &who.actor(),
+        action,
+        "household_member",
+        member_id,
+        changes,
     )?;
     Ok(())
 }

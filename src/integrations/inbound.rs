@@ -6,6 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+pub use super::arrears::{ArrearsPeriod, ArrearsReport};
 use super::idempotency;
 use super::matching::{self, Subject};
 use super::receipts::{self, ReceiptResponse};
@@ -104,40 +105,6 @@ pub struct LandlordNotice {
     pub reference: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ArrearsPeriod {
-    /// `YYYY-MM`.
-    #[schema(pattern = "^[0-9]{4}-(0[1-9]|1[0-2])$")]
-    pub month: String,
-    #[schema(minimum = 0, maximum = 1000000)]
-    pub amount_due: i64,
-    #[schema(minimum = 0, maximum = 1000000)]
-    pub amount_paid: i64,
-}
-
-/// `POST /landlord/arrears-reports`. Amounts in whole kronor.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ArrearsReport {
-    pub tenant: Tenant,
-    pub address: Address,
-    pub apartment_number: String,
-    #[schema(pattern = "^[0-9]{4}$")]
-    pub municipality_code: String,
-    #[schema(min_items = 1, max_items = 36)]
-    pub periods: Vec<ArrearsPeriod>,
-    /// The sum of `amount_due − amount_paid` over the periods.
-    #[schema(minimum = 0, maximum = 36000000)]
-    pub total_arrears: i64,
-    #[schema(
-        min_length = 1,
-        max_length = 100,
-        pattern = r"[^\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"
-    )]
-    pub reference: Option<String>,
-}
-
 /// A submission after validation.
 pub struct Submission {
     pub personnummer: Personnummer,
@@ -164,7 +131,7 @@ fn tenant_errors(t: &Tenant, errors: &mut Vec<FieldError>) -> Option<Personnumme
     }
 }
 
-fn finish(
+pub(super) fn finish(
     mut errors: Vec<FieldError>,
     pnr: Option<Personnummer>,
     notice: Result<NoticeInput, Vec<FieldError>>,
@@ -182,7 +149,11 @@ fn finish(
     Err(ApiError::Validation(errors))
 }
 
-fn common(t: &Tenant, address: &Address, code: &str) -> (Vec<FieldError>, Option<Personnummer>) {
+pub(super) fn common(
+    t: &Tenant,
+    address: &Address,
+    code: &str,
+) -> (Vec<FieldError>, Option<Personnummer>) {
     let mut errors = Vec::new();
     let pnr = tenant_errors(t, &mut errors);
     check_address(address, "address", &mut errors);
@@ -272,80 +243,6 @@ impl LandlordNotice {
             landlord_is_submitter: true,
             notice: n,
             receipt_kind: "landlord_notice",
-        })
-    }
-}
-
-/// 36 months of at most 1 000 000 kronor each.
-const MAX_TOTAL_ARREARS: i64 = 36_000_000;
-
-/// `YYYY-MM` exactly (four-digit year, month 01–12), as the schema's pattern says.
-fn is_year_month(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 7
-        && b[4] == b'-'
-        && b[..4].iter().chain(&b[5..]).all(u8::is_ascii_digit)
-        && matches!(s[5..].parse::<u32>(), Ok(1..=12))
-}
-
-impl ArrearsReport {
-    pub fn validate(self) -> Result<Submission, ApiError> {
-        let (mut errors, pnr) = common(&self.tenant, &self.address, &self.municipality_code);
-        if self.periods.is_empty() || self.periods.len() > 36 {
-            errors.push(FieldError::new("periods", "must list 1–36 months"));
-        }
-        for (i, p) in self.periods.iter().enumerate() {
-            if !is_year_month(&p.month) {
-                errors.push(FieldError::new(
-                    format!("periods[{i}].month"),
-                    "must be YYYY-MM",
-                ));
-            }
-            if !(0..=1_000_000).contains(&p.amount_due) || !(0..=1_000_000).contains(&p.amount_paid)
-            {
-                errors.push(FieldError::new(
-                    format!("periods[{i}]"),
-                    "amounts must be 0–1000000 kronor",
-                ));
-            }
-        }
-        let owed: i64 = self
-            .periods
-            .iter()
-            .map(|p| p.amount_due - p.amount_paid)
-            .sum();
-        if !(0..=MAX_TOTAL_ARREARS).contains(&self.total_arrears) {
-            errors.push(FieldError::new(
-                "total_arrears",
-                "must be 0–36000000 kronor",
-            ));
-        } else if self.total_arrears != owed {
-            errors.push(FieldError::new(
-                "total_arrears",
-                "must equal the sum of amount_due − amount_paid",
-            ));
-        }
-        let today = sweden::today();
-        let req = CreateNoticeRequest {
-            kind: "arrears_reported".into(),
-            sent_on: Some(today),
-            // In range whenever the report is valid; clamped so an out-of-range total is reported
-            // once, as total_arrears, never as a field the client did not send.
-            arrears_amount: Some(self.total_arrears.clamp(0, MAX_TOTAL_ARREARS)),
-            external_ref: self.reference.clone(),
-            ..CreateNoticeRequest::default()
-        };
-        let notice = req.validate(NoticeSource::Landlord, today);
-        finish(errors, pnr, notice, |p, n| Submission {
-            personnummer: p,
-            name: self.tenant.name.trim().into(),
-            address: self.address.clone(),
-            municipality_code: self.municipality_code.clone(),
-            apartment_number: Some(self.apartment_number.clone()),
-            landlord_org_number: None,
-            landlord_is_submitter: true,
-            notice: n,
-            receipt_kind: "arrears_report",
         })
     }
 }

@@ -2,6 +2,7 @@
 //! Kronofogden (idempotent, matched to a case), and receipts that reveal nothing about social
 //! services.
 
+pub mod arrears;
 pub mod clients;
 pub mod handlers;
 pub mod idempotency;

@@ -4,6 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::domain::consent::ConsentMethod;
 use crate::domain::deadlines::NoticeKind;
 use crate::domain::states::NoticeSource;
 use crate::error::FieldError;
@@ -81,6 +82,28 @@ pub struct NoticeInput {
     pub kind: NoticeKind,
     pub source: NoticeSource,
     pub req: CreateNoticeRequest,
+    /// What a landlord's arrears report states (nothing for any other notice).
+    pub attestation: LandlordAttestation,
+}
+
+/// A landlord's attestation that the tenant consented to an early warning: when and how the
+/// tenant gave the consent to the landlord. Kept with the report; never checked against social
+/// services' own consent records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TenantConsentAttestation {
+    /// The day the tenant consented (not in the future).
+    pub given_on: NaiveDate,
+    pub method: ConsentMethod,
+}
+
+/// What a landlord's arrears report states, stored on its notice.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LandlordAttestation {
+    /// The landlord's statement whether a termination has been served (false: an early
+    /// warning).
+    pub termination_served: Option<bool>,
+    pub tenant_consent: Option<TenantConsentAttestation>,
 }
 
 fn check_date(errors: &mut Vec<FieldError>, field: &str, d: Option<NaiveDate>, today: NaiveDate) {
@@ -223,6 +246,7 @@ impl CreateNoticeRequest {
                 kind,
                 source,
                 req: self,
+                attestation: LandlordAttestation::default(),
             }),
             _ => Err(errors),
         }
@@ -261,6 +285,11 @@ pub struct NoticeResponse {
     pub amount_paid: Option<i64>,
     /// rent_commitment_issued: the day it reached the landlord.
     pub delivered_on: Option<NaiveDate>,
+    /// A landlord's arrears report: whether the landlord stated a termination had been served
+    /// (false: an early warning).
+    pub termination_served: Option<bool>,
+    /// A landlord's early warning: its attestation of the tenant's consent.
+    pub tenant_consent: Option<TenantConsentAttestation>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use crate::db::AnyConnection;
 use crate::db::schema::{deadlines, notices};
+use crate::domain::consent::ConsentMethod;
 use crate::domain::deadlines::{DeadlineKind, DeadlineStatus, DefectGrade, NoticeKind};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -35,6 +36,9 @@ pub struct NoticeRow {
     pub created_at: NaiveDateTime,
     pub amount_paid: Option<i64>,
     pub delivered_on: Option<NaiveDate>,
+    pub termination_served: Option<bool>,
+    pub tenant_consent_given_on: Option<NaiveDate>,
+    pub tenant_consent_method: Option<ConsentMethod>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

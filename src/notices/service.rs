@@ -5,7 +5,9 @@
 use serde_json::json;
 
 use super::deadlines::{facts, latest_arrears, recompute};
-use super::dto::{CreateNoticeRequest, NoticeInput, NoticeList, NoticeResponse};
+use super::dto::{
+    CreateNoticeRequest, NoticeInput, NoticeList, NoticeResponse, TenantConsentAttestation,
+};
 use super::repo::{self, NoticeRow};
 use crate::audit::AuditAction;
 use crate::audit::access::{self, Access};
@@ -80,6 +82,9 @@ pub fn register(
         created_at: types::now(),
         amount_paid: req.amount_paid,
         delivered_on: req.delivered_on,
+        termination_served: input.attestation.termination_served,
+        tenant_consent_given_on: input.attestation.tenant_consent.map(|c| c.given_on),
+        tenant_consent_method: input.attestation.tenant_consent.map(|c| c.method),
     };
     // Defects are graded against the ledger as it stands, this notice included.
     let notice_facts = facts(&row);
@@ -147,6 +152,9 @@ pub fn register(
         .created("delivered_on", row.delivered_on.map(|d| d.to_string()))
         .created("defect_grade", row.defect_grade.as_str())
         .created("out_of_order", row.out_of_order)
+        .created("termination_served", row.termination_served)
+        .created("tenant_consent_given_on", row.tenant_consent_given_on.map(|d| d.to_string()))
+        .created("tenant_consent_method", row.tenant_consent_method.map(|m| m.as_str()))
         .field("legal_stage", case.legal_stage.as_str(), change.stage.as_str())
         .created("deadlines", json!(live.iter().map(|d| json!({"kind": d.kind.as_str(), "due_on": d.due_on.to_string(), "status": d.status.as_str()})).collect::<Vec<_>>()));
     audit::record(
@@ -227,6 +235,11 @@ pub fn to_response(n: NoticeRow, superseded: bool) -> NoticeResponse {
         created_at: types::utc(n.created_at),
         amount_paid: n.amount_paid,
         delivered_on: n.delivered_on,
+        termination_served: n.termination_served,
+        tenant_consent: n
+            .tenant_consent_given_on
+            .zip(n.tenant_consent_method)
+            .map(|(given_on, method)| TenantConsentAttestation { given_on, method }),
     }
 }
 

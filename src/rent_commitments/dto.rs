@@ -5,6 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::domain::consent::DisclosureBasis;
 use crate::domain::rent_commitment::{
     DeliveryChannel, DeliveryTimeliness, RentCommitmentDecision, RentCommitmentStatus,
 };
@@ -63,11 +64,28 @@ impl DraftRentCommitmentRequest {
     }
 }
 
-/// `POST .../rent-commitments/{id}/decision`: single-shot; 409 once decided.
+/// `POST .../rent-commitments/{id}/decision`: single-shot; 409 once decided. An approval
+/// tells the landlord that social services act: it needs the tenant's `share_with_landlord`
+/// consent valid today, or `legal_basis` (409 with neither).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RentCommitmentDecisionRequest {
     pub decision: RentCommitmentDecision,
+    #[schema(
+        min_length = 1,
+        max_length = 2000,
+        pattern = r"[^\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"
+    )]
+    pub reason: String,
+    /// Approve only: the legal basis for telling the landlord without the tenant's consent
+    /// (recorded encrypted, audited as given).
+    pub legal_basis: Option<LegalBasis>,
+}
+
+/// A legal basis for a disclosure, with its reason.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LegalBasis {
     #[schema(
         min_length = 1,
         max_length = 2000,
@@ -80,6 +98,17 @@ impl RentCommitmentDecisionRequest {
     pub fn validate(self) -> Result<Self, ApiError> {
         let mut errors = Vec::new();
         check_reason(&mut errors, &self.reason);
+        if let Some(basis) = &self.legal_basis {
+            if self.decision != RentCommitmentDecision::Approve {
+                errors.push(FieldError::new("legal_basis", "is only for approve"));
+            }
+            if basis.reason.trim().is_empty() || basis.reason.chars().count() > MAX_REASON_CHARS {
+                errors.push(FieldError::new(
+                    "legal_basis.reason",
+                    "must be 1–2000 characters",
+                ));
+            }
+        }
         done(errors, self)
     }
 }
@@ -118,6 +147,11 @@ pub struct RentCommitmentResponse {
     pub reinstatement_latest_due_on: Option<NaiveDate>,
     /// Delivered against that end: in_time, possibly_late or late.
     pub delivery_timeliness: Option<DeliveryTimeliness>,
+    /// What the approval's disclosure to the landlord rests on: the tenant's consent
+    /// (`consent_id`) or a legal basis (`legal_basis`, its reason).
+    pub disclosure_basis: Option<DisclosureBasis>,
+    pub consent_id: Option<String>,
+    pub legal_basis: Option<String>,
     pub version: i32,
     pub created_at: DateTime<Utc>,
 }

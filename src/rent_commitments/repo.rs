@@ -4,8 +4,10 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
+use super::disclosure::Disclosure;
 use crate::db::AnyConnection;
 use crate::db::schema::{rent_commitments, users};
+use crate::domain::consent::DisclosureBasis;
 use crate::domain::rent_commitment::{DeliveryChannel, RentCommitmentStatus};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -37,6 +39,9 @@ pub struct RentCommitmentRow {
     pub version: i32,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub disclosure_basis: Option<DisclosureBasis>,
+    pub consent_id: Option<String>,
+    pub legal_basis_enc: Option<Vec<u8>>,
 }
 
 /// What a decision writes: the status, the decider, and for an approval the letter's contents.
@@ -46,6 +51,8 @@ pub struct Decision<'a> {
     pub decided_at: NaiveDateTime,
     pub reason_enc: Vec<u8>,
     pub letter: Option<Letter>,
+    /// An approval's basis for telling the landlord.
+    pub disclosure: Option<Disclosure>,
 }
 
 /// The letter's contents, fixed at approval.
@@ -97,6 +104,7 @@ pub fn decide(
     d: Decision<'_>,
 ) -> QueryResult<bool> {
     let letter = d.letter.as_ref();
+    let disclosure = d.disclosure.as_ref();
     let n = diesel::update(
         rent_commitments::table
             .filter(rent_commitments::id.eq(id))
@@ -117,6 +125,9 @@ pub fn decide(
         rent_commitments::city.eq(letter.map(|l| l.city.as_str())),
         rent_commitments::version.eq(version + 1),
         rent_commitments::updated_at.eq(d.decided_at),
+        rent_commitments::disclosure_basis.eq(disclosure.map(|b| b.basis)),
+        rent_commitments::consent_id.eq(disclosure.and_then(|b| b.consent_id.as_deref())),
+        rent_commitments::legal_basis_enc.eq(disclosure.and_then(|b| b.legal_basis_enc.as_deref())),
     ))
     .execute(conn)?;
     Ok(n == 1)

@@ -5,6 +5,7 @@
 
 use chrono::{Datelike, NaiveDate};
 
+use super::disclosure;
 use super::dto::{
     DraftRentCommitmentRequest, RentCommitmentDecisionRequest, RentCommitmentDeliveryRequest,
     RentCommitmentList, RentCommitmentResponse,
@@ -26,7 +27,6 @@ use crate::domain::states::{NoticeSource, OrganizationKind};
 use crate::domain::sweden;
 use crate::domain::workflow::CaseStatus;
 use crate::error::ApiError;
-use crate::households::dto::Relation;
 use crate::households::repo as households;
 use crate::notices::dto::CreateNoticeRequest;
 use crate::notices::repo as notices;
@@ -93,6 +93,11 @@ pub fn to_response(
         .as_deref()
         .map(|e| decrypt(st, "decision_reason", &rc.id, e))
         .transpose()?;
+    let legal_basis = rc
+        .legal_basis_enc
+        .as_deref()
+        .map(|e| decrypt(st, "legal_basis", &rc.id, e))
+        .transpose()?;
     Ok(RentCommitmentResponse {
         status: rc.status,
         amount: rc.amount,
@@ -114,6 +119,9 @@ pub fn to_response(
             .delivered_on
             .zip(end)
             .map(|(d, (earliest, latest))| timeliness(d, earliest, latest)),
+        disclosure_basis: rc.disclosure_basis,
+        consent_id: rc.consent_id,
+        legal_basis,
         version: rc.version,
         created_at: types::utc(rc.created_at),
         id: rc.id,
@@ -188,6 +196,9 @@ pub async fn draft(
             delivered_on: None,
             delivery_channel: None,
             delivery_notice_id: None,
+            disclosure_basis: None,
+            consent_id: None,
+            legal_basis_enc: None,
             version: 1,
             created_at: now,
             updated_at: now,
@@ -259,12 +270,7 @@ fn letter_for(
 ) -> Result<Letter, ApiError> {
     let tenancy = households::find_tenancy(tx, &rc.tenancy_id)?
         .ok_or_else(|| ApiError::Internal(format!("rent commitment {}: tenancy", rc.id)))?;
-    let tenant = households::members_with_persons(tx, &case.household_id)?
-        .into_iter()
-        .find(|(m, _)| m.relation == Relation::Head.as_str())
-        .ok_or_else(|| {
-            ApiError::conflict("The household has no tenant (a member with relation self).")
-        })?;
+    let tenant = disclosure::tenant(tx, case)?;
     let name = crate::persons::repo::decrypt(&st.cipher, &tenant.1)?.name;
     let issued_on = sweden::today();
     let prefix = domain::letter_prefix(issued_on.year());
@@ -319,9 +325,14 @@ pub async fn decide(
         }
         open_case(&case)?;
         let status = req.decision.status();
-        let letter = match status {
-            RentCommitmentStatus::Approved => Some(letter_for(tx, &st, &case, &rc)?),
-            _ => None,
+        let (letter, disclosure) = match status {
+            RentCommitmentStatus::Approved => {
+                let legal_basis = req.legal_basis.as_ref().map(|b| b.reason.as_str());
+                let basis =
+                    disclosure::basis(tx, &st, &case, &rc.id, legal_basis, sweden::today())?;
+                (Some(letter_for(tx, &st, &case, &rc)?), Some(basis))
+            }
+            _ => (None, None),
         };
         let now = types::now();
         let changes = Changes::new()
@@ -337,6 +348,7 @@ pub async fn decide(
                 who.unit_id.as_deref() != Some(case.unit_id.as_str()),
             )
             .secret("decision_reason", true);
+        let changes = disclosure::audited(disclosure.as_ref(), changes);
         let decision = Decision {
             status,
             decided_by: &who.user_id,
@@ -348,6 +360,7 @@ pub async fn decide(
                 &req.reason,
             )?,
             letter,
+            disclosure,
         };
         if !repo::decide(tx, &rc.id, rc.version, decision)? {
             return Err(ApiError::conflict(

@@ -42,7 +42,13 @@ fn valid_body(op: &str) -> Value {
         }
         "transition_case" => json!({"to": "triage", "reason": "r"}),
         "create_rent_commitment" => json!({"amount": 1000, "months_covered": 1, "reason": "r"}),
-        "decide_rent_commitment" => json!({"decision": "approve", "reason": "r"}),
+        "decide_rent_commitment" => {
+            json!({"decision": "approve", "reason": "r", "legal_basis": {"reason": "r"}})
+        }
+        "create_consent" => {
+            json!({"scope": "share_with_landlord", "method": "written", "given_on": kvar::domain::sweden::today()})
+        }
+        "withdraw_consent" => json!({}),
         "deliver_rent_commitment" => {
             json!({"delivered_on": kvar::domain::sweden::today(), "channel": "post"})
         }
@@ -87,9 +93,14 @@ fn every_case_read_is_logged_and_every_out_of_scope_404_has_a_denied_row() {
         let approved = app.post(
             &format!("/api/v1/cases/{cid}/rent-commitments/{rc}/decision"),
             sup_a,
-            json!({"decision": "approve", "reason": "r"}),
+            json!({"decision": "approve", "reason": "r", "legal_basis": {"reason": "r"}}),
         );
         assert_eq!(approved.status, 200, "{}", approved.body);
+        let pid =
+            app.get(&format!("/api/v1/households/{hid}"), sup_a).json["members"][0]["person_id"]
+                .as_str()
+                .expect("person")
+                .to_owned();
         let api = serde_json::to_value(kvar::openapi::spec()).expect("json");
         let (mut denied, mut granted, mut unlogged, mut no_denial) = (0, 0, Vec::new(), Vec::new());
         for (method, template) in kvar::openapi::operations(&kvar::openapi::spec()) {
@@ -102,12 +113,16 @@ fn every_case_read_is_logged_and_every_out_of_scope_404_has_a_denied_row() {
                 &cid
             } else if template.contains("{household_id}") {
                 &hid
+            } else if template.contains("{person_id}") {
+                &pid
             } else {
                 continue;
             };
             let path = template
                 .replace("{case_id}", id)
                 .replace("{household_id}", id)
+                .replace("{person_id}", id)
+                .replace("{consent_id}", &uuid::Uuid::now_v7().to_string())
                 .replace("{member_id}", &uuid::Uuid::now_v7().to_string())
                 .replace("{commitment_id}", &rc);
             // Supervisor B: same municipality, other unit. Every case or household operation.

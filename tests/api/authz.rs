@@ -209,7 +209,7 @@ fn foreign_matrix(b: crate::support::Backend) {
         let ok = app.post(
             &format!("/api/v1/cases/{case}/rent-commitments/{rc}/decision"),
             decider,
-            json!({"decision": "approve", "reason": "authz"}),
+            json!({"decision": "approve", "reason": "authz", "legal_basis": {"reason": "authz"}}),
         );
         assert_eq!(ok.status, 200, "{}", ok.body);
         (case, rc)
@@ -256,6 +256,20 @@ fn foreign_matrix(b: crate::support::Backend) {
         review(&w.supervisor_b.1),
         review(&super_c),
     );
+    // Persons: the head of case A's household (the same person heads case B's: one
+    // personnummer), and the other municipality's tenant.
+    let head = app.get(
+        &format!("/api/v1/households/{}", id_of(&case_a, "household_id")),
+        &w.supervisor_a.1,
+    );
+    let head = head.json["members"][0]["person_id"]
+        .as_str()
+        .expect("person")
+        .to_owned();
+    let person_c = h2.json["members"][0]["person_id"]
+        .as_str()
+        .expect("person")
+        .to_owned();
     let municipal_admin = {
         app.user(&w.admin, "admin.m", "admin", &w.org, None);
         app.login("admin.m", PASSWORD).access
@@ -417,6 +431,7 @@ fn foreign_matrix(b: crate::support::Backend) {
                 with_other_unit(vec![t2.str("id")], id_of(case_other_unit, "tenancy_id")),
             ),
             "{user_id}" => (w.worker_a1.0.clone(), vec![foreign_user.clone()]),
+            "{person_id}" => (head.clone(), vec![person_c.clone()]),
             "{organization_id}" => (w.org.clone(), vec![org2.clone()]),
             "{receipt_id}" if template.contains("/landlord/") => match caller {
                 "landlord A" | "landlord client A" => {
@@ -466,6 +481,7 @@ fn foreign_matrix(b: crate::support::Backend) {
                     .replace(param, id)
                     .replace("{member_id}", "00000000-0000-7000-8000-000000000000")
                     .replace("{entry_id}", "00000000-0000-7000-8000-000000000000")
+                    .replace("{consent_id}", "00000000-0000-7000-8000-000000000000")
                     .replace(
                         "{commitment_id}",
                         &commitments

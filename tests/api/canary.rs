@@ -187,7 +187,7 @@ fn landlord_and_integration_answers_error_bodies_and_audit_rows_hold_no_canary()
             "address": address, "municipality_code": "0180"});
         let report = json!({"tenant": {"personnummer": CHILD_PNR, "name": CHILD_NAME}, "apartment_number": "1102",
             "address": address, "municipality_code": "0180",
-            "periods": [{"month": "2026-10", "amount_due": 8500, "amount_paid": 0}], "total_arrears": 8500});
+            "periods": [{"month": "2026-10", "amount_due": 8500, "amount_paid": 0}], "total_arrears": 8500, "termination_served": true});
         let mut seen: Vec<(String, Resp)> = Vec::new();
         let n1 = submit(&app, &la, "/api/v1/landlord/notices", "c-1", notice.clone());
         assert_eq!(n1.status, 202, "{}", n1.body);

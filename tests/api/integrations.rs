@@ -410,7 +410,7 @@ fn a_landlord_sees_only_its_own_organizations_receipts() {
         let two = app.login("landlord.two", crate::support::PASSWORD).access;
         let report = json!({"tenant": {"personnummer": HEAD_PNR, "name": HEAD_NAME}, "apartment_number": "1102",
             "address": {"street": "Storgatan 1", "postal_code": "11122", "city": "Stockholm", "municipality_code": "0180"},
-            "municipality_code": "0180", "periods": [{"month": "2026-10", "amount_due": 8500, "amount_paid": 0}], "total_arrears": 8500});
+            "municipality_code": "0180", "periods": [{"month": "2026-10", "amount_due": 8500, "amount_paid": 0}], "total_arrears": 8500, "termination_served": true});
         let r = submit(
             &app,
             &one,
@@ -485,7 +485,7 @@ fn arrears_reports_refuse_exactly_what_their_schema_refuses() {
         let report = |periods: Value, total: Value| {
             json!({"tenant": {"personnummer": HEAD_PNR, "name": HEAD_NAME}, "apartment_number": "1102",
                 "address": {"street": "Storgatan 1", "postal_code": "11122", "city": "Stockholm", "municipality_code": "0180"},
-                "municipality_code": "0180", "periods": periods, "total_arrears": total})
+                "municipality_code": "0180", "periods": periods, "total_arrears": total, "termination_served": true})
         };
         let send = |key: &str, body: Value| {
             submit(

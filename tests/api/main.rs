@@ -11,6 +11,7 @@ mod authz;
 mod canary;
 pub mod casework;
 mod cli;
+mod consents;
 mod cycles;
 mod demo;
 mod errors;

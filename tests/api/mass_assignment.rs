@@ -122,6 +122,18 @@ fn server_owned_properties_are_refused_on_every_write_and_change_nothing() {
             .as_str()
             .expect("an entry")
             .to_owned();
+        let pid =
+            app.get(&format!("/api/v1/households/{hid}"), &sup).json["members"][0]["person_id"]
+                .as_str()
+                .expect("person")
+                .to_owned();
+        let consent = app
+            .post(
+                &format!("/api/v1/persons/{pid}/consents"),
+                &sup,
+                json!({"scope": "early_warning", "method": "oral", "given_on": today}),
+            )
+            .str("id");
         let address = json!({"street": "Storgatan 1", "postal_code": "11122", "city": "Stockholm", "municipality_code": "0180"});
         let tenant = json!({"personnummer": HEAD_PNR, "name": HEAD_NAME});
         // operation id → (path, token, valid body); a write without an entry fails the test.
@@ -201,7 +213,7 @@ fn server_owned_properties_are_refused_on_every_write_and_change_nothing() {
                 "submit_arrears_report" => (
                     s("/api/v1/landlord/arrears-reports"),
                     landlord.clone(),
-                    json!({"tenant": tenant, "apartment_number": "1", "address": address, "municipality_code": "0180", "periods": [{"month": "2026-10", "amount_due": 100, "amount_paid": 0}], "total_arrears": 100}),
+                    json!({"tenant": tenant, "apartment_number": "1", "address": address, "municipality_code": "0180", "periods": [{"month": "2026-10", "amount_due": 100, "amount_paid": 0}], "total_arrears": 100, "termination_served": true}),
                 ),
                 "submit_landlord_notice" => (
                     s("/api/v1/landlord/notices"),
@@ -247,7 +259,7 @@ fn server_owned_properties_are_refused_on_every_write_and_change_nothing() {
                 "decide_rent_commitment" => (
                     format!("/api/v1/cases/{cid}/rent-commitments/{rc}/decision"),
                     w.supervisor_b.1.clone(),
-                    json!({"decision": "approve", "reason": "r"}),
+                    json!({"decision": "approve", "reason": "r", "legal_basis": {"reason": "r"}}),
                 ),
                 "deliver_rent_commitment" => (
                     format!("/api/v1/cases/{cid}/rent-commitments/{rc}/delivery"),
@@ -263,6 +275,16 @@ fn server_owned_properties_are_refused_on_every_write_and_change_nothing() {
                     format!("/api/v1/households/{hid}/members/{mid}"),
                     sup.clone(),
                     json!({"relation": "other"}),
+                ),
+                "create_consent" => (
+                    format!("/api/v1/persons/{pid}/consents"),
+                    sup.clone(),
+                    json!({"scope": "share_with_landlord", "method": "written", "given_on": today}),
+                ),
+                "withdraw_consent" => (
+                    format!("/api/v1/persons/{pid}/consents/{consent}/withdraw"),
+                    sup.clone(),
+                    json!({"withdrawn_on": today}),
                 ),
                 "update_tenancy" => (
                     format!("/api/v1/tenancies/{tid}"),

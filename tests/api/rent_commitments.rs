@@ -24,10 +24,16 @@ fn decide(
     rc: &str,
     decision: &str,
 ) -> crate::support::Resp {
+    // An approval needs the tenant's consent or a legal basis (tests/api/consents.rs): these
+    // tests give the legal basis.
+    let mut body = json!({"decision": decision, "reason": "Underlaget räcker."});
+    if decision == "approve" {
+        body["legal_basis"] = json!({"reason": "Prövat enligt OSL 26:1."});
+    }
     app.post(
         &format!("/api/v1/cases/{case}/rent-commitments/{rc}/decision"),
         token,
-        json!({"decision": decision, "reason": "Underlaget räcker."}),
+        body,
     )
 }
 

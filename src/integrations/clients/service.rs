@@ -41,17 +41,7 @@ fn audit_client(
     id: &str,
     changes: Changes,
 ) -> Result<(), ApiError> {
-    audit::record(
-        tx,
-        NewEvent {
-            actor: &who.actor(),
-            action,
-            entity_type: "integration_client",
-            entity_id: Some(id),
-            case_id: None,
-            changes,
-        },
-    )?;
+    audit::record_outside_case(tx, &who.actor(), action, "integration_client", id, changes)?;
     Ok(())
 }
 

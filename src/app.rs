@@ -94,7 +94,8 @@ pub fn prepare(
         .get()
         .map_err(|e| format!("DATABASE_URL: cannot connect: {e}"))?;
     if settings.migrate_on_start {
-        db::run_migrations(&mut conn).map_err(|e| format!("migrations failed: {e}"))?;
+        crate::persons::split::migrate(&mut conn, &keys)
+            .map_err(|e| format!("migrations failed: {e}"))?;
     }
     let first = crate::bootstrap::ensure_platform_admin(
         &mut conn,

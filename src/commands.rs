@@ -121,8 +121,8 @@ pub fn run(command: Command) -> i32 {
     };
     let result = match command {
         Command::Serve => serve(settings, keys),
-        Command::Migrate => with_conn(&settings, |conn| {
-            let applied = db::run_migrations(conn)?;
+        Command::Migrate => with_conn(&settings, &keys, |conn| {
+            let applied = crate::persons::split::migrate(conn, &keys)?;
             println!(
                 "migrations applied: {}",
                 if applied.is_empty() {
@@ -133,13 +133,13 @@ pub fn run(command: Command) -> i32 {
             );
             Ok(true)
         }),
-        Command::Admin { command } => with_conn(&settings, |conn| admin(conn, command)),
-        Command::Audit { command } => {
-            with_conn(&settings, |conn| audit(conn, &settings, &keys, command))
-        }
-        Command::AccessReview { command } => {
-            with_conn(&settings, |conn| access_review(conn, &settings, command))
-        }
+        Command::Admin { command } => with_conn(&settings, &keys, |conn| admin(conn, command)),
+        Command::Audit { command } => with_conn(&settings, &keys, |conn| {
+            audit(conn, &settings, &keys, command)
+        }),
+        Command::AccessReview { command } => with_conn(&settings, &keys, |conn| {
+            access_review(conn, &settings, command)
+        }),
         Command::Demo { households, seed } => {
             crate::demo::run(settings, keys, crate::demo::Options { households, seed })
         }
@@ -176,6 +176,7 @@ fn serve(settings: Settings, keys: Keys) -> Result<bool, String> {
 
 fn with_conn(
     settings: &Settings,
+    keys: &Keys,
     f: impl FnOnce(&mut AnyConnection) -> Result<bool, String>,
 ) -> Result<bool, String> {
     let pool = db::build_pool(&settings.database_url, 1, settings.db_timeout)?;
@@ -183,7 +184,7 @@ fn with_conn(
         .get()
         .map_err(|e| format!("DATABASE_URL: cannot connect: {e}"))?;
     if settings.migrate_on_start {
-        db::run_migrations(&mut conn)?;
+        crate::persons::split::migrate(&mut conn, keys)?;
     }
     f(&mut conn)
 }

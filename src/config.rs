@@ -67,6 +67,10 @@ pub struct Settings {
     /// After SIGTERM: how long readiness answers 503 while requests are still served, before
     /// the listener closes and in-flight requests drain.
     pub shutdown_grace: Duration,
+    /// A landlord's or Kronofogden's single submission is answered no sooner than this after
+    /// it arrived, so that matching a person the municipality knows and creating one it does
+    /// not take the same time from outside (no timing oracle).
+    pub submission_floor: Duration,
     /// A request not answered within this is 503 (`KVAR_REQUEST_TIMEOUT_SECS`).
     pub request_timeout: Duration,
     /// A body not received within this is 408 and the connection closes (`KVAR_BODY_TIMEOUT_SECS`).
@@ -189,6 +193,9 @@ impl Settings {
             ),
             shutdown_grace: Duration::from_millis(
                 number(&get, "KVAR_SHUTDOWN_GRACE_MS", 2000, 0, 60_000)?.into(),
+            ),
+            submission_floor: Duration::from_millis(
+                number(&get, "KVAR_SUBMISSION_FLOOR_MS", 150, 0, 10_000)?.into(),
             ),
             request_timeout: Duration::from_secs(
                 number(&get, "KVAR_REQUEST_TIMEOUT_SECS", 10, 1, 300)?.into(),

@@ -207,7 +207,7 @@ impl Generator<'_> {
             let serial = 2 + (k / days) % SERIALS;
             let pnr = Personnummer::parse(&format_personnummer(born, serial as usize, false))
                 .map_err(|_| ApiError::Internal("seed made an invalid personnummer".into()))?;
-            if persons::find_by_pnr(tx, self.blind, &pnr)?.is_none() {
+            if persons::find_by_pnr(tx, self.blind, &self.target.organization_id, &pnr)?.is_none() {
                 return Ok((pnr, born));
             }
         }
@@ -272,7 +272,19 @@ impl Generator<'_> {
             let child = k >= adults;
             let (pnr, born) = self.person(tx, child)?;
             let name = self.name(&pnr);
-            let p = persons::insert(tx, self.cipher, self.blind, &pnr, &name, self.rng.chance(1))?;
+            let protected_identity = self.rng.chance(1);
+            let p = persons::insert(
+                tx,
+                self.cipher,
+                self.blind,
+                &persons::NewPerson {
+                    organization_id: &self.target.organization_id,
+                    pnr: &pnr,
+                    name: &name,
+                    protected_identity,
+                    needs_review: false,
+                },
+            )?;
             let m = MemberRow {
                 id: types::new_id(),
                 household_id: h.id.clone(),

@@ -48,6 +48,8 @@ text_enum! {
         AccessReviewSignOff => "access_review.sign_off",
         AccessReviewExport => "access_review.export",
         PersonAccessExtract => "person.access_extract",
+        /// A person's record copied for another municipality (persons per municipality).
+        PersonSplit => "person.split",
         ConsentCreate => "consent.create",
         ConsentWithdraw => "consent.withdraw",
     }

@@ -128,6 +128,8 @@ diesel::table! {
         version -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        organization_id -> Nullable<Text>,
+        needs_review -> Bool,
     }
 }
 
@@ -448,6 +450,7 @@ diesel::table! {
         termination_served -> Nullable<Bool>,
         tenant_consent_given_on -> Nullable<Date>,
         tenant_consent_method -> Nullable<Text>,
+        reported_name_enc -> Nullable<Binary>,
     }
 }
 

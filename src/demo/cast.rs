@@ -1,17 +1,13 @@
 //! The demo municipality, its organisations and users, and the people already in the database.
 
-use std::collections::HashSet;
-
 use crate::auth::policy::Authorized;
 use crate::auth::{Principal, Role};
-use crate::domain::personnummer::Personnummer;
 use crate::error::ApiError;
 use crate::organizations::dto::{CreateOrganizationRequest, CreateUnitRequest, OrganizationKind};
 use crate::state::AppState;
 use crate::users::dto::{CreateUserRequest, UserResponse};
 
-use super::people::{Rng, fresh_personnummer, org_number};
-use super::story::Plan;
+use super::people::org_number;
 use super::{LANDLORD_NAME, MUNICIPALITY_CODE, MUNICIPALITY_NAME, UNITS};
 
 pub(super) fn problem(e: ApiError) -> String {
@@ -232,44 +228,4 @@ pub(super) async fn cast(st: &AppState, admin: &Principal, password: &str) -> Re
         units,
         users,
     })
-}
-
-/// A generated number that belongs to someone already in the database would put that person,
-/// real name decrypted, into a demo household: draw another birth number for it.
-pub(super) async fn avoid_existing_people(
-    st: &AppState,
-    rng: &mut Rng,
-    plans: &mut [Plan],
-) -> Result<(), ApiError> {
-    let mut all: HashSet<String> = plans
-        .iter()
-        .flat_map(|p| &p.members)
-        .map(|m| m.pnr.clone())
-        .collect();
-    let mut check: Vec<String> = all.iter().cloned().collect();
-    while !check.is_empty() {
-        let blind = st.blind.clone();
-        let existing: HashSet<String> = st
-            .db
-            .run(move |conn| {
-                let mut existing = HashSet::new();
-                for n in check {
-                    let pnr = Personnummer::parse(&n)
-                        .map_err(|e| ApiError::Internal(format!("generated personnummer: {e}")))?;
-                    if crate::persons::repo::find_by_pnr(conn, &blind, &pnr)?.is_some() {
-                        existing.insert(n);
-                    }
-                }
-                Ok(existing)
-            })
-            .await?;
-        check = Vec::new();
-        for m in plans.iter_mut().flat_map(|p| p.members.iter_mut()) {
-            if existing.contains(&m.pnr) {
-                m.pnr = fresh_personnummer(rng, m, &mut all);
-                check.push(m.pnr.clone());
-            }
-        }
-    }
-    Ok(())
 }

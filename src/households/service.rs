@@ -51,7 +51,7 @@ pub async fn create(
             repo::insert_household(tx, &household)?;
             let mut person_ids = Vec::new();
             for m in &members {
-                let member = add_member(tx, &st, &household.id, m, now).map_err(|e| match e {
+                let member = add_member(tx, &st, &household, m, now).map_err(|e| match e {
                     ApiError::Conflict { .. } => ApiError::field("members", "lists a person twice"),
                     other => other,
                 })?;
@@ -84,21 +84,23 @@ pub async fn create(
 pub fn add_member(
     tx: &mut AnyConnection,
     st: &AppState,
-    household_id: &str,
+    household: &HouseholdRow,
     m: &NewMember,
     now: chrono::NaiveDateTime,
 ) -> Result<MemberRow, ApiError> {
+    // The household's municipality's own record of the person (never another's).
     let (person, _) = persons::find_or_create(
         tx,
         &st.cipher,
         &st.blind,
+        &household.organization_id,
         &m.personnummer,
         &m.name,
         m.protected_identity,
     )?;
     let row = MemberRow {
         id: types::new_id(),
-        household_id: household_id.to_owned(),
+        household_id: household.id.clone(),
         person_id: person.id,
         relation: m.relation.as_str().into(),
         residence: m.residence.map(|r| r.as_str().into()),

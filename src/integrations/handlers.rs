@@ -115,6 +115,7 @@ async fn single(
     payload: web::Payload,
     parse: fn(Value) -> Result<Submission, ApiError>,
 ) -> Result<HttpResponse, ApiError> {
+    let arrived = std::time::Instant::now();
     let key = idempotency::parse_key(
         req.headers()
             .get("idempotency-key")
@@ -132,7 +133,39 @@ async fn single(
         .write(move |conn| inbound::submit(conn, &st, &who, &key, &hash, submission))
         .await;
     drop(held);
+    // Whatever the outcome: known or unknown person, matched or created, the same time class.
+    let rest = remaining(arrived.elapsed(), state.settings.submission_floor);
+    if !rest.is_zero() {
+        actix_web::rt::time::sleep(rest).await;
+    }
     Ok(answer(a?))
+}
+
+/// How long to hold an answer that took `elapsed` so that it leaves no sooner than `floor`.
+fn remaining(elapsed: std::time::Duration, floor: std::time::Duration) -> std::time::Duration {
+    floor.saturating_sub(elapsed)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::remaining;
+
+    #[test]
+    fn answers_wait_for_the_floor_and_never_longer() {
+        let floor = Duration::from_millis(150);
+        assert_eq!(
+            remaining(Duration::from_millis(20), floor),
+            Duration::from_millis(130)
+        );
+        assert_eq!(remaining(Duration::from_millis(150), floor), Duration::ZERO);
+        assert_eq!(remaining(Duration::from_millis(400), floor), Duration::ZERO);
+        assert_eq!(
+            remaining(Duration::from_millis(5), Duration::ZERO),
+            Duration::ZERO
+        );
+    }
 }
 
 fn parse_event(v: Value) -> Result<Submission, ApiError> {

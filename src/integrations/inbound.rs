@@ -11,14 +11,14 @@ use super::idempotency;
 use super::matching::{self, Subject};
 use super::receipts::{self, ReceiptResponse};
 use super::submitter::Submitter;
-use crate::db::{AnyConnection, write_tx};
+use crate::db::{AnyConnection, types, write_tx};
 use crate::domain::deadlines::NoticeKind;
 use crate::domain::personnummer::Personnummer;
 use crate::domain::states::{NoticeSource, OrganizationKind};
 use crate::domain::sweden;
 use crate::error::{ApiError, FieldError};
 use crate::households::dto::{Address, check_address, is_municipality_code};
-use crate::notices::dto::{CreateNoticeRequest, NoticeInput};
+use crate::notices::dto::{CreateNoticeRequest, NoticeInput, ReportedName};
 use crate::organizations::repo::OrgRow;
 use crate::state::AppState;
 
@@ -305,7 +305,18 @@ pub fn submit(
             apartment_size_m2: sub.notice.req.apartment_size_m2,
         };
         let (case, _) = matching::match_case(tx, st, who, &org, &subject)?;
-        let registered = crate::notices::service::register(tx, &who.actor, &case, sub.notice)?;
+        let notice_id = types::new_id();
+        let name_enc = st
+            .cipher
+            .encrypt_str("notices", "reported_name", &notice_id, &sub.name)?;
+        let notice = NoticeInput {
+            reported: Some(ReportedName {
+                notice_id,
+                name_enc,
+            }),
+            ..sub.notice
+        };
+        let registered = crate::notices::service::register(tx, &who.actor, &case, notice)?;
         let receipt = receipts::insert(tx, who, sub.receipt_kind, &registered.notice.id)?;
         let body = serde_json::to_string(&ReceiptResponse::from(receipt))
             .map_err(|e| ApiError::Internal(format!("receipt as JSON: {e}")))?;

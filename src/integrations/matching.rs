@@ -164,7 +164,7 @@ fn find_or_create(
     {
         return Ok((case, "kfm_case_number"));
     }
-    let person = persons::find_by_pnr(tx, &st.blind, s.personnummer)?;
+    let person = persons::find_by_pnr(tx, &st.blind, &org.id, s.personnummer)?;
     if let Some(person) = &person {
         let known = cases_of_person(tx, &org.id, &person.id)?;
         if let Some(open) = known.iter().find(|c| c.status != CaseStatus::Closed) {
@@ -188,7 +188,20 @@ fn find_or_create(
     // Looked up above: reuse it, or insert without looking again.
     let person = match person {
         Some(p) => p,
-        None => persons::insert(tx, &st.cipher, &st.blind, s.personnummer, s.name, false)?,
+        // A new record of the municipality's, with the name as reported (the landlord or
+        // Kronofogden cannot know of a protected identity; staff set it).
+        None => persons::insert(
+            tx,
+            &st.cipher,
+            &st.blind,
+            &persons::NewPerson {
+                organization_id: &org.id,
+                pnr: s.personnummer,
+                name: s.name,
+                protected_identity: false,
+                needs_review: false,
+            },
+        )?,
     };
     let household = HouseholdRow::at(org.id.clone(), s.address, who.key.clone(), now);
     households::insert_household(tx, &household)?;

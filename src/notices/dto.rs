@@ -84,6 +84,15 @@ pub struct NoticeInput {
     pub req: CreateNoticeRequest,
     /// What a landlord's arrears report states (nothing for any other notice).
     pub attestation: LandlordAttestation,
+    /// A submission's tenant name as reported, encrypted for the notice id it names.
+    pub reported: Option<ReportedName>,
+}
+
+/// The name a submission reported for the tenant, encrypted under the id the notice will get.
+#[derive(Debug, Clone)]
+pub struct ReportedName {
+    pub notice_id: String,
+    pub name_enc: Vec<u8>,
 }
 
 /// A landlord's attestation that the tenant consented to an early warning: when and how the
@@ -247,6 +256,7 @@ impl CreateNoticeRequest {
                 source,
                 req: self,
                 attestation: LandlordAttestation::default(),
+                reported: None,
             }),
             _ => Err(errors),
         }
@@ -290,6 +300,9 @@ pub struct NoticeResponse {
     pub termination_served: Option<bool>,
     /// A landlord's early warning: its attestation of the tenant's consent.
     pub tenant_consent: Option<TenantConsentAttestation>,
+    /// A landlord's or Kronofogden's submission: the tenant's name as they typed it (the
+    /// municipality's own record of the person is never changed by it).
+    pub reported_name: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -39,6 +39,9 @@ pub struct NoticeRow {
     pub termination_served: Option<bool>,
     pub tenant_consent_given_on: Option<NaiveDate>,
     pub tenant_consent_method: Option<ConsentMethod>,
+    /// The tenant's name as a landlord or Kronofogden typed it (encrypted, bound to the
+    /// notice): kept as reported, never written over the municipality's record.
+    pub reported_name_enc: Option<Vec<u8>>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -14,6 +14,7 @@ use crate::audit::access::{self, Access};
 use crate::audit::{self, Actor, Changes, NewEvent};
 use crate::auth::policy::{Authorized, ops};
 use crate::cases::repo::CaseRow;
+use crate::crypto::field::FieldCipher;
 use crate::db::schema::cases;
 use crate::db::{Tx, types};
 use crate::domain::cycles::{self, CycleStatus};
@@ -52,7 +53,10 @@ pub fn register(
             ));
         }
     }
-    let id = types::new_id();
+    let id = input
+        .reported
+        .as_ref()
+        .map_or_else(types::new_id, |r| r.notice_id.clone());
     let mut row = NoticeRow {
         id: id.clone(),
         case_id: case.id.clone(),
@@ -85,6 +89,7 @@ pub fn register(
         termination_served: input.attestation.termination_served,
         tenant_consent_given_on: input.attestation.tenant_consent.map(|c| c.given_on),
         tenant_consent_method: input.attestation.tenant_consent.map(|c| c.method),
+        reported_name_enc: input.reported.as_ref().map(|r| r.name_enc.clone()),
     };
     // Defects are graded against the ledger as it stands, this notice included.
     let notice_facts = facts(&row);
@@ -208,8 +213,21 @@ fn meets_its_cycle(ledger: &[NoticeRow], notice: &rules::NoticeFacts) -> bool {
         .is_some_and(|c| cycles::state(c, &all, sweden::today()).status == CycleStatus::Met)
 }
 
-pub fn to_response(n: NoticeRow, superseded: bool) -> NoticeResponse {
-    NoticeResponse {
+pub fn to_response(
+    cipher: &FieldCipher,
+    n: NoticeRow,
+    superseded: bool,
+) -> Result<NoticeResponse, ApiError> {
+    let reported_name = match &n.reported_name_enc {
+        Some(enc) => Some(
+            cipher
+                .decrypt_str("notices", "reported_name", &n.id, enc)
+                .map_err(|e| ApiError::Internal(format!("notice {}: {e}", n.id)))?,
+        ),
+        None => None,
+    };
+    Ok(NoticeResponse {
+        reported_name,
         defects: serde_json::from_str(&n.defects).unwrap_or_default(),
         id: n.id,
         case_id: n.case_id,
@@ -240,7 +258,7 @@ pub fn to_response(n: NoticeRow, superseded: bool) -> NoticeResponse {
             .tenant_consent_given_on
             .zip(n.tenant_consent_method)
             .map(|(given_on, method)| TenantConsentAttestation { given_on, method }),
-    }
+    })
 }
 
 /// `POST /cases/{id}/notices`: a paper notice registered by staff.
@@ -254,10 +272,11 @@ pub async fn create(
         .validate(NoticeSource::SocialServices, sweden::today())
         .map_err(ApiError::Validation)?;
     let grant = who.clone();
+    let st = state.clone();
     crate::cases::service::scoped_write(state, &grant, move |tx| {
         let case = crate::cases::service::visible_for_write(tx, &who, &case_id)?;
         let registered = register(tx, &who.actor(), &case, input)?;
-        Ok(to_response(registered.notice, false))
+        to_response(&st.cipher, registered.notice, false)
     })
     .await
 }
@@ -268,6 +287,7 @@ pub async fn list(
     who: Authorized<ops::ListNotices>,
     case_id: String,
 ) -> Result<NoticeList, ApiError> {
+    let st = state.clone();
     state
         .db
         .run(move |conn| {
@@ -285,13 +305,14 @@ pub async fn list(
                     case_id: Some(&case.id),
                 }],
             )?;
-            let items = rows.into_iter().map(|n| {
-                let s = superseded.contains(&n.id);
-                to_response(n, s)
-            });
-            Ok(NoticeList {
-                items: items.collect(),
-            })
+            let items = rows
+                .into_iter()
+                .map(|n| {
+                    let s = superseded.contains(&n.id);
+                    to_response(&st.cipher, n, s)
+                })
+                .collect::<Result<_, _>>()?;
+            Ok(NoticeList { items })
         })
         .await
 }

@@ -189,7 +189,7 @@ pub async fn extract(
         .db
         .write(move |tx| {
             let org = who.organization_id.clone();
-            let person = repo::find_by_pnr(tx, &st.blind, &pnr)?;
+            let person = repo::find_by_pnr(tx, &st.blind, &org, &pnr)?;
             let member_of = match &person {
                 Some(p) => memberships(tx, &p.id, &org)?,
                 None => Vec::new(),

@@ -4,3 +4,4 @@ pub mod extract;
 pub mod handlers;
 pub mod repo;
 pub mod service;
+pub mod split;

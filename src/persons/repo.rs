@@ -11,6 +11,16 @@ use crate::error::ApiError;
 
 pub const BLIND_PURPOSE: &str = "personnummer";
 
+/// The blind index of a personnummer in one municipality: keyed with the organization, so the
+/// same number has another index in every municipality and a lookup finds only the caller's
+/// municipality's record (issue 13 item 1).
+pub fn pnr_index(blind: &BlindIndex, organization_id: &str, pnr: &Personnummer) -> String {
+    blind.of(
+        &format!("{BLIND_PURPOSE}/{organization_id}"),
+        &pnr.canonical(),
+    )
+}
+
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = persons)]
 pub struct PersonRow {
@@ -23,6 +33,10 @@ pub struct PersonRow {
     pub version: i32,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The municipality whose record this is (None only before `persons::split` ran).
+    pub organization_id: Option<String>,
+    /// A copy made when persons were split per municipality: staff check name and flag.
+    pub needs_review: bool,
 }
 
 /// A person decrypted for a response (only in views that may show it).
@@ -53,67 +67,93 @@ pub fn decrypt(cipher: &FieldCipher, row: &PersonRow) -> Result<ClearPerson, Api
     })
 }
 
+/// The person with this number in the municipality `organization_id`, if it registered one.
 pub fn find_by_pnr(
     conn: &mut AnyConnection,
     blind: &BlindIndex,
+    organization_id: &str,
     pnr: &Personnummer,
 ) -> QueryResult<Option<PersonRow>> {
     persons::table
-        .filter(persons::pnr_index.eq(blind.of(BLIND_PURPOSE, &pnr.canonical())))
+        .filter(persons::pnr_index.eq(pnr_index(blind, organization_id, pnr)))
+        .filter(persons::organization_id.eq(organization_id))
         .select(PersonRow::as_select())
         .first(conn)
         .optional()
 }
 
-/// The person with this number, created when new (name and flag of an existing person are
-/// kept). Returns the row and whether it was created.
+/// The municipality's person with this number, created when new (name and flag of an existing
+/// record are kept). Returns the row and whether it was created.
 pub fn find_or_create(
     conn: &mut AnyConnection,
     cipher: &FieldCipher,
     blind: &BlindIndex,
+    organization_id: &str,
     pnr: &Personnummer,
     name: &str,
     protected_identity: bool,
 ) -> QueryResult<(PersonRow, bool)> {
-    if let Some(existing) = find_by_pnr(conn, blind, pnr)? {
+    if let Some(existing) = find_by_pnr(conn, blind, organization_id, pnr)? {
         return Ok((existing, false));
     }
-    insert(conn, cipher, blind, pnr, name, protected_identity).map(|p| (p, true))
+    let new = NewPerson {
+        organization_id,
+        pnr,
+        name,
+        protected_identity,
+        needs_review: false,
+    };
+    insert(conn, cipher, blind, &new).map(|p| (p, true))
 }
 
-/// Insert a person known not to exist yet (the caller has looked it up).
+/// What a new person row holds.
+pub struct NewPerson<'a> {
+    pub organization_id: &'a str,
+    pub pnr: &'a Personnummer,
+    pub name: &'a str,
+    pub protected_identity: bool,
+    pub needs_review: bool,
+}
+
+/// Insert a person known not to exist yet in its municipality (the caller has looked it up).
 pub fn insert(
     conn: &mut AnyConnection,
     cipher: &FieldCipher,
     blind: &BlindIndex,
-    pnr: &Personnummer,
-    name: &str,
-    protected_identity: bool,
+    p: &NewPerson<'_>,
 ) -> QueryResult<PersonRow> {
     let id = types::new_id();
     let now = types::now();
     let row = PersonRow {
-        pnr_enc: cipher.encrypt_str("persons", "pnr", &id, &pnr.canonical())?,
-        pnr_index: blind.of(BLIND_PURPOSE, &pnr.canonical()),
-        name_enc: cipher.encrypt_str("persons", "name", &id, name)?,
-        birth_year: pnr.birth_year(),
-        protected_identity,
+        pnr_enc: cipher.encrypt_str("persons", "pnr", &id, &p.pnr.canonical())?,
+        pnr_index: pnr_index(blind, p.organization_id, p.pnr),
+        name_enc: cipher.encrypt_str("persons", "name", &id, p.name)?,
+        birth_year: p.pnr.birth_year(),
+        protected_identity: p.protected_identity,
         version: 1,
         created_at: now,
         updated_at: now,
+        organization_id: Some(p.organization_id.to_owned()),
+        needs_review: p.needs_review,
         id,
     };
     diesel::insert_into(persons::table)
         .values((
-            persons::id.eq(&row.id),
-            persons::pnr_enc.eq(&row.pnr_enc),
-            persons::pnr_index.eq(&row.pnr_index),
-            persons::name_enc.eq(&row.name_enc),
-            persons::birth_year.eq(row.birth_year),
-            persons::protected_identity.eq(row.protected_identity),
-            persons::version.eq(row.version),
-            persons::created_at.eq(row.created_at),
-            persons::updated_at.eq(row.updated_at),
+            (
+                persons::id.eq(&row.id),
+                persons::pnr_enc.eq(&row.pnr_enc),
+                persons::pnr_index.eq(&row.pnr_index),
+                persons::name_enc.eq(&row.name_enc),
+                persons::birth_year.eq(row.birth_year),
+                persons::protected_identity.eq(row.protected_identity),
+            ),
+            (
+                persons::version.eq(row.version),
+                persons::created_at.eq(row.created_at),
+                persons::updated_at.eq(row.updated_at),
+                persons::organization_id.eq(&row.organization_id),
+                persons::needs_review.eq(row.needs_review),
+            ),
         ))
         .execute(conn)?;
     Ok(row)

@@ -47,7 +47,9 @@ pub async fn search(
     state
         .db
         .run(move |conn| {
-            let Some(person) = super::repo::find_by_pnr(conn, &st.blind, &pnr)? else {
+            let Some(person) =
+                super::repo::find_by_pnr(conn, &st.blind, &who.organization_id, &pnr)?
+            else {
                 access::granted(
                     conn,
                     &who,

@@ -1,0 +1,14 @@
+-- Persons per municipality (issue 13 item 1): a person row belongs to the municipality that
+-- registered it, and its blind index is keyed with that municipality, so a lookup finds only
+-- the caller's municipality's record. The rows of before are split by the application at start
+-- (persons::split, which holds the keys): each keeps one municipality, the others get a copy
+-- flagged needs_review (what a second municipality typed was not kept).
+-- No REFERENCES here: SQLite cannot drop a column that is part of a foreign key (down.sql);
+-- the application sets it from the caller's organization only.
+ALTER TABLE persons ADD COLUMN organization_id TEXT;
+ALTER TABLE persons ADD COLUMN needs_review BOOLEAN NOT NULL DEFAULT 0;
+CREATE INDEX persons_organization ON persons (organization_id);
+
+-- The name a landlord or Kronofogden typed, kept on the notice as reported (encrypted, bound
+-- to the notice); the municipality's record is never overwritten by it.
+ALTER TABLE notices ADD COLUMN reported_name_enc BLOB;

@@ -1,0 +1,135 @@
+//! Splitting the persons of before per municipality (issue 13 item 1), run after the schema
+//! migrations, at start and by `kvar migrate`: it holds the keys that SQL does not. A person row
+//! without a municipality is given the municipality of its earliest household and the blind
+//! index of that municipality; every other municipality whose households have the person as a
+//! member gets a copy of its own (re-encrypted under the copy's id, flagged `needs_review`:
+//! what that municipality typed was not kept), and its memberships and consents move to the
+//! copy. Each copy is audited as the system's. Idempotent: only rows without a municipality are
+//! looked at; a row in no household keeps none (no lookup finds it).
+
+use std::collections::BTreeMap;
+
+use diesel::prelude::*;
+
+use super::repo::{self, NewPerson, PersonRow};
+use crate::audit::{self, Actor, AuditAction, Changes, NewEvent};
+use crate::crypto::field::{BlindIndex, FieldCipher};
+use crate::db::schema::{consents, household_members, households, persons};
+use crate::db::{AnyConnection, Tx, write_tx};
+use crate::error::ApiError;
+
+/// Split the unsplit persons; returns how many copies were made.
+pub fn run(
+    conn: &mut AnyConnection,
+    cipher: &FieldCipher,
+    blind: &BlindIndex,
+) -> Result<usize, ApiError> {
+    let unsplit: Vec<PersonRow> = persons::table
+        .filter(persons::organization_id.is_null())
+        .select(PersonRow::as_select())
+        .order(persons::id)
+        .load(conn)?;
+    let mut copies = 0;
+    for person in unsplit {
+        copies += write_tx(conn, |tx| split_one(tx, cipher, blind, &person))?;
+    }
+    Ok(copies)
+}
+
+/// The municipalities whose households have the person, earliest household first.
+fn municipalities(tx: &mut Tx<'_>, person_id: &str) -> QueryResult<Vec<String>> {
+    let rows: Vec<(String, chrono::NaiveDateTime)> = household_members::table
+        .inner_join(households::table)
+        .filter(household_members::person_id.eq(person_id))
+        .select((households::organization_id, households::created_at))
+        .load(&mut **tx)?;
+    let mut first: BTreeMap<String, chrono::NaiveDateTime> = BTreeMap::new();
+    for (org, at) in rows {
+        let e = first.entry(org).or_insert(at);
+        *e = (*e).min(at);
+    }
+    let mut orgs: Vec<(String, chrono::NaiveDateTime)> = first.into_iter().collect();
+    orgs.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
+    Ok(orgs.into_iter().map(|(o, _)| o).collect())
+}
+
+fn split_one(
+    tx: &mut Tx<'_>,
+    cipher: &FieldCipher,
+    blind: &BlindIndex,
+    person: &PersonRow,
+) -> Result<usize, ApiError> {
+    let orgs = municipalities(tx, &person.id)?;
+    let Some((first, others)) = orgs.split_first() else {
+        return Ok(0);
+    };
+    let clear = repo::decrypt(cipher, person)?;
+    diesel::update(persons::table.find(&person.id))
+        .set((
+            persons::organization_id.eq(first),
+            persons::pnr_index.eq(repo::pnr_index(blind, first, &clear.personnummer)),
+        ))
+        .execute(&mut **tx)?;
+    for org in others {
+        let copy = repo::insert(
+            tx,
+            cipher,
+            blind,
+            &NewPerson {
+                organization_id: org,
+                pnr: &clear.personnummer,
+                name: &clear.name,
+                protected_identity: person.protected_identity,
+                needs_review: true,
+            },
+        )?;
+        let theirs = households::table
+            .filter(households::organization_id.eq(org))
+            .select(households::id);
+        diesel::update(
+            household_members::table
+                .filter(household_members::person_id.eq(&person.id))
+                .filter(household_members::household_id.eq_any(theirs)),
+        )
+        .set(household_members::person_id.eq(&copy.id))
+        .execute(&mut **tx)?;
+        diesel::update(
+            consents::table
+                .filter(consents::person_id.eq(&person.id))
+                .filter(consents::organization_id.eq(org)),
+        )
+        .set(consents::person_id.eq(&copy.id))
+        .execute(&mut **tx)?;
+        audit::record(
+            tx,
+            NewEvent {
+                actor: &Actor::system(),
+                action: AuditAction::PersonSplit,
+                entity_type: "person",
+                entity_id: Some(&copy.id),
+                case_id: None,
+                changes: Changes::new()
+                    .created("copied_from", person.id.as_str())
+                    .created("organization_id", org.as_str())
+                    .created("needs_review", true),
+            },
+        )?;
+    }
+    Ok(others.len())
+}
+
+/// The schema migrations, then this split: what start-up and `kvar migrate` run.
+pub fn migrate(
+    conn: &mut AnyConnection,
+    keys: &crate::crypto::Keys,
+) -> Result<Vec<String>, String> {
+    let applied = crate::db::run_migrations(conn)?;
+    let cipher = FieldCipher::new(&keys.field);
+    let blind = BlindIndex::new(&keys.blind_index)
+        .map_err(|e| format!("KVAR_BLIND_INDEX_KEY: HMAC refused the key: {e}"))?;
+    let copies = run(conn, &cipher, &blind).map_err(|e| format!("splitting persons: {e}"))?;
+    if copies > 0 {
+        tracing::info!(copies, "persons split per municipality");
+    }
+    Ok(applied)
+}

@@ -50,5 +50,6 @@ text_enum! {
         PersonAccessExtract => "person.access_extract",
         ConsentCreate => "consent.create",
         ConsentWithdraw => "consent.withdraw",
+        PersonUpdate => "person.update",
     }
 }

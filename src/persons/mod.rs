@@ -2,5 +2,6 @@
 
 pub mod extract;
 pub mod handlers;
+pub mod profile;
 pub mod repo;
 pub mod service;

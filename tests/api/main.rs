@@ -22,6 +22,7 @@ mod legal_clock;
 mod mass_assignment;
 mod openapi_doc;
 mod ops;
+mod protected_identity;
 mod races;
 mod rent_commitments;
 mod schema_parity;

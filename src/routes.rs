@@ -52,6 +52,8 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
                 .service(cases::handlers::get_case_history)
                 .service(cases::handlers::get_case_access_log)
                 .service(persons::handlers::search_persons)
+                .service(persons::handlers::get_person)
+                .service(persons::handlers::update_person)
                 .service(persons::handlers::extract_person_access)
                 .service(notices::handlers::create_notice)
                 .service(notices::handlers::list_notices)

@@ -52,5 +52,6 @@ text_enum! {
         PersonSplit => "person.split",
         ConsentCreate => "consent.create",
         ConsentWithdraw => "consent.withdraw",
+        PersonUpdate => "person.update",
     }
 }

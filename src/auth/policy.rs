@@ -61,6 +61,8 @@ operations!(
     CreateIntervention => "create_intervention",
     ListInterventions => "list_interventions",
     SearchPersons => "search_persons",
+    GetPerson => "get_person",
+    UpdatePerson => "update_person",
     GetCaseHistory => "get_case_history",
     GetCaseAccessLog => "get_case_access_log",
     CreateNotice => "create_notice",
@@ -196,6 +198,11 @@ const POLICY: &[(Operation, &[(Role, Scope)])] = &[
     (O::CreateIntervention, SOCIAL),
     (O::ListInterventions, SOCIAL),
     (O::SearchPersons, SOCIAL),
+    // A person reached through a household the caller reaches (`scope::person_reachable`);
+    // the update sets or clears protected identity, which `rules::may_see_protected_address`
+    // then applies to the person's households' addresses.
+    (O::GetPerson, SOCIAL),
+    (O::UpdatePerson, SOCIAL),
     (O::GetCaseHistory, CASE_LOGS),
     (O::GetCaseAccessLog, CASE_LOGS),
     (O::CreateNotice, SOCIAL),
@@ -423,6 +430,8 @@ pub mod ops {
         CreateIntervention,
         ListInterventions,
         SearchPersons,
+        GetPerson,
+        UpdatePerson,
         GetCaseHistory,
         GetCaseAccessLog,
         CreateNotice,

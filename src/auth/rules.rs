@@ -104,6 +104,38 @@ pub fn may_draft_rent_commitment(who: &Principal, amount: i64, limit: Option<i64
     who.role == Role::Supervisor || limit.is_none_or(|l| amount <= l)
 }
 
+/// Whether `who` may see the address of a protected household (skyddad identitet, SPEC §9)
+/// through one of its cases, of `case_unit` and assigned to `case_assignee`: the case's assigned
+/// caseworker (or supervisor) and the supervisors of the case's unit. Everyone else who reaches
+/// the case sees that the address is withheld, not the address.
+pub fn may_see_protected_address(
+    who: &Principal,
+    case_unit: &str,
+    case_assignee: Option<&str>,
+) -> bool {
+    let social = matches!(who.role, Role::Caseworker | Role::Supervisor);
+    let assigned = case_assignee == Some(who.user_id.as_str());
+    let unit_supervisor = who.role == Role::Supervisor && who.unit_id.as_deref() == Some(case_unit);
+    social && (assigned || unit_supervisor)
+}
+
+/// Whether `who` may see the address of a protected household with these cases (unit,
+/// assignee) that `created_by` registered: through any of its cases
+/// ([`may_see_protected_address`]); a household without a case yet only by the one who
+/// registered it (they typed it a moment ago).
+pub fn may_see_household_address(
+    who: &Principal,
+    cases: &[(String, Option<String>)],
+    created_by: &str,
+) -> bool {
+    if cases.is_empty() {
+        return created_by == who.user_id;
+    }
+    cases
+        .iter()
+        .any(|(unit, assignee)| may_see_protected_address(who, unit, assignee.as_deref()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -213,5 +245,53 @@ mod tests {
         assert!(may_draft_rent_commitment(&cw, 30_000, Some(30_000)));
         assert!(!may_draft_rent_commitment(&cw, 30_001, Some(30_000)));
         assert!(may_draft_rent_commitment(&sup, 30_001, Some(30_000)));
+    }
+    #[test]
+    fn a_protected_address_is_for_the_assigned_worker_and_the_unit_supervisors() {
+        let (cw, sup) = (who(Role::Caseworker), who(Role::Supervisor)); // "me" of unit "n"
+        assert!(may_see_protected_address(&cw, "n", Some("me")));
+        assert!(!may_see_protected_address(&cw, "n", None), "triage");
+        assert!(!may_see_protected_address(&cw, "n", Some("other")));
+        assert!(may_see_protected_address(&sup, "n", None));
+        assert!(may_see_protected_address(&sup, "n", Some("other")));
+        assert!(
+            !may_see_protected_address(&sup, "x", Some("other")),
+            "another unit"
+        );
+        assert!(
+            may_see_protected_address(&sup, "x", Some("me")),
+            "assigned to me"
+        );
+        for role in [Role::Auditor, Role::Admin, Role::Analyst, Role::Landlord] {
+            assert!(
+                !may_see_protected_address(&who(role), "n", Some("me")),
+                "{role:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_household_address_is_seen_through_any_of_its_cases_or_by_its_registrar() {
+        let cw = who(Role::Caseworker);
+        let case = |unit: &str, a: Option<&str>| (unit.to_owned(), a.map(str::to_owned));
+        assert!(may_see_household_address(&cw, &[], "me"));
+        assert!(!may_see_household_address(&cw, &[], "other"));
+        assert!(!may_see_household_address(&cw, &[case("n", None)], "me"));
+        assert!(may_see_household_address(
+            &cw,
+            &[case("n", None), case("n", Some("me"))],
+            "other"
+        ));
+        let sup = who(Role::Supervisor);
+        assert!(may_see_household_address(
+            &sup,
+            &[case("x", None), case("n", Some("other"))],
+            "other"
+        ));
+        assert!(!may_see_household_address(
+            &sup,
+            &[case("x", None)],
+            "other"
+        ));
     }
 }

@@ -240,7 +240,12 @@ pub struct UpdateMemberRequest {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HouseholdResponse {
     pub id: String,
-    pub address: Address,
+    /// Null when a member has protected identity and the caller is neither the assigned
+    /// caseworker of one of the household's cases nor a supervisor of such a case's unit.
+    pub address: Option<Address>,
+    /// A member has protected identity (skyddad identitet): the address is shown only to the
+    /// assigned caseworker and the unit's supervisors, never disclosed further.
+    pub address_protected: bool,
     pub members: Vec<MemberResponse>,
     pub version: i32,
     pub created_at: DateTime<Utc>,
@@ -346,7 +351,10 @@ pub struct TenancyResponse {
     pub id: String,
     pub household_id: String,
     pub landlord_organization_id: String,
-    pub address: Address,
+    /// Null when the household's address is protected from the caller (as in the household).
+    pub address: Option<Address>,
+    /// A member of the household has protected identity (as in the household).
+    pub address_protected: bool,
     pub apartment_number: String,
     pub rooms: Option<i32>,
     pub size_m2: Option<i32>,

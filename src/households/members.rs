@@ -35,7 +35,7 @@ pub async fn add(
             one_head(tx, &h.id, None)?;
         }
         let now = types::now();
-        let row = add_member(tx, &st, &h, &member, now).map_err(|e| match e {
+        let row = add_member(tx, &st, &who.actor(), &h, &member, now).map_err(|e| match e {
             ApiError::Conflict { .. } => ApiError::conflict(
                 "The person is already a member of the household; change the member instead.",
             ),

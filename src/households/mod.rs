@@ -3,6 +3,7 @@
 pub mod dto;
 pub mod handlers;
 pub mod members;
+pub mod protection;
 pub mod repo;
 pub mod service;
 pub mod tenancy;

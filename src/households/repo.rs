@@ -396,3 +396,51 @@ pub fn update_tenancy_versioned(
     .execute(conn)?;
     Ok(n == 1)
 }
+
+/// Whether any member of the household (living there or moved out) has protected identity:
+/// then its addresses are shown only as [`crate::households::protection`] decides.
+pub fn has_protected_member(conn: &mut AnyConnection, household_id: &str) -> QueryResult<bool> {
+    let n: i64 = household_members::table
+        .inner_join(persons::table)
+        .filter(household_members::household_id.eq(household_id))
+        .filter(persons::protected_identity.eq(true))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
+/// A case of a household as (unit, assignee).
+pub type CaseHolder = (String, Option<String>);
+
+/// Every case of the household as (unit, assignee), and who registered the household: what
+/// decides who sees a protected address (`rules::may_see_household_address`).
+pub fn address_holders(
+    conn: &mut AnyConnection,
+    household_id: &str,
+) -> QueryResult<(Vec<CaseHolder>, String)> {
+    let cases = cases::table
+        .filter(cases::household_id.eq(household_id))
+        .select((cases::unit_id, cases::assigned_to))
+        .order(cases::id)
+        .load(conn)?;
+    let created_by = households::table
+        .find(household_id)
+        .select(households::created_by)
+        .first(conn)?;
+    Ok((cases, created_by))
+}
+
+/// Whether the household of a tenancy has a protected member ([`has_protected_member`]): a
+/// rent-commitment letter then names the apartment, not its address.
+pub fn tenancy_protected(conn: &mut AnyConnection, tenancy_id: &str) -> QueryResult<bool> {
+    let household = tenancies::table
+        .filter(tenancies::id.eq(tenancy_id))
+        .select(tenancies::household_id);
+    let n: i64 = household_members::table
+        .inner_join(persons::table)
+        .filter(household_members::household_id.eq_any(household))
+        .filter(persons::protected_identity.eq(true))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}

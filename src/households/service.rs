@@ -1,13 +1,15 @@
 //! Creating and reading households. Identity numbers and names are encrypted; the full
 //! personnummer is shown only here, in the household view, and every person shown is logged.
+//! The address follows protected identity ([`protection`]).
 
 use chrono::Months;
 
 use super::dto::{Address, CreateHouseholdRequest, HouseholdResponse, MemberResponse, NewMember};
+use super::protection;
 use super::repo::{self, HouseholdRow, MemberRow};
 use crate::audit::AuditAction;
 use crate::audit::access::{self, Access};
-use crate::audit::{self, Changes, NewEvent};
+use crate::audit::{self, Actor, Changes, NewEvent};
 use crate::auth::Principal;
 use crate::auth::policy::{Authorized, Grant, ops};
 use crate::db::{AnyConnection, Tx, types};
@@ -51,10 +53,13 @@ pub async fn create(
             repo::insert_household(tx, &household)?;
             let mut person_ids = Vec::new();
             for m in &members {
-                let member = add_member(tx, &st, &household, m, now).map_err(|e| match e {
-                    ApiError::Conflict { .. } => ApiError::field("members", "lists a person twice"),
-                    other => other,
-                })?;
+                let member =
+                    add_member(tx, &st, &who.actor(), &household, m, now).map_err(|e| match e {
+                        ApiError::Conflict { .. } => {
+                            ApiError::field("members", "lists a person twice")
+                        }
+                        other => other,
+                    })?;
                 person_ids.push(member.person_id);
             }
             let changes = Changes::new()
@@ -80,16 +85,18 @@ pub async fn create(
 
 /// Insert `m` as a member of the household, finding the person by blind index or creating them
 /// (encrypted): how household creation and `POST /households/{id}/members` add a member. A
-/// person already in the household is a 409.
+/// person already in the household is a 409. `protected_identity: true` raises an existing
+/// person's flag (audited by `actor`); `false` leaves it.
 pub fn add_member(
-    tx: &mut AnyConnection,
+    tx: &mut Tx<'_>,
     st: &AppState,
+    actor: &Actor,
     household: &HouseholdRow,
     m: &NewMember,
     now: chrono::NaiveDateTime,
 ) -> Result<MemberRow, ApiError> {
     // The household's municipality's own record of the person (never another's).
-    let (person, _) = persons::find_or_create(
+    let (person, created) = persons::find_or_create(
         tx,
         &st.cipher,
         &st.blind,
@@ -98,6 +105,9 @@ pub fn add_member(
         &m.name,
         m.protected_identity,
     )?;
+    if !created && m.protected_identity {
+        crate::persons::profile::raise_protection(tx, actor, &person, &household.id)?;
+    }
     let row = MemberRow {
         id: types::new_id(),
         household_id: household.id.clone(),
@@ -163,15 +173,17 @@ pub fn view(
             case_id: None,
         })
         .collect();
-    access::granted(conn, who, operation, &logged)?;
+    let shown = protection::address_view(conn, who, &h.id)?;
+    shown.log_read(conn, who, operation, &logged)?;
     Ok(HouseholdResponse {
         id: h.id,
-        address: Address {
+        address: shown.render(Address {
             street: h.street,
             postal_code: h.postal_code,
             city: h.city,
             municipality_code: h.municipality_code,
-        },
+        }),
+        address_protected: shown.protected(),
         members,
         version: h.version,
         created_at: types::utc(h.created_at),

@@ -4,6 +4,7 @@ use super::dto::{
     Address, ConversionAgreement, CreateTenancyRequest, TenancyList, TenancyResponse,
     UpdateTenancyRequest,
 };
+use super::protection::{self, AddressView};
 use super::repo::{self, TenancyRow};
 use super::service::{scoped_write, visible_for_write};
 use crate::audit::AuditAction;
@@ -20,37 +21,42 @@ use crate::state::AppState;
 /// Default months until a second-hand contract converts to first-hand.
 pub const DEFAULT_CONVERSION_MONTHS: i32 = 18;
 
-impl From<TenancyRow> for TenancyResponse {
-    fn from(t: TenancyRow) -> Self {
-        let conversion = (t.conversion_months.is_some()
-            || t.conversion_conditions.is_some()
-            || t.conversion_review_on.is_some())
-        .then(|| ConversionAgreement {
-            months: t.conversion_months,
-            conditions: t.conversion_conditions.clone(),
-            review_on: t.conversion_review_on,
-        });
-        TenancyResponse {
-            id: t.id,
-            household_id: t.household_id,
-            landlord_organization_id: t.landlord_organization_id,
-            address: Address {
-                street: t.street,
-                postal_code: t.postal_code,
-                city: t.city,
-                municipality_code: t.municipality_code,
-            },
-            apartment_number: t.apartment_number,
-            rooms: t.rooms,
-            size_m2: t.size_m2,
-            monthly_rent: t.monthly_rent,
-            contract_type: t.contract_type,
-            start_on: t.start_on,
-            end_on: t.end_on,
-            conversion,
-            version: t.version,
-            created_at: types::utc(t.created_at),
-        }
+/// The tenancy's address as stored.
+fn address_of(t: &TenancyRow) -> Address {
+    Address {
+        street: t.street.clone(),
+        postal_code: t.postal_code.clone(),
+        city: t.city.clone(),
+        municipality_code: t.municipality_code.clone(),
+    }
+}
+
+/// The tenancy as `shown` lets the caller see its address (the household's protection).
+fn response(t: TenancyRow, shown: AddressView) -> TenancyResponse {
+    let conversion = (t.conversion_months.is_some()
+        || t.conversion_conditions.is_some()
+        || t.conversion_review_on.is_some())
+    .then(|| ConversionAgreement {
+        months: t.conversion_months,
+        conditions: t.conversion_conditions.clone(),
+        review_on: t.conversion_review_on,
+    });
+    TenancyResponse {
+        address: shown.render(address_of(&t)),
+        address_protected: shown.protected(),
+        id: t.id,
+        household_id: t.household_id,
+        landlord_organization_id: t.landlord_organization_id,
+        apartment_number: t.apartment_number,
+        rooms: t.rooms,
+        size_m2: t.size_m2,
+        monthly_rent: t.monthly_rent,
+        contract_type: t.contract_type,
+        start_on: t.start_on,
+        end_on: t.end_on,
+        conversion,
+        version: t.version,
+        created_at: types::utc(t.created_at),
     }
 }
 
@@ -116,7 +122,9 @@ pub async fn create(
                     changes,
                 },
             )?;
-            Ok(row.into())
+            let shown = protection::address_view(tx, &who, &row.household_id)?;
+            log_shown(tx, &who, shown, &row)?;
+            Ok(response(row, shown))
         })
         .await
 }
@@ -135,17 +143,26 @@ fn check_landlord(tx: &mut AnyConnection, id: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Log the tenancies shown (their address is the household's home).
-fn log_read(conn: &mut AnyConnection, who: &Grant, rows: &[TenancyRow]) -> Result<(), ApiError> {
-    let logged: Vec<Access<'_>> = rows
-        .iter()
-        .map(|t| Access {
-            subject_type: "tenancy",
-            subject_id: &t.id,
-            case_id: None,
-        })
-        .collect();
-    access::granted(conn, who, who.operation_id(), &logged)
+fn logged(t: &TenancyRow) -> Access<'_> {
+    Access {
+        subject_type: "tenancy",
+        subject_id: &t.id,
+        case_id: None,
+    }
+}
+
+/// A write's answer that showed a protected address is a protected read (other answers of a
+/// write show nothing the caller did not just send).
+fn log_shown(
+    conn: &mut AnyConnection,
+    who: &Grant,
+    shown: AddressView,
+    t: &TenancyRow,
+) -> Result<(), ApiError> {
+    if shown != AddressView::Shown {
+        return Ok(());
+    }
+    shown.log_read(conn, who, who.operation_id(), &[logged(t)])
 }
 
 /// `GET /tenancies/{id}`: in scope when its household is.
@@ -159,8 +176,9 @@ pub async fn get(
         .run(
             move |conn| match repo::find_visible_tenancy(conn, &who, &id)? {
                 Some(t) => {
-                    log_read(conn, &who, std::slice::from_ref(&t))?;
-                    Ok(t.into())
+                    let shown = protection::address_view(conn, &who, &t.household_id)?;
+                    shown.log_read(conn, &who, who.operation_id(), &[logged(&t)])?;
+                    Ok(response(t, shown))
                 }
                 None => {
                     access::denied(conn, &who, who.operation_id(), "tenancy", &id)?;
@@ -190,14 +208,11 @@ pub async fn list(
                 subject_id: &h.id,
                 case_id: None,
             }];
-            logged.extend(rows.iter().map(|t| Access {
-                subject_type: "tenancy",
-                subject_id: &t.id,
-                case_id: None,
-            }));
-            access::granted(conn, &who, who.operation_id(), &logged)?;
+            logged.extend(rows.iter().map(self::logged));
+            let shown = protection::address_view(conn, &who, &h.id)?;
+            shown.log_read(conn, &who, who.operation_id(), &logged)?;
             Ok(TenancyList {
-                items: rows.into_iter().map(Into::into).collect(),
+                items: rows.into_iter().map(|t| response(t, shown)).collect(),
             })
         })
         .await
@@ -206,13 +221,13 @@ pub async fn list(
 /// The tenancy as it would be after `req`, in the shape of a new one so it is validated by the
 /// same rules ([`CreateTenancyRequest::validate`]).
 fn merged(t: &TenancyRow, req: UpdateTenancyRequest) -> CreateTenancyRequest {
-    let current: TenancyResponse = t.clone().into();
+    let current = response(t.clone(), AddressView::Open);
     CreateTenancyRequest {
         household_id: t.household_id.clone(),
         landlord_organization_id: req
             .landlord_organization_id
             .unwrap_or(current.landlord_organization_id),
-        address: req.address.unwrap_or(current.address),
+        address: req.address.unwrap_or_else(|| address_of(t)),
         apartment_number: req.apartment_number.unwrap_or(current.apartment_number),
         rooms: req.rooms.unwrap_or(current.rooms),
         size_m2: req.size_m2.unwrap_or(current.size_m2),
@@ -325,8 +340,10 @@ pub async fn update(
                 before.apartment_number != after.apartment_number,
             )
             .secret("address", address_changed);
+        let shown = protection::address_view(tx, &who, &before.household_id)?;
         if changes.is_empty() {
-            return Ok(before.into());
+            log_shown(tx, &who, shown, &before)?;
+            return Ok(response(before, shown));
         }
         if !repo::update_tenancy_versioned(tx, &after, expected, types::now())? {
             return Err(ApiError::PreconditionFailed);
@@ -342,9 +359,9 @@ pub async fn update(
                 changes,
             },
         )?;
-        Ok(repo::find_tenancy(tx, &after.id)?
-            .ok_or(ApiError::NotFound)?
-            .into())
+        let stored = repo::find_tenancy(tx, &after.id)?.ok_or(ApiError::NotFound)?;
+        log_shown(tx, &who, shown, &stored)?;
+        Ok(response(stored, shown))
     })
     .await
 }

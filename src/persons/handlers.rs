@@ -1,12 +1,14 @@
-//! `/persons/search`, `/persons/access-extract`.
+//! `/persons/search`, `/persons/access-extract`, `/persons/{id}`.
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 
 use super::extract::{self, AccessExtractRequest, AccessExtractResponse, Format};
+use super::profile::{self, PersonResponse, UpdatePersonRequest};
 use super::service::{self, PersonSearchRequest, PersonSearchResponse};
 use crate::auth::policy::{Authorized, ops};
 use crate::error::{ApiError, Problem};
+use crate::http::etag::{IfMatch, Tagged};
 use crate::http::extract::Body;
 use crate::http::negotiate;
 use crate::state::AppState;
@@ -61,4 +63,50 @@ pub async fn extract_person_access(
             .body(extract::to_csv(&found)),
         Format::Json => HttpResponse::Ok().json(found),
     })
+}
+
+/// Only an id (a UUID) routes to `/persons/{person_id}`: `GET /persons/search` stays a 405, and
+/// a personnummer put in the URL is never looked up or logged.
+fn an_id(ctx: &actix_web::guard::GuardContext<'_>) -> bool {
+    let last = ctx.head().uri.path().rsplit('/').next().unwrap_or("");
+    uuid::Uuid::try_parse(last).is_ok()
+}
+
+/// A person you reach through a household (full personnummer, as in the household view; the
+/// read is logged). The ETag is the person's version, for `PATCH /persons/{id}`.
+#[utoipa::path(tag = "persons", params(("person_id" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, body = PersonResponse), (status = "4XX", body = Problem)))]
+#[get("/persons/{person_id}", guard = "an_id")]
+pub async fn get_person(
+    who: Authorized<ops::GetPerson>,
+    state: web::Data<AppState>,
+    person_id: web::Path<String>,
+) -> Result<Tagged<PersonResponse>, ApiError> {
+    let p = profile::get(&state, who, person_id.into_inner()).await?;
+    Ok(Tagged::ok(p.version, p))
+}
+
+/// Set or clear a person's protected identity (skyddad identitet; If-Match: the person's ETag).
+/// Audited. While it is set, the addresses of the person's households are shown only to their
+/// cases' assigned caseworkers and the units' supervisors.
+#[utoipa::path(tag = "persons", request_body = UpdatePersonRequest, security(("bearer" = [])),
+    params(("person_id" = String, Path), ("If-Match" = String, Header, description = "ETag of the person as read", pattern = r#"^(W/)?"[0-9]{1,9}"$"#)),
+    responses((status = 200, body = PersonResponse), (status = "4XX", body = Problem)))]
+#[patch("/persons/{person_id}", guard = "an_id")]
+pub async fn update_person(
+    who: Authorized<ops::UpdatePerson>,
+    state: web::Data<AppState>,
+    person_id: web::Path<String>,
+    if_match: IfMatch,
+    body: Body<UpdatePersonRequest>,
+) -> Result<Tagged<PersonResponse>, ApiError> {
+    let p = profile::update(
+        &state,
+        who,
+        person_id.into_inner(),
+        if_match,
+        body.into_inner()?,
+    )
+    .await?;
+    Ok(Tagged::ok(p.version, p))
 }

@@ -2,6 +2,7 @@
 
 pub mod extract;
 pub mod handlers;
+pub mod profile;
 pub mod repo;
 pub mod service;
 pub mod split;

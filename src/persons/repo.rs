@@ -158,3 +158,35 @@ pub fn insert(
         .execute(conn)?;
     Ok(row)
 }
+
+/// A person by id (callers check the scope: `scope::person_reachable`).
+pub fn find(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<PersonRow>> {
+    persons::table
+        .find(id)
+        .select(PersonRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Set a person's protected-identity flag when its version is still `expected`, raising the
+/// version; false when it moved on.
+pub fn set_protected_identity(
+    conn: &mut AnyConnection,
+    id: &str,
+    expected: i32,
+    value: bool,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let n = diesel::update(
+        persons::table
+            .filter(persons::id.eq(id))
+            .filter(persons::version.eq(expected)),
+    )
+    .set((
+        persons::protected_identity.eq(value),
+        persons::version.eq(persons::version + 1),
+        persons::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}

@@ -162,7 +162,7 @@ pub struct RentCommitmentList {
 }
 
 /// The tenancy's address, as the landlord already holds it.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct LetterAddress {
     pub street: String,
     pub postal_code: String,
@@ -177,7 +177,9 @@ pub struct LandlordLetter {
     pub tenant_name: String,
     /// The landlord's own apartment reference.
     pub apartment_reference: String,
-    pub address: LetterAddress,
+    /// Null when the address may not be disclosed (the apartment reference identifies the
+    /// apartment).
+    pub address: Option<LetterAddress>,
     pub amount: i64,
     pub months_covered: i32,
     pub issued_on: NaiveDate,

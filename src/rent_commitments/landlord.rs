@@ -3,30 +3,33 @@
 //! `portal`, dated the Swedish day of the read): it registers `rent_commitment_issued` on the
 //! case in the same transaction as the read, with the landlord's user or client as the actor.
 
-use super::dto::{LandlordLetter, LandlordLetterList, LetterAddress};
+use super::dto::{LandlordLetter, LandlordLetterList};
 use super::repo::{self, RentCommitmentRow};
 use super::service::record_delivery;
 use crate::auth::policy::OperationMarker;
 use crate::auth::scope;
+use crate::db::Tx;
 use crate::domain::rent_commitment::DeliveryChannel;
 use crate::domain::sweden;
 use crate::error::ApiError;
+use crate::households::repo as households;
 use crate::integrations::submitter::Submits;
 use crate::pagination::{Cursor, Page};
 use crate::state::AppState;
 
-fn letter(st: &AppState, rc: RentCommitmentRow) -> Result<LandlordLetter, ApiError> {
+fn letter(
+    st: &AppState,
+    tx: &mut Tx<'_>,
+    rc: RentCommitmentRow,
+) -> Result<LandlordLetter, ApiError> {
     // The same fields as the printed letter, minus who wrote it.
-    let t = super::letter::text_of(st, rc, String::new(), String::new())?;
+    let protected = households::tenancy_protected(tx, &rc.tenancy_id)?;
+    let t = super::letter::text_of(st, rc, String::new(), String::new(), protected)?;
     Ok(LandlordLetter {
         number: t.number,
         tenant_name: t.tenant_name,
         apartment_reference: t.apartment_reference,
-        address: LetterAddress {
-            street: t.street,
-            postal_code: t.postal_code,
-            city: t.city,
-        },
+        address: t.address,
         amount: t.amount,
         months_covered: t.months_covered,
         issued_on: t.issued_on,
@@ -63,7 +66,7 @@ pub async fn list<O: OperationMarker + 'static>(
             }
             let items = rows
                 .into_iter()
-                .map(|r| letter(&st, r))
+                .map(|r| letter(&st, tx, r))
                 .collect::<Result<_, _>>()?;
             Ok(LandlordLetterList {
                 items,

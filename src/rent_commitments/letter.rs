@@ -5,12 +5,14 @@
 use chrono::NaiveDate;
 use pdf_writer::{Content, Name, Pdf, Rect, Ref, Str, TextStr};
 
+use super::dto::LetterAddress;
 use super::repo::{self, RentCommitmentRow};
 use crate::audit::access::{self, Access};
 use crate::auth::policy::{Authorized, ops};
 use crate::cases::service::visible_or_404;
 use crate::domain::rent_commitment::RentCommitmentStatus;
 use crate::error::ApiError;
+use crate::households::repo as households;
 use crate::organizations::repo as orgs;
 use crate::state::AppState;
 
@@ -23,9 +25,9 @@ pub struct LetterText {
     pub landlord: String,
     pub tenant_name: String,
     pub apartment_reference: String,
-    pub street: String,
-    pub postal_code: String,
-    pub city: String,
+    /// None for a household with protected identity: the letter names the landlord's own
+    /// apartment reference, never the address (SPEC §9).
+    pub address: Option<LetterAddress>,
     pub amount: i64,
     pub months_covered: i32,
 }
@@ -102,7 +104,9 @@ pub fn render(t: &LetterText) -> Vec<u8> {
         ),
         (
             false,
-            format!("Adress: {}, {} {}", t.street, t.postal_code, t.city),
+            t.address.as_ref().map_or_else(String::new, |a| {
+                format!("Adress: {}, {} {}", a.street, a.postal_code, a.city)
+            }),
         ),
         (false, String::new()),
         (
@@ -170,18 +174,22 @@ pub async fn pdf(
             )?;
             let municipality = orgs::find_scoped(conn, &rc.organization_id, None)?.name;
             let landlord = orgs::find_scoped(conn, &rc.landlord_organization_id, None)?.name;
-            let text = text_of(&st, rc, municipality, landlord)?;
+            let protected = households::tenancy_protected(conn, &rc.tenancy_id)?;
+            let text = text_of(&st, rc, municipality, landlord, protected)?;
             Ok(render(&text))
         })
         .await
 }
 
-/// The letter's text from an approved row (its contents were fixed at approval).
+/// The letter's text from an approved row (its contents were fixed at approval), without the
+/// address while the tenancy's household is `protected` (whoever prints or reads the letter: it
+/// goes to the landlord).
 pub fn text_of(
     st: &AppState,
     rc: RentCommitmentRow,
     municipality: String,
     landlord: String,
+    protected: bool,
 ) -> Result<LetterText, ApiError> {
     let missing = || ApiError::Internal(format!("rent commitment {}: letter fields", rc.id));
     let tenant_name = st
@@ -197,9 +205,15 @@ pub fn text_of(
         number: rc.number.clone().ok_or_else(missing)?,
         issued_on: rc.issued_on.ok_or_else(missing)?,
         apartment_reference: rc.apartment_ref.clone().ok_or_else(missing)?,
-        street: rc.street.clone().ok_or_else(missing)?,
-        postal_code: rc.postal_code.clone().ok_or_else(missing)?,
-        city: rc.city.clone().ok_or_else(missing)?,
+        address: if protected {
+            None
+        } else {
+            Some(LetterAddress {
+                street: rc.street.clone().ok_or_else(missing)?,
+                postal_code: rc.postal_code.clone().ok_or_else(missing)?,
+                city: rc.city.clone().ok_or_else(missing)?,
+            })
+        },
         municipality,
         landlord,
         tenant_name,
@@ -234,9 +248,11 @@ mod tests {
             landlord: "Bostäder AB".into(),
             tenant_name: "Åsa Öberg".into(),
             apartment_reference: "1102".into(),
-            street: "Storgatan 1".into(),
-            postal_code: "11122".into(),
-            city: "Stockholm".into(),
+            address: Some(LetterAddress {
+                street: "Storgatan 1".into(),
+                postal_code: "11122".into(),
+                city: "Stockholm".into(),
+            }),
             amount: 24_000,
             months_covered: 3,
         });

@@ -56,6 +56,7 @@ fn valid_body(op: &str) -> Value {
             json!({"personnummer": "19121212-1212", "name": "T", "relation": "other"})
         }
         "update_household_member" => json!({"relation": "other"}),
+        "update_person" => json!({"protected_identity": true}),
         other => panic!("{other}: add a valid body"),
     }
 }

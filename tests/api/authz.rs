@@ -266,6 +266,18 @@ fn foreign_matrix(b: crate::support::Backend) {
         .as_str()
         .expect("person")
         .to_owned();
+    // Protected identity on that head: both units' households are protected, so every own
+    // household or tenancy read below also checks who sees the address (the unit's supervisor;
+    // not a caseworker the case is not assigned to: both cases are unassigned).
+    let person = format!("/api/v1/persons/{head}");
+    let etag = app.get(&person, &w.supervisor_a.1);
+    let protect = app
+        .req("PATCH", &person)
+        .token(&w.supervisor_a.1)
+        .header("if-match", etag.header("etag").expect("etag"))
+        .json(json!({"protected_identity": true}))
+        .send();
+    assert_eq!(protect.status, 200, "{}", protect.body);
     let person_c = h2.json["members"][0]["person_id"]
         .as_str()
         .expect("person")
@@ -340,7 +352,9 @@ fn foreign_matrix(b: crate::support::Backend) {
         "authz-b",
         notice,
     );
-    let ev = |n: &str| event("19121212-1212", "T", "kfm_application_received", n);
+    // Kronofogden's tenant is not the other municipality's: its events (in 0180) would make
+    // that person a member of a household here, reachable by `{person_id}`.
+    let ev = |n: &str| event("19650704-1231", "T", "kfm_application_received", n);
     let receipt_kfm = submit_as(
         &app,
         &kfm,
@@ -463,7 +477,7 @@ fn foreign_matrix(b: crate::support::Backend) {
         }
     };
     let api = serde_json::to_value(kvar::openapi::spec()).expect("json");
-    let (mut compared, mut owned) = (0, 0);
+    let (mut compared, mut owned, mut protected) = (0, 0, 0);
     for (method, template) in kvar::openapi::operations(&kvar::openapi::spec()) {
         let Some(param) = template.split('/').find(|s| s.starts_with('{')) else {
             continue;
@@ -543,13 +557,26 @@ fn foreign_matrix(b: crate::support::Backend) {
                     "{name} {method} {template} own object: {}",
                     o.body
                 );
+                if template.starts_with("/api/v1/households/{household_id}")
+                    || template.starts_with("/api/v1/tenancies/")
+                {
+                    let shows = o.body.contains("Storgatan");
+                    assert_eq!(
+                        shows,
+                        *role == Some(Role::Supervisor),
+                        "{name} {method} {template}: protected address: {}",
+                        o.body
+                    );
+                    assert!(o.body.contains("\"address_protected\":true"), "{}", o.body);
+                    protected += 1;
+                }
                 owned += 1;
             }
         }
     }
     assert!(
-        compared >= 200 && owned >= 20,
-        "compared {compared}, own {owned}"
+        compared >= 200 && owned >= 20 && protected >= 12,
+        "compared {compared}, own {owned}, protected {protected}"
     );
     eprintln!(
         "{b:?} row 1: {compared} foreign/missing pairs identical, {owned} own-object GETs 200"

@@ -23,6 +23,7 @@ mod mass_assignment;
 mod openapi_doc;
 mod ops;
 mod persons_municipality;
+mod protected_identity;
 mod races;
 mod rent_commitments;
 mod schema_parity;

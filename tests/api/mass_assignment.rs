@@ -286,6 +286,11 @@ fn server_owned_properties_are_refused_on_every_write_and_change_nothing() {
                     sup.clone(),
                     json!({"withdrawn_on": today}),
                 ),
+                "update_person" => (
+                    format!("/api/v1/persons/{pid}"),
+                    sup.clone(),
+                    json!({"protected_identity": false}),
+                ),
                 "update_tenancy" => (
                     format!("/api/v1/tenancies/{tid}"),
                     sup.clone(),

@@ -90,7 +90,7 @@ pub struct NewMember {
     pub protected_identity: bool,
 }
 
-fn text(errors: &mut Vec<FieldError>, field: &str, value: &str, max: usize) {
+pub fn text(errors: &mut Vec<FieldError>, field: &str, value: &str, max: usize) {
     if value.trim().is_empty() || value.chars().count() > max {
         errors.push(FieldError::new(
             field,

@@ -31,15 +31,47 @@ pub struct PersonResponse {
     /// Skyddad identitet: the addresses of the person's households are shown only to the
     /// assigned caseworker and the unit's supervisors.
     pub protected_identity: bool,
+    /// A copy made when persons were split per municipality (what this municipality once typed
+    /// was not kept): check the name, then clear the flag with `PATCH` (`needs_review: false`).
+    pub needs_review: bool,
     pub version: i32,
 }
 
-/// `PATCH /persons/{id}` (If-Match: the person's ETag).
-#[derive(Debug, Deserialize, ToSchema)]
+/// `PATCH /persons/{id}` (If-Match: the person's ETag). Absent fields stay; at least one.
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdatePersonRequest {
     /// Raise (true) or clear (false) protected identity.
-    pub protected_identity: bool,
+    pub protected_identity: Option<bool>,
+    /// The municipality's record of the name (encrypted).
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"[^\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"
+    )]
+    pub name: Option<String>,
+    /// false: staff have checked a copy made by the split per municipality.
+    pub needs_review: Option<bool>,
+}
+
+impl UpdatePersonRequest {
+    /// The checked change, every field error at once.
+    fn validate(&self) -> Result<Option<String>, ApiError> {
+        let mut errors = Vec::new();
+        if let Some(name) = &self.name {
+            crate::households::dto::text(&mut errors, "name", name, 200);
+        }
+        if self.protected_identity.is_none() && self.name.is_none() && self.needs_review.is_none() {
+            errors.push(crate::error::FieldError::new(
+                "protected_identity",
+                "give at least one of protected_identity, name, needs_review",
+            ));
+        }
+        if !errors.is_empty() {
+            return Err(ApiError::Validation(errors));
+        }
+        Ok(self.name.as_ref().map(|n| n.trim().to_owned()))
+    }
 }
 
 /// The person if the caller reaches them; None otherwise (out of reach or missing).
@@ -77,6 +109,7 @@ fn to_response(
         personnummer: p.personnummer.formatted(),
         name: p.name,
         protected_identity: p.protected_identity,
+        needs_review: row.needs_review,
         version: row.version,
     })
 }
@@ -109,6 +142,7 @@ pub async fn update(
     req: UpdatePersonRequest,
 ) -> Result<PersonResponse, ApiError> {
     let expected = if_match.version()?;
+    let name = req.validate()?;
     let st = state.clone();
     let grant = (*who).clone();
     scoped_write(state, &grant, move |tx| {
@@ -119,7 +153,38 @@ pub async fn update(
         if before.version != expected {
             return Err(ApiError::PreconditionFailed);
         }
-        let after = set_protection(tx, &who.actor(), &before, req.protected_identity, None)?;
+        let change = repo::PersonChange {
+            protected_identity: req.protected_identity,
+            name_enc: match &name {
+                Some(n) => Some(st.cipher.encrypt_str("persons", "name", &before.id, n)?),
+                None => None,
+            },
+            needs_review: req.needs_review,
+        };
+        if !repo::update(tx, &before.id, expected, &change, types::now())? {
+            return Err(ApiError::PreconditionFailed);
+        }
+        let changes = Changes::new()
+            .field(
+                "protected_identity",
+                before.protected_identity,
+                req.protected_identity.unwrap_or(before.protected_identity),
+            )
+            .secret("name", name.is_some())
+            .field(
+                "needs_review",
+                before.needs_review,
+                req.needs_review.unwrap_or(before.needs_review),
+            );
+        audit::record_outside_case(
+            tx,
+            &who.actor(),
+            AuditAction::PersonUpdate,
+            "person",
+            &before.id,
+            changes,
+        )?;
+        let after = repo::find(tx, &before.id)?.ok_or(ApiError::NotFound)?;
         to_response(&st, tx, &who, who.operation_id(), &after)
     })
     .await

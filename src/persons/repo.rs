@@ -190,3 +190,46 @@ pub fn set_protected_identity(
     .execute(conn)?;
     Ok(n == 1)
 }
+
+/// What `PATCH /persons/{id}` changes (None: unchanged).
+pub struct PersonChange {
+    pub protected_identity: Option<bool>,
+    pub name_enc: Option<Vec<u8>>,
+    pub needs_review: Option<bool>,
+}
+
+/// Apply `change` when the person's version is still `expected`, raising it; false when it
+/// moved on.
+pub fn update(
+    conn: &mut AnyConnection,
+    id: &str,
+    expected: i32,
+    change: &PersonChange,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let current: Option<PersonRow> = persons::table
+        .filter(persons::id.eq(id))
+        .filter(persons::version.eq(expected))
+        .select(PersonRow::as_select())
+        .first(conn)
+        .optional()?;
+    let Some(current) = current else {
+        return Ok(false);
+    };
+    let n = diesel::update(
+        persons::table
+            .filter(persons::id.eq(id))
+            .filter(persons::version.eq(expected)),
+    )
+    .set((
+        persons::protected_identity.eq(change
+            .protected_identity
+            .unwrap_or(current.protected_identity)),
+        persons::name_enc.eq(change.name_enc.as_ref().unwrap_or(&current.name_enc)),
+        persons::needs_review.eq(change.needs_review.unwrap_or(current.needs_review)),
+        persons::version.eq(persons::version + 1),
+        persons::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}

@@ -216,6 +216,37 @@ fn the_shared_rows_of_before_are_split_per_municipality_and_flagged() {
             !hits_b.is_empty() && hits_b.iter().all(|h| h["person_id"] == copy.as_str()),
             "{hits_b:?}"
         );
+        // B's staff check the copy: the name B knows, the flag cleared (If-Match).
+        let got = app.get(&format!("/api/v1/persons/{copy}"), &worker_b);
+        assert_eq!(got.status, 200, "{}", got.body);
+        assert_eq!(got.json["needs_review"], true);
+        let etag = got.header("etag").expect("etag").to_owned();
+        let patch = |body: Value| {
+            app.req("PATCH", &format!("/api/v1/persons/{copy}"))
+                .token(&worker_b)
+                .header("if-match", &etag)
+                .json(body)
+                .send()
+        };
+        assert_eq!(
+            patch(json!({})).problem(422)["errors"][0]["field"],
+            "protected_identity"
+        );
+        let fixed = patch(json!({"name": OTHER_NAME, "needs_review": false}));
+        assert_eq!(fixed.status, 200, "{}", fixed.body);
+        assert_eq!(
+            (
+                fixed.json["name"].as_str(),
+                fixed.json["needs_review"].as_bool()
+            ),
+            (Some(OTHER_NAME), Some(false))
+        );
+        assert_eq!(patch(json!({"needs_review": true})).status, 412, "stale");
+        let seen_a = app.get(&format!("/api/v1/households/{hid_a}"), &w.worker_a1.1);
+        assert_eq!(
+            seen_a.json["members"][0]["name"], HEAD_NAME,
+            "A's record untouched"
+        );
         let split_events: i64 = audit_events::table
             .filter(audit_events::action.eq("person.split"))
             .filter(audit_events::entity_id.eq(&copy))

@@ -26,6 +26,7 @@ mod persons_municipality;
 mod races;
 mod rent_commitments;
 mod schema_parity;
+mod stats;
 mod supply_chain;
 mod support;
 mod worklist;

@@ -50,6 +50,7 @@ pub fn ensure_platform_admin(
                     name: PLATFORM_ORG_NAME.into(),
                     org_number: None,
                     municipality_code: None,
+                    county_code: None,
                     intake_unit_id: None,
                     version: 1,
                     created_at: now,

@@ -30,6 +30,7 @@ pub mod rent_commitments;
 pub mod routes;
 pub mod seed;
 pub mod state;
+pub mod stats;
 pub mod telemetry;
 pub mod users;
 pub mod worklist;

@@ -26,6 +26,7 @@ use utoipa_actix_web::AppExt;
         (name = "consents", description = "Consents (samtycken) per person: scope, method, validity, withdrawal"),
         (name = "audit", description = "The audit trail and the access log"),
         (name = "access-reviews", description = "Access reviews (logguppföljning): review sets per unit, verdicts, sign-off, CSV export for inspections"),
+        (name = "statistics", description = "Aggregate series for analysts and the county board, small cells suppressed; JSON or CSV"),
         (name = "operations", description = "Health and metrics"),
     )
 )]

@@ -5,7 +5,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::{
     access_reviews, audit, auth, cases, consents, health, households, integrations, notices,
-    organizations, persons, rent_commitments, users, worklist,
+    organizations, persons, rent_commitments, stats, users, worklist,
 };
 
 /// Every documented route.
@@ -86,6 +86,8 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
                 .service(access_reviews::handlers::export_access_review)
                 .service(consents::handlers::create_consent)
                 .service(consents::handlers::withdraw_consent)
-                .service(consents::handlers::list_case_consents),
+                .service(consents::handlers::list_case_consents)
+                .service(stats::handlers::get_enforcement_stats)
+                .service(stats::handlers::get_prevention_stats),
         );
 }

@@ -57,7 +57,7 @@ Load:
   --warmup D              warm-up before each measurement, e.g. 2s or 500ms (default: 2s)
   --duration D            measured window (default: 10s)
   --scenarios LIST        any of case_get, case_list, case_update, note_append, person_search,
-                          login_storm_reads, worklist (default: all)
+                          login_storm_reads, worklist, stats (default: all)
   --out FILE              also write the Markdown report to FILE
   -h, --help              this text
 ";

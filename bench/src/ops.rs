@@ -23,6 +23,27 @@ pub const LIST_FILTERS: [&str; 5] = [
     "",
 ];
 
+/// The current calendar year (UTC, to the day: good enough for a range of whole years).
+fn this_year() -> u64 {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    1970 + secs / 31_556_952
+}
+
+/// The `stats` scenario's two requests.
+pub fn stats_path(enforcement: bool) -> String {
+    let y = this_year();
+    if enforcement {
+        format!(
+            "/api/v1/stats/enforcement?from={}-01-01&to={y}-12-31&period=quarter",
+            y - 2
+        )
+    } else {
+        format!("/api/v1/stats/prevention?from={y}-01-01&to={y}-12-31&period=month")
+    }
+}
+
 /// One operation: the latency to report, or what went wrong; and the 412s on the way.
 pub struct Outcome {
     pub result: std::result::Result<Duration, String>,
@@ -85,6 +106,15 @@ impl WorkerState {
         self.counter += 1;
         let filter = LIST_FILTERS[self.counter % LIST_FILTERS.len()];
         let req = Request::get(format!("/api/v1/cases?limit=50{filter}"));
+        Outcome::of(&req, client.call(&req), 200)
+    }
+
+    /// A statistics series as the municipality's analyst, alternately the enforcement series by
+    /// quarter over the last three calendar years and the prevention series by month over this
+    /// one (both read the fact table; disclosure control over the county's whole cube).
+    pub fn stats(&mut self, client: &mut Client) -> Outcome {
+        self.counter += 1;
+        let req = Request::get(stats_path(self.counter.is_multiple_of(2)));
         Outcome::of(&req, client.call(&req), 200)
     }
 

@@ -28,10 +28,12 @@ pub enum Scenario {
     PersonSearch,
     LoginStormReads,
     Worklist,
+    /// The statistics series as an analyst (issue 15).
+    Stats,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 7] = [
+    pub const ALL: [Scenario; 8] = [
         Scenario::CaseGet,
         Scenario::CaseList,
         Scenario::CaseUpdate,
@@ -39,6 +41,7 @@ impl Scenario {
         Scenario::PersonSearch,
         Scenario::LoginStormReads,
         Scenario::Worklist,
+        Scenario::Stats,
     ];
 
     pub fn name(self) -> &'static str {
@@ -50,6 +53,7 @@ impl Scenario {
             Scenario::PersonSearch => "person_search",
             Scenario::LoginStormReads => "login_storm_reads",
             Scenario::Worklist => "worklist",
+            Scenario::Stats => "stats",
         }
     }
 
@@ -71,6 +75,8 @@ enum Job {
     WorklistSupervisor,
     /// The same as a caseworker (assigned to them or unassigned).
     WorklistCaseworker,
+    /// A statistics series as the municipality's analyst.
+    Stats,
 }
 
 /// Timing and the server to measure.
@@ -136,6 +142,19 @@ pub fn preflight(base: &str, fixture: &Fixture) -> Result<()> {
             &reply,
         ));
     }
+    let mut analyst = Client::new(base);
+    analyst.login(&fixture.analyst.creds)?;
+    for enforcement in [true, false] {
+        let req = Request::get(crate::ops::stats_path(enforcement));
+        let reply = analyst.expect("a statistics series", &req, 200)?;
+        if !reply.json()?["rows"].is_array() {
+            return Err(unexpected(
+                "a statistics series (rows expected)",
+                &req,
+                &reply,
+            ));
+        }
+    }
     Ok(())
 }
 
@@ -158,6 +177,7 @@ pub fn run(
         Scenario::CaseUpdate => single(Job::CaseUpdate),
         Scenario::NoteAppend => single(Job::NoteAppend),
         Scenario::PersonSearch => single(Job::PersonSearch),
+        Scenario::Stats => single(Job::Stats),
         Scenario::LoginStormReads => {
             // Half the workers read, half sign in; the same readers first run alone.
             let readers = (clients / 2).max(1);
@@ -181,7 +201,8 @@ pub fn run(
         }
         Scenario::Worklist => {
             // Each view alone at the full concurrency: the supervisor's, then a caseworker's.
-            let mut rows = run_groups(cfg, fixture, &[(Job::WorklistSupervisor, clients)], clients)?;
+            let mut rows =
+                run_groups(cfg, fixture, &[(Job::WorklistSupervisor, clients)], clients)?;
             rows[0].scenario = "worklist (supervisor, first page)".to_owned();
             let mut cw = run_groups(cfg, fixture, &[(Job::WorklistCaseworker, clients)], clients)?;
             cw[0].scenario = "worklist (caseworker, first page)".to_owned();
@@ -287,6 +308,7 @@ fn worker(
     let signed_in = match job {
         Job::Login => Ok(()),
         Job::WorklistCaseworker => client.login(storm_user),
+        Job::Stats => client.login(&fixture.analyst.creds),
         _ => client.login(&fixture.supervisor.creds),
     };
     if signed_in.is_err() {
@@ -320,6 +342,7 @@ fn worker(
             Job::PersonSearch => state.person_search(&mut client, fixture),
             Job::Login => login(&client, storm_user),
             Job::WorklistSupervisor | Job::WorklistCaseworker => state.worklist(&mut client),
+            Job::Stats => state.stats(&mut client),
         };
         if started < measure_from || Instant::now() > end {
             continue; // warm-up, or finished after the window closed

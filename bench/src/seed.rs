@@ -40,6 +40,8 @@ pub struct User {
 #[derive(Debug, Clone)]
 pub struct Fixture {
     pub supervisor: User,
+    /// An analyst of the municipality (the `stats` scenario).
+    pub analyst: User,
     pub caseworkers: Vec<User>,
     pub case_ids: Vec<String>,
     pub personnummer: Vec<String>,
@@ -79,6 +81,7 @@ pub fn run(base: &str, admin: &Credentials, opts: &SeedOptions<'_>) -> Result<Fi
         bulk(&orgs.unit)?;
     }
     let supervisor = create_user(&mut admin_client, &orgs, opts, "supervisor", "supervisor")?;
+    let analyst = create_user(&mut admin_client, &orgs, opts, "analyst", "analyst")?;
     let caseworkers = (1..=opts.caseworkers.max(1))
         .map(|k| {
             create_user(
@@ -118,6 +121,7 @@ pub fn run(base: &str, admin: &Credentials, opts: &SeedOptions<'_>) -> Result<Fi
     };
     Ok(Fixture {
         supervisor,
+        analyst,
         caseworkers,
         case_ids,
         personnummer,

@@ -98,6 +98,8 @@ operations!(
     CreateConsent => "create_consent",
     WithdrawConsent => "withdraw_consent",
     ListCaseConsents => "list_case_consents",
+    GetEnforcementStats => "get_enforcement_stats",
+    GetPreventionStats => "get_prevention_stats",
 );
 
 /// What part of the data a permitted caller reaches: the table's scope column. [`super::scope`]
@@ -127,6 +129,9 @@ pub enum Scope {
     /// Letters addressed to the caller's organization (approved rent commitments to a
     /// landlord): their contents only, never the case behind them.
     AddressedToOrganization,
+    /// Aggregate statistics only: the caller's municipality's, or a county board's county's
+    /// (its municipalities and the county total); never a row of a case.
+    Statistics,
 }
 
 use Operation as O;
@@ -263,6 +268,9 @@ const POLICY: &[(Operation, &[(Role, Scope)])] = &[
     (O::CreateConsent, SOCIAL),
     (O::WithdrawConsent, SOCIAL),
     (O::ListCaseConsents, SOCIAL),
+    // Statistics (SPEC §1, §9): analysts only; administrators and auditors see none.
+    (O::GetEnforcementStats, &[(R::Analyst, S::Statistics)]),
+    (O::GetPreventionStats, &[(R::Analyst, S::Statistics)]),
 ];
 
 /// The scope an integration client needs for an operation (None: not for clients).
@@ -375,6 +383,23 @@ mod tests {
     }
 
     #[test]
+    fn statistics_are_for_analysts_only() {
+        for op in [O::GetEnforcementStats, O::GetPreventionStats] {
+            assert_eq!(scope_for(Role::Analyst, op), Some(Scope::Statistics));
+            for role in [
+                Role::Admin,
+                Role::Auditor,
+                Role::Supervisor,
+                Role::Caseworker,
+                Role::Landlord,
+            ] {
+                assert_eq!(scope_for(role, op), None, "{role:?} {op:?}");
+            }
+            assert_eq!(client_scope(op), None);
+        }
+    }
+
+    #[test]
     fn consents_are_for_the_social_services_staff_only() {
         for op in [O::CreateConsent, O::WithdrawConsent, O::ListCaseConsents] {
             assert_eq!(scope_for(Role::Supervisor, op), Some(Scope::Unit));
@@ -478,6 +503,8 @@ pub mod ops {
         CreateConsent,
         WithdrawConsent,
         ListCaseConsents,
+        GetEnforcementStats,
+        GetPreventionStats,
     );
 }
 

@@ -28,6 +28,7 @@ use super::policy::{Grant, Operation, Scope};
 use crate::audit::access;
 use crate::db::schema::{access_reviews, cases, household_members, households};
 use crate::db::{AnyConnection, MultiBackend, Tx};
+use crate::domain::states::OrganizationKind;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -208,6 +209,27 @@ pub fn organization_filter(grant: &Grant) -> Option<&str> {
     }
 }
 
+/// Whose statistics an analyst reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatsReach<'a> {
+    /// One municipality (organization id): its own analysts.
+    Municipality(&'a str),
+    /// Every municipality of a county (county code) and the county total: a county board's.
+    County(&'a str),
+    Nothing,
+}
+
+/// The statistics `grant` reaches; `county` is the caller's organization's county code.
+pub fn statistics<'a>(grant: &'a Grant, county: Option<&'a str>) -> StatsReach<'a> {
+    match (grant.scope(), grant.organization_kind, county) {
+        (Scope::Statistics, OrganizationKind::Municipality, _) => {
+            StatsReach::Municipality(&grant.organization_id)
+        }
+        (Scope::Statistics, OrganizationKind::CountyBoard, Some(c)) => StatsReach::County(c),
+        _ => StatsReach::Nothing,
+    }
+}
+
 /// Whose receipts a submitter reaches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SubmissionReach<'a> {
@@ -366,6 +388,32 @@ mod tests {
         let local =
             grant::<ops::ListUsers>(principal(Role::Admin, OrganizationKind::Municipality, None));
         assert_eq!(organization_filter(&local), Some("o1"));
+    }
+
+    #[test]
+    fn analysts_reach_their_municipality_or_their_county() {
+        let muni = grant::<ops::GetEnforcementStats>(principal(
+            Role::Analyst,
+            OrganizationKind::Municipality,
+            None,
+        ));
+        assert_eq!(
+            statistics(&muni, Some("14")),
+            StatsReach::Municipality("o1")
+        );
+        let board = grant::<ops::GetPreventionStats>(principal(
+            Role::Analyst,
+            OrganizationKind::CountyBoard,
+            None,
+        ));
+        assert_eq!(statistics(&board, Some("14")), StatsReach::County("14"));
+        assert_eq!(statistics(&board, None), StatsReach::Nothing);
+        let landlord = grant::<ops::GetPreventionStats>(principal(
+            Role::Analyst,
+            OrganizationKind::Landlord,
+            None,
+        ));
+        assert_eq!(statistics(&landlord, Some("14")), StatsReach::Nothing);
     }
 
     #[test]

@@ -217,6 +217,10 @@ pub fn update_versioned(
     .execute(conn)?;
     if n == 1 {
         crate::worklist::repo::refresh(conn, id)?;
+        // Closing, reopening and moving to another unit change what the case counts for.
+        if changes.status.is_some() || changes.unit_id.is_some() || changes.closed_at.is_some() {
+            crate::stats::facts::refresh(conn, id)?;
+        }
     }
     Ok(n == 1)
 }
@@ -236,7 +240,8 @@ pub fn touch(conn: &mut AnyConnection, id: &str, now: NaiveDateTime) -> QueryRes
     diesel::update(cases::table.find(id))
         .set(cases::last_activity_at.eq(now))
         .execute(conn)?;
-    crate::worklist::repo::refresh(conn, id)
+    crate::worklist::repo::refresh(conn, id)?;
+    crate::stats::facts::refresh(conn, id)
 }
 
 pub fn insert_closure(conn: &mut AnyConnection, r: &ClosureRow) -> QueryResult<()> {

@@ -49,6 +49,8 @@ pub const TABLES: &[(&str, Access)] = &[
     ("integration_clients", Access::ReadWrite),
     ("idempotency_keys", Access::ReadWrite),
     ("receipts", Access::ReadWrite),
+    ("stats_facts", Access::ReadWrite),
+    ("stats_cells", Access::ReadWrite),
 ];
 
 /// The statements that give `role` exactly [`TABLES`] (after revoking whatever it had), plus

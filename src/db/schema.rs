@@ -12,6 +12,7 @@ diesel::table! {
         version -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        county_code -> Nullable<Text>,
     }
 }
 
@@ -389,6 +390,8 @@ diesel::joinable!(access_review_entries -> access_reviews (review_id));
 diesel::joinable!(access_review_entries -> access_log (access_log_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    stats_facts,
+    stats_cells,
     access_reviews,
     access_review_entries,
     rent_commitments,
@@ -451,6 +454,8 @@ diesel::table! {
         tenant_consent_given_on -> Nullable<Date>,
         tenant_consent_method -> Nullable<Text>,
         reported_name_enc -> Nullable<Binary>,
+        children_registered -> Nullable<Integer>,
+        children_not_registered -> Nullable<Integer>,
     }
 }
 
@@ -517,5 +522,28 @@ diesel::table! {
 diesel::table! {
     worklist_sweeps (swept_on) {
         swept_on -> Date,
+    }
+}
+
+diesel::table! {
+    stats_facts (case_id, unit_id, figure, month, bucket) {
+        case_id -> Text,
+        organization_id -> Text,
+        unit_id -> Text,
+        figure -> Text,
+        month -> Date,
+        bucket -> Integer,
+        value -> BigInt,
+    }
+}
+
+diesel::table! {
+    stats_cells (unit_id, figure, month, bucket) {
+        organization_id -> Text,
+        unit_id -> Text,
+        figure -> Text,
+        month -> Date,
+        bucket -> Integer,
+        value -> BigInt,
     }
 }

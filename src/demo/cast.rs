@@ -133,6 +133,7 @@ pub(super) async fn cast(st: &AppState, admin: &Principal, password: &str) -> Re
         name: name.into(),
         org_number: Some(org_number(nine)),
         municipality_code: code.map(Into::into),
+        county_code: None,
     };
     let orgs = crate::organizations::service::create;
     let municipality = orgs(

@@ -11,6 +11,8 @@ pub mod personnummer;
 pub mod rent_commitment;
 pub mod rng;
 pub mod states;
+pub mod statistics;
+pub mod suppression;
 pub mod sweden;
 pub mod text_enum;
 pub mod workflow;

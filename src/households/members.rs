@@ -184,6 +184,8 @@ pub fn follow_children(
     let children = repo::has_minor(tx, household_id, sweden::today())?;
     let now = types::now();
     for (case_id, before) in repo::case_children_flags(tx, household_id)? {
+        // A child's residence or moving out changes the children counted by executions.
+        crate::stats::facts::refresh(tx, &case_id)?;
         if before == children {
             continue;
         }

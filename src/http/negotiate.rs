@@ -25,6 +25,14 @@ pub const NON_JSON_ROUTES: &[(&str, &[&str])] = &[
         "/api/v1/persons/access-extract",
         &["application/json", "text/csv"],
     ),
+    (
+        "/api/v1/stats/enforcement",
+        &["application/json", "text/csv"],
+    ),
+    (
+        "/api/v1/stats/prevention",
+        &["application/json", "text/csv"],
+    ),
 ];
 
 static NON_JSON: LazyLock<Vec<(ResourceDef, &'static [&'static str])>> = LazyLock::new(|| {

@@ -62,6 +62,12 @@ pub struct EnforcementEvent {
     pub outcome: Option<String>,
     pub children_present: Option<bool>,
     pub social_services_present: Option<bool>,
+    /// For kfm_executed: children registered at the address (folkbokförda där).
+    #[schema(minimum = 0, maximum = 100)]
+    pub children_registered: Option<i32>,
+    /// For kfm_executed: children living there but registered elsewhere.
+    #[schema(minimum = 0, maximum = 100)]
+    pub children_not_registered: Option<i32>,
 }
 
 /// `POST /landlord/notices`.
@@ -183,6 +189,8 @@ impl EnforcementEvent {
             execution_outcome: self.outcome.clone(),
             children_present: self.children_present,
             social_services_present: self.social_services_present,
+            children_registered: self.children_registered,
+            children_not_registered: self.children_not_registered,
             kfm_case_number: Some(self.kfm_case_number.clone()),
             ..CreateNoticeRequest::default()
         };

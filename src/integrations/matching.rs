@@ -177,6 +177,7 @@ fn find_or_create(
         {
             reopen(tx, who, closed)?;
             crate::worklist::repo::refresh(tx, &closed.id)?;
+            crate::stats::facts::refresh(tx, &closed.id)?;
             return Ok((cases_repo::find(tx, &closed.id)?, "reopened_closed_case"));
         }
     }

@@ -64,6 +64,13 @@ pub struct CreateNoticeRequest {
     pub execution_outcome: Option<String>,
     pub children_present: Option<bool>,
     pub social_services_present: Option<bool>,
+    /// For kfm_executed: how many children Kronofogden found registered at the address.
+    #[schema(minimum = 0, maximum = 100)]
+    pub children_registered: Option<i32>,
+    /// For kfm_executed: how many children Kronofogden found living there but registered
+    /// elsewhere.
+    #[schema(minimum = 0, maximum = 100)]
+    pub children_not_registered: Option<i32>,
     /// The notice this one corrects.
     pub supersedes: Option<String>,
     /// For payment_confirmed: the amount paid, whole kronor. Without it the payment is shown as
@@ -244,11 +251,25 @@ impl CreateNoticeRequest {
                 "is only for rent_commitment_issued",
             ));
         }
-        if self.execution_outcome.is_some() && kind != Some(NoticeKind::KfmExecuted) {
-            errors.push(FieldError::new(
-                "execution_outcome",
-                "is only for kfm_executed",
-            ));
+        for (field, value) in [
+            ("execution_outcome", self.execution_outcome.is_some()),
+            ("children_registered", self.children_registered.is_some()),
+            (
+                "children_not_registered",
+                self.children_not_registered.is_some(),
+            ),
+        ] {
+            if value && kind != Some(NoticeKind::KfmExecuted) {
+                errors.push(FieldError::new(field, "is only for kfm_executed"));
+            }
+        }
+        for (field, value) in [
+            ("children_registered", self.children_registered),
+            ("children_not_registered", self.children_not_registered),
+        ] {
+            if value.is_some_and(|n| !(0..=100).contains(&n)) {
+                errors.push(FieldError::new(field, "must be 0–100"));
+            }
         }
         match kind {
             Some(kind) if errors.is_empty() => Ok(NoticeInput {
@@ -282,6 +303,8 @@ pub struct NoticeResponse {
     pub execution_outcome: Option<String>,
     pub children_present: Option<bool>,
     pub social_services_present: Option<bool>,
+    pub children_registered: Option<i32>,
+    pub children_not_registered: Option<i32>,
     pub supersedes: Option<String>,
     /// Superseded by a later correction.
     pub superseded: bool,

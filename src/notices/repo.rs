@@ -42,6 +42,8 @@ pub struct NoticeRow {
     /// The tenant's name as a landlord or Kronofogden typed it (encrypted, bound to the
     /// notice): kept as reported, never written over the municipality's record.
     pub reported_name_enc: Option<Vec<u8>>,
+    pub children_registered: Option<i32>,
+    pub children_not_registered: Option<i32>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -90,6 +90,8 @@ pub fn register(
         tenant_consent_given_on: input.attestation.tenant_consent.map(|c| c.given_on),
         tenant_consent_method: input.attestation.tenant_consent.map(|c| c.method),
         reported_name_enc: input.reported.as_ref().map(|r| r.name_enc.clone()),
+        children_registered: req.children_registered,
+        children_not_registered: req.children_not_registered,
     };
     // Defects are graded against the ledger as it stands, this notice included.
     let notice_facts = facts(&row);
@@ -142,6 +144,7 @@ pub fn register(
     }
     let live = recompute(tx, &case.id, &full_ledger)?;
     crate::worklist::repo::refresh(tx, &case.id)?;
+    crate::stats::facts::refresh(tx, &case.id)?;
     let changes = Changes::new()
         .created("kind", row.kind.as_str())
         .created("source", row.source.as_str())
@@ -154,6 +157,8 @@ pub fn register(
         .created("kfm_case_number", row.kfm_case_number.clone())
         .created("supersedes", row.supersedes.clone())
         .created("amount_paid", row.amount_paid)
+        .created("children_registered", row.children_registered)
+        .created("children_not_registered", row.children_not_registered)
         .created("delivered_on", row.delivered_on.map(|d| d.to_string()))
         .created("defect_grade", row.defect_grade.as_str())
         .created("out_of_order", row.out_of_order)
@@ -246,6 +251,8 @@ pub fn to_response(
         execution_outcome: n.execution_outcome,
         children_present: n.children_present,
         social_services_present: n.social_services_present,
+        children_registered: n.children_registered,
+        children_not_registered: n.children_not_registered,
         supersedes: n.supersedes,
         superseded,
         out_of_order: n.out_of_order,

@@ -25,6 +25,11 @@ pub struct CreateOrganizationRequest {
     /// The 4-digit kommunkod; required for municipalities, refused for other kinds.
     #[schema(pattern = "^[0-9]{4}$")]
     pub municipality_code: Option<String>,
+    /// The county (länskod, 2 digits): required for a county board, whose analysts see the
+    /// statistics of the county's municipalities; for a municipality the first two digits of
+    /// its kommunkod (the default); refused for other kinds.
+    #[schema(pattern = "^[0-9]{2}$")]
+    pub county_code: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -34,6 +39,7 @@ pub struct OrganizationResponse {
     pub name: String,
     pub org_number: Option<String>,
     pub municipality_code: Option<String>,
+    pub county_code: Option<String>,
     /// The unit that receives new cases from inbound notices (its first unit by default).
     pub intake_unit_id: Option<String>,
     pub version: i32,
@@ -49,6 +55,7 @@ impl From<OrgRow> for OrganizationResponse {
             name: o.name,
             org_number: o.org_number,
             municipality_code: o.municipality_code,
+            county_code: o.county_code,
             intake_unit_id: o.intake_unit_id,
             version: o.version,
             created_at: utc(o.created_at),

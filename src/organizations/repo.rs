@@ -19,6 +19,8 @@ pub struct OrgRow {
     pub version: i32,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The county (länskod, 2 digits): a municipality's and a county board's.
+    pub county_code: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -42,6 +44,7 @@ pub fn insert_org(conn: &mut AnyConnection, row: &OrgRow) -> QueryResult<()> {
             organizations::name.eq(&row.name),
             organizations::org_number.eq(&row.org_number),
             organizations::municipality_code.eq(&row.municipality_code),
+            organizations::county_code.eq(&row.county_code),
             organizations::intake_unit_id.eq(&row.intake_unit_id),
             organizations::version.eq(row.version),
             organizations::created_at.eq(row.created_at),

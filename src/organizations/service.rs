@@ -45,7 +45,36 @@ fn valid_name(s: &str) -> bool {
     !s.trim().is_empty() && s.chars().count() <= 200
 }
 
-fn validate(req: &CreateOrganizationRequest) -> Result<Option<String>, ApiError> {
+/// The county code to store: given, or a municipality's from its kommunkod.
+fn county(req: &CreateOrganizationRequest, errors: &mut Vec<FieldError>) -> Option<String> {
+    let derived = req
+        .municipality_code
+        .as_deref()
+        .filter(|_| req.kind == OrganizationKind::Municipality)
+        .and_then(|c| c.get(..2))
+        .map(str::to_owned);
+    let mut refuse = |msg: &str| {
+        errors.push(FieldError::new("county_code", msg));
+        None
+    };
+    match (&req.county_code, req.kind) {
+        (Some(c), _) if c.len() != 2 || !c.chars().all(|c| c.is_ascii_digit()) => {
+            refuse("must be 2 digits (länskod)")
+        }
+        (Some(c), OrganizationKind::Municipality) if Some(c) != derived.as_ref() => {
+            refuse("must be the first two digits of the municipality code")
+        }
+        (Some(c), OrganizationKind::Municipality | OrganizationKind::CountyBoard) => {
+            Some(c.clone())
+        }
+        (None, OrganizationKind::Municipality) => derived,
+        (None, OrganizationKind::CountyBoard) => refuse("is required for a county board"),
+        (Some(_), _) => refuse("is only for municipalities and county boards"),
+        (None, _) => None,
+    }
+}
+
+fn validate(req: &CreateOrganizationRequest) -> Result<(Option<String>, Option<String>), ApiError> {
     let mut errors = Vec::new();
     if !valid_name(&req.name) {
         errors.push(FieldError::new("name", "must be 1–200 characters"));
@@ -86,8 +115,9 @@ fn validate(req: &CreateOrganizationRequest) -> Result<Option<String>, ApiError>
         }
         (None, _) => {}
     }
+    let county_code = county(req, &mut errors);
     if errors.is_empty() {
-        Ok(org_number)
+        Ok((org_number, county_code))
     } else {
         Err(ApiError::Validation(errors))
     }
@@ -99,7 +129,7 @@ pub async fn create(
     who: Authorized<ops::CreateOrganization>,
     req: CreateOrganizationRequest,
 ) -> Result<OrganizationResponse, ApiError> {
-    let org_number = validate(&req)?;
+    let (org_number, county_code) = validate(&req)?;
     db.write(move |tx| {
         let now = types::now();
         let row = OrgRow {
@@ -108,6 +138,7 @@ pub async fn create(
             name: req.name.trim().into(),
             org_number,
             municipality_code: req.municipality_code.clone(),
+            county_code,
             intake_unit_id: None,
             version: 1,
             created_at: now,
@@ -123,7 +154,8 @@ pub async fn create(
             .created("kind", row.kind.as_str())
             .created("name", row.name.as_str())
             .created("org_number", row.org_number.clone())
-            .created("municipality_code", row.municipality_code.clone());
+            .created("municipality_code", row.municipality_code.clone())
+            .created("county_code", row.county_code.clone());
         audit::record(
             tx,
             NewEvent {

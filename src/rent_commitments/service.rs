@@ -440,6 +440,7 @@ pub fn record_delivery(
         .created("notice_id", registered.notice.id.as_str());
     // Delivered: no longer pending on the worklist.
     crate::worklist::repo::refresh(tx, &case.id)?;
+    crate::stats::facts::refresh(tx, &case.id)?;
     audit_step(tx, actor, AuditAction::RentCommitmentDeliver, rc, changes)
 }
 

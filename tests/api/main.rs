@@ -27,6 +27,7 @@ mod protected_identity;
 mod races;
 mod rent_commitments;
 mod schema_parity;
+mod stats;
 mod supply_chain;
 mod support;
 mod worklist;

@@ -63,9 +63,16 @@ pub fn build(
 /// 405 with `Allow` when the path exists with other methods, else 404.
 fn fallback(req: &HttpRequest, operations: &[(String, String)]) -> HttpResponse {
     let path = req.path();
-    let allowed: Vec<&str> = operations
+    let matching: Vec<&(String, String)> = operations
         .iter()
         .filter(|(_, template)| openapi::path_matches(template, path))
+        .collect();
+    // A literal path (`/persons/search`) is its own resource, not a value of a sibling's
+    // parameter (`/persons/{person_id}`): its methods alone are allowed.
+    let literal = matching.iter().any(|(_, t)| !t.contains('{'));
+    let allowed: Vec<&str> = matching
+        .iter()
+        .filter(|(_, t)| !literal || !t.contains('{'))
         .map(|(m, _)| m.as_str())
         .collect();
     if allowed.is_empty() {

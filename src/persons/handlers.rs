@@ -65,24 +65,33 @@ pub async fn extract_person_access(
     })
 }
 
-/// Only an id (a UUID) routes to `/persons/{person_id}`: `GET /persons/search` stays a 405, and
-/// a personnummer put in the URL is never looked up or logged.
-fn an_id(ctx: &actix_web::guard::GuardContext<'_>) -> bool {
+/// `/persons/search` and `/persons/access-extract` are not ids: other methods on them stay a 405
+/// with their own `Allow`.
+fn not_a_sibling(ctx: &actix_web::guard::GuardContext<'_>) -> bool {
     let last = ctx.head().uri.path().rsplit('/').next().unwrap_or("");
-    uuid::Uuid::try_parse(last).is_ok()
+    !matches!(last, "search" | "access-extract")
+}
+
+/// A person id is a UUID; anything else (a personnummer typed into the URL, say) is a missing
+/// person, answered 404 without a lookup or an access-log row.
+fn an_id(path: web::Path<String>) -> Result<String, ApiError> {
+    let id = path.into_inner();
+    uuid::Uuid::try_parse(&id)
+        .map(|_| id)
+        .map_err(|_| ApiError::NotFound)
 }
 
 /// A person you reach through a household (full personnummer, as in the household view; the
 /// read is logged). The ETag is the person's version, for `PATCH /persons/{id}`.
 #[utoipa::path(tag = "persons", params(("person_id" = String, Path)), security(("bearer" = [])),
     responses((status = 200, body = PersonResponse), (status = "4XX", body = Problem)))]
-#[get("/persons/{person_id}", guard = "an_id")]
+#[get("/persons/{person_id}", guard = "not_a_sibling")]
 pub async fn get_person(
     who: Authorized<ops::GetPerson>,
     state: web::Data<AppState>,
     person_id: web::Path<String>,
 ) -> Result<Tagged<PersonResponse>, ApiError> {
-    let p = profile::get(&state, who, person_id.into_inner()).await?;
+    let p = profile::get(&state, who, an_id(person_id)?).await?;
     Ok(Tagged::ok(p.version, p))
 }
 
@@ -92,7 +101,7 @@ pub async fn get_person(
 #[utoipa::path(tag = "persons", request_body = UpdatePersonRequest, security(("bearer" = [])),
     params(("person_id" = String, Path), ("If-Match" = String, Header, description = "ETag of the person as read", pattern = r#"^(W/)?"[0-9]{1,9}"$"#)),
     responses((status = 200, body = PersonResponse), (status = "4XX", body = Problem)))]
-#[patch("/persons/{person_id}", guard = "an_id")]
+#[patch("/persons/{person_id}", guard = "not_a_sibling")]
 pub async fn update_person(
     who: Authorized<ops::UpdatePerson>,
     state: web::Data<AppState>,
@@ -100,13 +109,6 @@ pub async fn update_person(
     if_match: IfMatch,
     body: Body<UpdatePersonRequest>,
 ) -> Result<Tagged<PersonResponse>, ApiError> {
-    let p = profile::update(
-        &state,
-        who,
-        person_id.into_inner(),
-        if_match,
-        body.into_inner()?,
-    )
-    .await?;
+    let p = profile::update(&state, who, an_id(person_id)?, if_match, body.into_inner()?).await?;
     Ok(Tagged::ok(p.version, p))
 }

@@ -37,7 +37,8 @@ pub struct PersonResponse {
     pub version: i32,
 }
 
-/// `PATCH /persons/{id}` (If-Match: the person's ETag). Absent fields stay; at least one.
+/// `PATCH /persons/{id}` (If-Match: the person's ETag). Absent fields stay (`{}` changes
+/// nothing and is not audited).
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdatePersonRequest {
@@ -60,12 +61,6 @@ impl UpdatePersonRequest {
         let mut errors = Vec::new();
         if let Some(name) = &self.name {
             crate::households::dto::text(&mut errors, "name", name, 200);
-        }
-        if self.protected_identity.is_none() && self.name.is_none() && self.needs_review.is_none() {
-            errors.push(crate::error::FieldError::new(
-                "protected_identity",
-                "give at least one of protected_identity, name, needs_review",
-            ));
         }
         if !errors.is_empty() {
             return Err(ApiError::Validation(errors));
@@ -152,6 +147,9 @@ pub async fn update(
         })?;
         if before.version != expected {
             return Err(ApiError::PreconditionFailed);
+        }
+        if req.protected_identity.is_none() && name.is_none() && req.needs_review.is_none() {
+            return to_response(&st, tx, &who, who.operation_id(), &before);
         }
         let change = repo::PersonChange {
             protected_identity: req.protected_identity,

@@ -149,10 +149,10 @@ pub async fn draft(
     scoped_write(state, &grant, move |tx| {
         let case = visible_for_write(tx, &who, &case_id)?;
         open_case(&case)?;
+        // The case's state, not the body: a conflict (409), like a closed case.
         let no_landlord = || {
-            ApiError::field(
-                "tenancy_id",
-                "the case needs a tenancy whose landlord_organization_id names a landlord",
+            ApiError::conflict(
+                "The case needs a tenancy whose landlord_organization_id names a landlord.",
             )
         };
         let tenancy = match &case.tenancy_id {

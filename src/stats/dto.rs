@@ -30,8 +30,10 @@ pub struct StatsQuery {
     pub from: NaiveDate,
     /// Last day of the last period (`YYYY-MM-DD`, inclusive).
     pub to: NaiveDate,
+    #[param(inline)]
     pub period: Period,
     /// `municipality` (default) or `unit`.
+    #[param(inline)]
     pub group_by: Option<GroupBy>,
 }
 

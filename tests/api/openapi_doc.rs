@@ -100,3 +100,37 @@ fn the_docs_page_and_its_assets_are_served_offline() {
     assert_eq!(doc.status, 200);
     assert_eq!(doc.json["info"]["title"], "kvar");
 }
+
+/// Every `$ref` of the document names a component it defines (a client generator or a fuzzer
+/// stops at the first that does not).
+#[test]
+fn every_schema_reference_resolves() {
+    let api = serde_json::to_value(kvar::openapi::spec()).expect("json");
+    let defined = api["components"]["schemas"]
+        .as_object()
+        .expect("schemas")
+        .clone();
+    fn refs(v: &serde_json::Value, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                if let Some(r) = m.get("$ref").and_then(|r| r.as_str()) {
+                    out.push(r.to_owned());
+                }
+                m.values().for_each(|x| refs(x, out));
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|x| refs(x, out)),
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    refs(&api, &mut found);
+    assert!(!found.is_empty());
+    let missing: Vec<&String> = found
+        .iter()
+        .filter(|r| {
+            r.strip_prefix("#/components/schemas/")
+                .is_none_or(|name| !defined.contains_key(name))
+        })
+        .collect();
+    assert!(missing.is_empty(), "unresolved: {missing:?}");
+}

@@ -445,7 +445,7 @@ fn above_the_unit_limit_only_a_supervisor_drafts_and_a_landlord_must_be_known() 
         assert_eq!(draft(&app, &worker, &case, 10_000).status, 201);
         assert_eq!(draft(&app, &boss, &case, 10_001).status, 201);
 
-        // A case without a tenancy has no landlord to write to: 422 naming the field.
+        // A case without a tenancy has no landlord to write to: 409, the case's state.
         let h = crate::casework::household(&app, &worker);
         let bare = app.post(
             "/api/v1/cases",
@@ -454,8 +454,14 @@ fn above_the_unit_limit_only_a_supervisor_drafts_and_a_landlord_must_be_known() 
         );
         assert_eq!(bare.status, 201, "{}", bare.body);
         let no_landlord = draft(&app, &worker, &bare.str("id"), 1_000);
-        assert_eq!(no_landlord.status, 422, "{}", no_landlord.body);
-        assert_eq!(no_landlord.json["errors"][0]["field"], "tenancy_id");
+        assert_eq!(no_landlord.status, 409, "{}", no_landlord.body);
+        assert!(
+            no_landlord.json["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("tenancy")),
+            "{}",
+            no_landlord.body
+        );
         // Validation collects every field error.
         let bad = app.post(
             &format!("/api/v1/cases/{case}/rent-commitments"),

@@ -132,6 +132,7 @@ BEYOND_SCHEMA = [
     (r"^org_number$", r"valid check digit"),  # Luhn check digit of the organisationsnummer
     (r".*", r"^must not be in the future$"),  # depends on today's date
     (r".*", r"^must not be before "),  # two dates in order
+    (r"^period_end$", r"^the period is at most "),  # two dates at most a year apart
     (r".*", r"^is only for "),  # depends on another field (kind, relation, status)
     (r".*", r"^is required (for|when) "),  # depends on another field
     (r"^sent_on$", r"^a date .* is required$"),  # one of three fields, by kind

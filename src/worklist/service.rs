@@ -28,9 +28,6 @@ use crate::state::AppState;
 
 use super::repo;
 
-/// Most cases the escalation list shows.
-pub const MAX_ITEMS: i64 = 200;
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NextDeadline {
     pub kind: String,
@@ -67,8 +64,11 @@ pub struct WorklistResponse {
     /// unassigned; a supervisor: every case of the unit).
     pub items: Vec<WorklistItem>,
     /// Supervisors, on the first page: the unit's cases with children, an eviction or
-    /// reinstatement end within 7 days and no completed home visit in the current cycle.
+    /// reinstatement end within 7 days and no completed home visit in the current cycle, the
+    /// earliest first, at most `limit` of them (each is in `items` too, in urgency order).
     pub escalation: Vec<WorklistItem>,
+    /// More escalated cases exist than `escalation` shows.
+    pub escalation_more: bool,
     /// Pass as `cursor` for the next page; absent on the last.
     pub next_cursor: Option<String>,
 }
@@ -175,22 +175,26 @@ pub async fn get(
             let next_cursor =
                 Cursor::next(&mut page, limit, |(_, k, _)| k.clone().unwrap_or_default());
             let list = keyed_items(conn, page, today)?;
-            let escalation = if supervisor && after.is_none() {
+            let (escalation, escalation_more) = if supervisor && after.is_none() {
+                // One range of `cases_unit_escalation_order` (unit, date, id), stopped at the
+                // page size: the order needs no sort, however many cases are escalated.
                 let soon = today + chrono::Duration::days(rules::ESCALATION_DAYS);
-                let candidates: Vec<Keyed> = scope::visible_cases(&who)
+                let mut candidates: Vec<Keyed> = scope::visible_cases(&who)
                     .filter(cases::escalation_due_on.between(today, soon))
                     .filter(cases::status.ne(CaseStatus::Closed))
                     .order((cases::escalation_due_on, cases::id))
-                    .limit(MAX_ITEMS)
+                    .limit(limit + 1)
                     .select((
                         CaseRow::as_select(),
                         cases::worklist_key,
                         cases::escalation_due_on,
                     ))
                     .load(conn)?;
-                keyed_items(conn, candidates, today)?
+                let more = candidates.len() > usize::try_from(limit).unwrap_or(usize::MAX);
+                candidates.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+                (keyed_items(conn, candidates, today)?, more)
             } else {
-                Vec::new()
+                (Vec::new(), false)
             };
             let logged: Vec<Access<'_>> = list
                 .iter()
@@ -205,6 +209,7 @@ pub async fn get(
             Ok(WorklistResponse {
                 items: list,
                 escalation,
+                escalation_more,
                 next_cursor,
             })
         })

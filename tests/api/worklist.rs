@@ -381,3 +381,47 @@ fn a_child_turning_18_turns_children_involved_off_in_the_daily_sweep() {
         assert_eq!(app.verify()["ok"], true);
     });
 }
+
+#[test]
+fn the_escalation_list_holds_one_page_and_says_when_there_is_more() {
+    each_backend(|b| {
+        let app = TestApp::spawn(b);
+        let w = world(&app);
+        let t = &w.worker_a1.1;
+        let mut escalated = Vec::new();
+        for (i, days) in [(1, 5), (2, 3)] {
+            let cid = open_case(&app, &w, t)["id"]
+                .as_str()
+                .expect("id")
+                .to_owned();
+            let eviction = (Utc::now() + Duration::days(days)).to_rfc3339();
+            notice(
+                &app,
+                t,
+                &cid,
+                json!({"kind": "kfm_eviction_scheduled", "eviction_at": eviction, "kfm_case_number": format!("12-{i}-26")}),
+            );
+            escalated.push(cid);
+        }
+        let page = |limit: u32| {
+            let r = app.get(
+                &format!("/api/v1/worklist?limit={limit}"),
+                &w.supervisor_a.1,
+            );
+            assert_eq!(r.status, 200, "{}", r.body);
+            (
+                ids(r.json["escalation"].as_array().expect("escalation")),
+                r.json["escalation_more"].clone(),
+            )
+        };
+        // The earliest eviction first; one page at most, and the list says there is more.
+        assert_eq!(page(1), (vec![escalated[1].clone()], json!(true)));
+        assert_eq!(
+            page(10),
+            (
+                vec![escalated[1].clone(), escalated[0].clone()],
+                json!(false)
+            )
+        );
+    });
+}

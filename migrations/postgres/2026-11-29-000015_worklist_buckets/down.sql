@@ -1,3 +1,5 @@
+DROP INDEX cases_unit_escalation_order;
+CREATE INDEX cases_unit_escalation ON cases (unit_id, escalation_due_on);
 DROP INDEX cases_unit_assignee_worklist;
 ALTER TABLE cases ALTER COLUMN worklist_key TYPE TEXT COLLATE "default";
 

@@ -1,3 +1,5 @@
+DROP INDEX cases_unit_escalation_order;
+CREATE INDEX cases_unit_escalation ON cases (unit_id, escalation_due_on);
 DROP INDEX cases_unit_assignee_worklist;
 
 -- Back to the nine buckets: the two new ones fall to `other` until the case's next write.

@@ -23,3 +23,7 @@ WHERE worklist_key IS NOT NULL AND substr(worklist_key, 1, 1) IN ('5', '6', '7',
 -- A caseworker's worklist is two key ranges (assigned to them, unassigned) merged: one index
 -- each, instead of filtering the unit's whole range.
 CREATE INDEX cases_unit_assignee_worklist ON cases (unit_id, assigned_to, worklist_key);
+
+-- The escalation list in its order (date, id) straight from the index, stopped at one page.
+DROP INDEX cases_unit_escalation;
+CREATE INDEX cases_unit_escalation_order ON cases (unit_id, escalation_due_on, id);

@@ -335,6 +335,16 @@ fn a_protected_address_reaches_only_the_assigned_caseworker_and_the_unit_supervi
                 .filter(|r| r.contains(NEEDLE))
                 .map(|r| format!("row: {r}")),
         );
+        // The scan's reach, for the record (cargo test -- --nocapture).
+        eprintln!(
+            "canary scan ({:?}): {} answers, {} log lines, {} audit rows, {} access-log and idempotency rows: {} hits",
+            b,
+            unentitled.len() + everyone.len() + outside.len(),
+            log.lines().count(),
+            rows.len(),
+            other_rows(&app).len(),
+            hits.len()
+        );
         assert_eq!(hits, Vec::<String>::new(), "the protected address leaked");
     });
 }

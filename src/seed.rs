@@ -107,8 +107,10 @@ pub fn run(settings: Settings, keys: Keys, opts: Options) -> Result<bool, String
                     let mut done = 0;
                     while from + done < to {
                         let n = CHUNK.min(to - from - done);
-                        write_tx(&mut conn, |tx| (0..n).try_for_each(|_| maker.household(tx)))
-                            .map_err(|e: ApiError| e.to_string())?;
+                        crate::stats::facts::deferring_cells(|| {
+                            write_tx(&mut conn, |tx| (0..n).try_for_each(|_| maker.household(tx)))
+                        })
+                        .map_err(|e: ApiError| e.to_string())?;
                         done += n;
                         if t == 0 && (done / CHUNK).is_multiple_of(20) {
                             let total = done * threads;
@@ -134,6 +136,11 @@ pub fn run(settings: Settings, keys: Keys, opts: Options) -> Result<bool, String
     // unit holds a handful of cases (PostgreSQL's lists took 100 ms instead of 0.1 ms until
     // autovacuum caught up).
     let mut conn = pool.get().map_err(|e| e.to_string())?;
+    // The statistics cells the threads deferred, from the cases' fact rows, at once.
+    write_tx(&mut conn, |tx| {
+        crate::stats::facts::rebuild_cells(tx, &target.unit_id)
+    })
+    .map_err(|e: diesel::result::Error| format!("statistics cells: {e}"))?;
     let refresh = match &mut *conn {
         AnyConnection::Postgresql(_) => "ANALYZE",
         AnyConnection::Sqlite(_) => "PRAGMA optimize",

@@ -236,8 +236,75 @@ pub fn refresh(conn: &mut AnyConnection, case_id: &str) -> QueryResult<()> {
     Ok(())
 }
 
+thread_local! {
+    /// Set on a bulk loader's thread (`kvar seed`): the cells are rebuilt once at the end.
+    static DEFER_CELLS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Run `f` with the cell updates of this thread deferred: only each case's own fact rows are
+/// written (no shared row is locked), and the caller rebuilds the cells afterwards with
+/// [`rebuild_cells`]. For `kvar seed`'s parallel bulk transactions, whose cell updates in one
+/// unit would otherwise wait on (and deadlock with) each other on PostgreSQL.
+pub fn deferring_cells<T>(f: impl FnOnce() -> T) -> T {
+    DEFER_CELLS.with(|d| d.set(true));
+    let out = f();
+    DEFER_CELLS.with(|d| d.set(false));
+    out
+}
+
+/// Recompute a unit's cells from its cases' fact rows, in one statement each.
+pub fn rebuild_cells(conn: &mut AnyConnection, unit: &str) -> QueryResult<()> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::{BigInt, Nullable};
+    diesel::delete(stats_cells::table.filter(stats_cells::unit_id.eq(unit))).execute(conn)?;
+    let sums: Vec<(String, String, String, chrono::NaiveDate, i32, Option<i64>)> =
+        stats_facts::table
+            .filter(stats_facts::unit_id.eq(unit))
+            .group_by((
+                stats_facts::organization_id,
+                stats_facts::unit_id,
+                stats_facts::figure,
+                stats_facts::month,
+                stats_facts::bucket,
+            ))
+            .select((
+                stats_facts::organization_id,
+                stats_facts::unit_id,
+                stats_facts::figure,
+                stats_facts::month,
+                stats_facts::bucket,
+                // SUM of a BIGINT is NUMERIC on PostgreSQL: back to whole numbers.
+                sql::<Nullable<BigInt>>("CAST(SUM(stats_facts.value) AS BIGINT)"),
+            ))
+            .load(conn)?;
+    let rows: Vec<_> = sums
+        .into_iter()
+        .filter_map(|(org, unit, figure, month, bucket, value)| {
+            value.filter(|v| *v != 0).map(|v| {
+                (
+                    stats_cells::organization_id.eq(org),
+                    stats_cells::unit_id.eq(unit),
+                    stats_cells::figure.eq(figure),
+                    stats_cells::month.eq(month),
+                    stats_cells::bucket.eq(bucket),
+                    stats_cells::value.eq(v),
+                )
+            })
+        })
+        .collect();
+    for chunk in rows.chunks(1000) {
+        crate::on_inner!(conn, |c| diesel::insert_into(stats_cells::table)
+            .values(chunk)
+            .execute(c))?;
+    }
+    Ok(())
+}
+
 /// Add `facts` to the unit's cells (a cell that comes back to zero is removed).
 fn add(conn: &mut AnyConnection, org: &str, unit: &str, facts: &[Fact]) -> QueryResult<()> {
+    if DEFER_CELLS.with(|d| d.get()) {
+        return Ok(());
+    }
     for f in facts {
         let key = stats_cells::table
             .filter(stats_cells::unit_id.eq(unit))

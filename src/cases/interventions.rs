@@ -147,6 +147,7 @@ pub async fn create(
             ))
             .execute(&mut **tx)?;
         super::repo::touch(tx, &case.id, now)?;
+        crate::stats::facts::refresh(tx, &case.id)?;
         let changes = Changes::new()
             .created("kind", name(req.kind))
             .created("status", name(status))

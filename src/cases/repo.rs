@@ -235,13 +235,13 @@ pub fn touch_only(conn: &mut AnyConnection, id: &str, now: NaiveDateTime) -> Que
 }
 
 /// Record activity (a note, an intervention) without changing the case's version; refreshes the
-/// case's worklist columns.
+/// case's worklist columns. Writers of rows the statistics read (interventions, rent
+/// commitments) refresh the case's facts themselves: a note changes none.
 pub fn touch(conn: &mut AnyConnection, id: &str, now: NaiveDateTime) -> QueryResult<()> {
     diesel::update(cases::table.find(id))
         .set(cases::last_activity_at.eq(now))
         .execute(conn)?;
-    crate::worklist::repo::refresh(conn, id)?;
-    crate::stats::facts::refresh(conn, id)
+    crate::worklist::repo::refresh(conn, id)
 }
 
 pub fn insert_closure(conn: &mut AnyConnection, r: &ClosureRow) -> QueryResult<()> {

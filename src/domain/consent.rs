@@ -145,7 +145,7 @@ mod tests {
     use super::*;
 
     fn d(s: &str) -> NaiveDate {
-        s.parse().unwrap()
+        s.parse().expect("a test date")
     }
 
     fn term(given: &str, expires: Option<&str>, withdrawn: Option<&str>) -> ConsentTerm {
@@ -216,13 +216,13 @@ mod tests {
     #[test]
     fn serde_names_are_the_stored_names() {
         for s in ConsentScope::ALL {
-            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+            assert_eq!(serde_json::to_value(s).expect("serializes"), s.as_str());
         }
         for m in ConsentMethod::ALL {
-            assert_eq!(serde_json::to_value(m).unwrap(), m.as_str());
+            assert_eq!(serde_json::to_value(m).expect("serializes"), m.as_str());
         }
         for v in ConsentValidity::ALL {
-            assert_eq!(serde_json::to_value(v).unwrap(), v.as_str());
+            assert_eq!(serde_json::to_value(v).expect("serializes"), v.as_str());
         }
     }
 }

@@ -173,7 +173,7 @@ mod tests {
     use crate::domain::consent::ConsentMethod;
 
     fn fields(termination_served: bool, consent: Option<TenantConsentAttestation>) -> Vec<String> {
-        let today = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+        let today = NaiveDate::from_ymd_opt(2026, 11, 30).expect("a calendar date");
         let mut errors = Vec::new();
         check_early_warning(termination_served, consent, today, &mut errors);
         errors.into_iter().map(|e| e.field).collect()
@@ -182,7 +182,7 @@ mod tests {
     #[test]
     fn an_early_warning_needs_the_landlords_attestation_a_report_after_termination_does_not() {
         let attested = |day: u32| TenantConsentAttestation {
-            given_on: NaiveDate::from_ymd_opt(2026, 11, day).unwrap(),
+            given_on: NaiveDate::from_ymd_opt(2026, 11, day).expect("a calendar date"),
             method: ConsentMethod::Written,
         };
         assert_eq!(fields(false, None), ["tenant_consent"]);
@@ -193,7 +193,7 @@ mod tests {
             fields(
                 false,
                 Some(attested(30)).map(|mut a| {
-                    a.given_on = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+                    a.given_on = NaiveDate::from_ymd_opt(2026, 12, 1).expect("a calendar date");
                     a
                 })
             ),

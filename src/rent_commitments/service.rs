@@ -205,6 +205,7 @@ pub async fn draft(
         };
         repo::insert(tx, &row)?;
         crate::cases::repo::touch(tx, &case.id, now)?;
+        crate::stats::facts::refresh(tx, &case.id)?;
         let changes = Changes::new()
             .created("status", row.status.as_str())
             .created("amount", row.amount)
@@ -368,6 +369,7 @@ pub async fn decide(
             ));
         }
         crate::cases::repo::touch(tx, &case.id, now)?;
+        crate::stats::facts::refresh(tx, &case.id)?;
         let action = match status {
             RentCommitmentStatus::Approved => AuditAction::RentCommitmentApprove,
             _ => AuditAction::RentCommitmentReject,

@@ -51,6 +51,8 @@ pub const TABLES: &[(&str, Access)] = &[
     ("receipts", Access::ReadWrite),
     ("stats_facts", Access::ReadWrite),
     ("stats_cells", Access::ReadWrite),
+    ("data_keys", Access::ReadWrite),
+    ("pending_data_steps", Access::ReadWrite),
 ];
 
 /// The statements that give `role` exactly [`TABLES`] (after revoking whatever it had), plus

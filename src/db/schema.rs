@@ -547,3 +547,21 @@ diesel::table! {
         value -> BigInt,
     }
 }
+
+diesel::table! {
+    data_keys (subject_id) {
+        subject_id -> Text,
+        subject_type -> Text,
+        master_version -> Integer,
+        wrapped -> Nullable<Binary>,
+        created_at -> Timestamp,
+        destroyed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    pending_data_steps (name) {
+        name -> Text,
+        created_at -> Timestamp,
+    }
+}

@@ -71,6 +71,10 @@ pub struct Settings {
     /// it arrived, so that matching a person the municipality knows and creating one it does
     /// not take the same time from outside (no timing oracle).
     pub submission_floor: Duration,
+    /// How long an unwrapped data key stays cached for reads (`KVAR_KEY_CACHE_SECS`): after
+    /// another process destroyed a key (an erasure run from the CLI) this instance may still
+    /// open that subject's fields for at most this long; 0 caches nothing.
+    pub key_cache: Duration,
     /// A request not answered within this is 503 (`KVAR_REQUEST_TIMEOUT_SECS`).
     pub request_timeout: Duration,
     /// A body not received within this is 408 and the connection closes (`KVAR_BODY_TIMEOUT_SECS`).
@@ -196,6 +200,9 @@ impl Settings {
             ),
             submission_floor: Duration::from_millis(
                 number(&get, "KVAR_SUBMISSION_FLOOR_MS", 150, 0, 10_000)?.into(),
+            ),
+            key_cache: Duration::from_secs(
+                number(&get, "KVAR_KEY_CACHE_SECS", 60, 0, 3600)?.into(),
             ),
             request_timeout: Duration::from_secs(
                 number(&get, "KVAR_REQUEST_TIMEOUT_SECS", 10, 1, 300)?.into(),

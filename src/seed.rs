@@ -38,6 +38,10 @@ use crate::persons::repo as persons;
 
 /// Households written in one transaction.
 const CHUNK: u32 = 500;
+
+/// SQLite has one writer: the other threads wait on `busy_timeout` (5 s) for each transaction,
+/// so its transactions stay short.
+const SQLITE_CHUNK: u32 = 50;
 /// Distinct birth dates of adults (1950 onwards) and of children (2010 onwards).
 const ADULT_DAYS: u64 = 20_000;
 const CHILD_DAYS: u64 = 5_000;
@@ -92,6 +96,10 @@ pub fn run(settings: Settings, keys: Keys, opts: Options) -> Result<bool, String
                 let to = ((t + 1) * per_thread).min(opts.households);
                 s.spawn(move || -> Result<u32, String> {
                     let mut conn = pool.get().map_err(|e| e.to_string())?;
+                    let chunk = match *conn {
+                        db::AnyConnection::Sqlite(_) => SQLITE_CHUNK,
+                        db::AnyConnection::Postgresql(_) => CHUNK,
+                    };
                     let mut maker = Generator {
                         rng: Rng(start.wrapping_add(u64::from(t))),
                         adult: start.wrapping_add(u64::from(from) * 3),
@@ -107,13 +115,23 @@ pub fn run(settings: Settings, keys: Keys, opts: Options) -> Result<bool, String
                     };
                     let mut done = 0;
                     while from + done < to {
-                        let n = CHUNK.min(to - from - done);
-                        crate::stats::facts::deferring_cells(|| {
-                            write_tx(&mut conn, |tx| (0..n).try_for_each(|_| maker.household(tx)))
-                        })
-                        .map_err(|e: ApiError| e.to_string())?;
+                        let n = chunk.min(to - from - done);
+                        // A chunk that met a locked database (SQLite's busy_timeout ran out
+                        // behind the server's sealer) rolled back whole: it is made again.
+                        let mut attempt = 0;
+                        loop {
+                            let made = crate::stats::facts::deferring_cells(|| {
+                                write_tx(&mut conn, |tx| {
+                                    (0..n).try_for_each(|_| maker.household(tx))
+                                })
+                            });
+                            match made {
+                                Err(ApiError::Unavailable(_)) if attempt < 5 => attempt += 1,
+                                other => break other.map_err(|e: ApiError| e.to_string())?,
+                            }
+                        }
                         done += n;
-                        if t == 0 && (done / CHUNK).is_multiple_of(20) {
+                        if t == 0 && (done / chunk).is_multiple_of(20 * CHUNK / chunk) {
                             let total = done * threads;
                             let rate = f64::from(total) / started.elapsed().as_secs_f64();
                             eprintln!("  … {total} households ({rate:.0}/s)");
@@ -263,11 +281,12 @@ impl Generator<'_> {
             municipality_code: t.municipality_code.clone(),
         };
         let h = HouseholdRow::at(
+            (self.cipher, tx),
             t.organization_id.clone(),
             &address,
             "system:seed".into(),
             now,
-        );
+        )?;
         households::insert_household(tx, &h)?;
         self.event(tx, AuditAction::HouseholdCreate, ("household", &h.id), None)?;
         let adults = 1 + usize::from(self.rng.chance(45));
@@ -312,13 +331,15 @@ impl Generator<'_> {
             };
             households::insert_member(tx, &m)?;
         }
+        let tenancy_id = types::new_id();
+        let stored = crate::households::address::StoredAddress::of(&address);
+        let at = (h.id.as_str(), tenancy_id.as_str());
+        let address_enc = TenancyRow::seal_address(self.cipher, tx, at, &stored)?;
         let tenancy = TenancyRow {
-            id: types::new_id(),
+            id: tenancy_id,
             household_id: h.id.clone(),
             landlord_organization_id: t.landlord_id.clone(),
-            street,
-            postal_code: h.postal_code.clone(),
-            city: h.city.clone(),
+            address_enc: Some(address_enc),
             municipality_code: t.municipality_code.clone(),
             apartment_number: format!("{}", self.rng.range(1001, 1999)),
             rooms: Some(self.rng.range(1, 5) as i32),
@@ -397,7 +418,13 @@ impl Generator<'_> {
                     self.today,
                 )
                 .map_err(ApiError::Validation)?;
-            let registered = crate::notices::service::register(tx, &self.actor, &case, input)?;
+            let registered = crate::notices::service::register(
+                tx,
+                (self.cipher, self.blind),
+                &self.actor,
+                &case,
+                input,
+            )?;
             case.legal_stage = registered.legal_stage;
         }
         Ok(())

@@ -51,7 +51,7 @@ impl AppState {
             hasher: Hasher::new((cores / 2).max(1)),
             auth_limit: AuthRateLimit::per_minute(settings.auth_rate_per_minute),
             search_limit: KeyedLimit::per_minute(settings.search_rate_per_minute),
-            keyring: Keyring::new(&keys.field),
+            keyring: Keyring::new(&keys.field).with_cache_ttl(settings.key_cache),
             blind: BlindIndex::new(&keys.blind_index)
                 .map_err(|e| format!("KVAR_BLIND_INDEX_KEY: HMAC refused the key: {e}"))?,
             keys: Arc::new(keys),

@@ -18,6 +18,7 @@ pub mod chain;
 pub mod checkpoint;
 pub mod handlers;
 pub mod record;
+pub mod sealed;
 pub mod sealer;
 pub mod verify;
 

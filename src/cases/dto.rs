@@ -83,8 +83,9 @@ pub struct ClosureResponse {
     pub reopen_reason: Option<String>,
 }
 
-impl From<super::repo::CaseClosureRow> for ClosureResponse {
-    fn from(c: super::repo::CaseClosureRow) -> Self {
+impl ClosureResponse {
+    /// The closure with its reopening reason opened (`reopen_reason`).
+    pub fn of(c: super::repo::CaseClosureRow, reopen_reason: Option<String>) -> Self {
         ClosureResponse {
             id: c.id,
             outcome: c.outcome,
@@ -95,7 +96,7 @@ impl From<super::repo::CaseClosureRow> for ClosureResponse {
             closure_request_id: c.closure_request_id,
             reopened_at: c.reopened_at.map(utc),
             reopened_by: c.reopened_by,
-            reopen_reason: c.reopen_reason,
+            reopen_reason,
         }
     }
 }

@@ -83,6 +83,7 @@ pub async fn history(
 ) -> Result<AuditEventList, ApiError> {
     let (limit, after) = page.parse()?;
     let after = page_key(after)?;
+    let st = state.clone();
     state
         .db
         .run(move |conn| {
@@ -98,8 +99,19 @@ pub async fn history(
             let mut rows: Vec<(EventRow, Option<i64>)> =
                 q.order(audit_events::id).limit(limit + 1).load(conn)?;
             let next = Cursor::next(&mut rows, limit, |(e, _)| e.id.to_string());
+            // The reasons sealed under the case's key are opened for the case's history.
+            let items = rows
+                .into_iter()
+                .map(|row| {
+                    let mut e = to_response(row);
+                    for v in [e.before.as_mut(), e.after.as_mut()].into_iter().flatten() {
+                        crate::audit::sealed::open_in(&st.keyring, conn, Some(&case.id), v);
+                    }
+                    e
+                })
+                .collect();
             Ok(AuditEventList {
-                items: rows.into_iter().map(to_response).collect(),
+                items,
                 next_cursor: next,
             })
         })

@@ -42,7 +42,8 @@ pub struct ClosureRow {
     pub requested_by: String,
     pub outcome: Outcome,
     pub homelessness_situation: Option<i32>,
-    pub reason: String,
+    /// The requester's reason, sealed under the case's key.
+    pub reason_enc: Option<Vec<u8>>,
     pub status: ClosureRequestStatus,
     pub decided_by: Option<String>,
     pub decided_at: Option<NaiveDateTime>,
@@ -252,7 +253,7 @@ pub fn insert_closure(conn: &mut AnyConnection, r: &ClosureRow) -> QueryResult<(
             closure_requests::requested_by.eq(&r.requested_by),
             closure_requests::outcome.eq(&r.outcome),
             closure_requests::homelessness_situation.eq(r.homelessness_situation),
-            closure_requests::reason.eq(&r.reason),
+            closure_requests::reason_enc.eq(&r.reason_enc),
             closure_requests::status.eq(&r.status),
             closure_requests::created_at.eq(r.created_at),
         ))
@@ -312,7 +313,8 @@ pub struct CaseClosureRow {
     pub closure_request_id: Option<String>,
     pub reopened_at: Option<NaiveDateTime>,
     pub reopened_by: Option<String>,
-    pub reopen_reason: Option<String>,
+    /// Why it was reopened, sealed under the case's key.
+    pub reopen_reason_enc: Option<Vec<u8>>,
 }
 
 pub fn insert_case_closure(conn: &mut AnyConnection, c: &CaseClosureRow) -> QueryResult<()> {
@@ -328,32 +330,40 @@ pub fn insert_case_closure(conn: &mut AnyConnection, c: &CaseClosureRow) -> Quer
             case_closures::closure_request_id.eq(&c.closure_request_id),
             case_closures::reopened_at.eq(c.reopened_at),
             case_closures::reopened_by.eq(&c.reopened_by),
-            case_closures::reopen_reason.eq(&c.reopen_reason),
+            case_closures::reopen_reason_enc.eq(&c.reopen_reason_enc),
         ))
         .execute(conn)
         .map(drop)
 }
 
-/// Stamp the case's current closure (the one not reopened yet) as reopened; false when there
-/// was none (a case closed before closures were rows and without an outcome).
+/// Stamp the case's current closure (the one not reopened yet) as reopened, its reason sealed
+/// under the case's key; false when there was none (a case closed before closures were rows
+/// and without an outcome).
 pub fn stamp_reopened(
     conn: &mut AnyConnection,
+    ring: &crate::crypto::subjects::Keyring,
     case_id: &str,
     by: &str,
     reason: &str,
     now: NaiveDateTime,
-) -> QueryResult<bool> {
-    let n = diesel::update(
-        case_closures::table
-            .filter(case_closures::case_id.eq(case_id))
-            .filter(case_closures::reopened_at.is_null()),
-    )
-    .set((
-        case_closures::reopened_at.eq(now),
-        case_closures::reopened_by.eq(by),
-        case_closures::reopen_reason.eq(reason),
-    ))
-    .execute(conn)?;
+) -> Result<bool, crate::crypto::subjects::SealError> {
+    let current: Vec<String> = case_closures::table
+        .filter(case_closures::case_id.eq(case_id))
+        .filter(case_closures::reopened_at.is_null())
+        .select(case_closures::id)
+        .load(conn)?;
+    let mut n = 0;
+    for id in current {
+        let subject = crate::crypto::subjects::Subject::case(case_id);
+        let sealed = ring.seal(conn, subject, "case_closures", "reopen_reason", &id, reason)?;
+        n += diesel::update(case_closures::table.find(&id))
+            .set((
+                case_closures::reopened_at.eq(now),
+                case_closures::reopened_by.eq(by),
+                case_closures::reopen_reason_enc.eq(sealed),
+            ))
+            .execute(conn)?;
+    }
     Ok(n > 0)
 }
 

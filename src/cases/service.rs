@@ -1,6 +1,7 @@
 //! Creating, reading, listing and updating cases: scope in the query, optimistic concurrency,
 //! an audit event for every change and an access-log entry for every read.
 
+use super::dto::ClosureResponse;
 use super::dto::{
     CaseFilter, CaseList, CaseResponse, CreateCaseRequest, TenancyLink, UpdateCaseRequest,
 };
@@ -151,7 +152,21 @@ pub async fn get(
             let mut out = CaseResponse::from(case.clone());
             out.members = Some(members);
             out.tenancy = tenancy;
-            out.closures = Some(closures.into_iter().map(Into::into).collect());
+            let closures = closures
+                .into_iter()
+                .map(|c| {
+                    let reason = match &c.reopen_reason_enc {
+                        Some(enc) => Some(
+                            st.keyring
+                                .open(conn, "case_closures", "reopen_reason", &c.id, enc)
+                                .map_err(|e| e.about(format_args!("closure {}", c.id)))?,
+                        ),
+                        None => None,
+                    };
+                    Ok(ClosureResponse::of(c, reason))
+                })
+                .collect::<Result<_, ApiError>>()?;
+            out.closures = Some(closures);
             Ok(out)
         })
         .await

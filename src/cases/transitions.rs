@@ -11,8 +11,10 @@ use super::repo::{self, CaseChanges, CaseClosureRow, CaseRow, ClosureRow};
 use super::service::{audit_case, visible_for_write};
 use crate::audit::AuditAction;
 use crate::audit::Changes;
+use crate::audit::sealed;
 use crate::auth::policy::{Authorized, ops};
 use crate::auth::{Principal, rules};
+use crate::crypto::subjects::{Keyring, Subject};
 use crate::db::{Tx, types};
 use crate::domain::outcome::{HomelessnessSituation, Outcome};
 use crate::domain::states::ClosureRequestStatus;
@@ -107,6 +109,7 @@ struct Move<'a> {
 /// Apply a status change with the version check and its audit event.
 fn apply(
     tx: &mut Tx<'_>,
+    ring: &Keyring,
     who: &Principal,
     before: &CaseRow,
     m: Move<'_>,
@@ -141,13 +144,13 @@ fn apply(
                     closure_request_id: request.map(Into::into),
                     reopened_at: None,
                     reopened_by: None,
-                    reopen_reason: None,
+                    reopen_reason_enc: None,
                 },
             )?;
             action
         }
         (CaseStatus::Reopened, _) => {
-            repo::stamp_reopened(tx, &before.id, &who.user_id, reason, now)?;
+            repo::stamp_reopened(tx, ring, &before.id, &who.user_id, reason, now)?;
             AuditAction::CaseReopened
         }
         _ => action,
@@ -175,7 +178,10 @@ fn apply(
             before.homelessness_situation,
             situation,
         )
-        .created("reason", reason);
+        .created(
+            "reason",
+            sealed::seal(ring, tx, &before.id, "reason", reason)?,
+        );
     audit_case(tx, who, action, &before.id, ("case", &before.id), changes)?;
     Ok(repo::find(tx, &before.id)?)
 }
@@ -191,6 +197,7 @@ pub async fn transition(
     let expected = if_match.version()?;
     let situation = validate(&req)?.map(|s| i32::from(s.get()));
     let grant = who.clone();
+    let st = state.clone();
     super::service::scoped_write(state, &grant, move |tx| {
         let before = visible_for_write(tx, &who, &id)?;
         if before.version != expected {
@@ -210,6 +217,7 @@ pub async fn transition(
                 Ok(Transitioned::Moved(Box::new(
                     apply(
                         tx,
+                        &st.keyring,
                         &who,
                         &before,
                         Move {
@@ -233,22 +241,29 @@ pub async fn transition(
                 let outcome = req
                     .outcome
                     .ok_or_else(|| ApiError::field("outcome", "is required when closing a case"))?;
+                let id = types::new_id();
+                let reason = req.reason.trim();
+                let subject = Subject::case(&before.id);
+                let reason_enc =
+                    st.keyring
+                        .seal(tx, subject, "closure_requests", "reason", &id, reason)?;
                 let row = ClosureRow {
-                    id: types::new_id(),
+                    id,
                     case_id: before.id.clone(),
                     requested_by: who.user_id.clone(),
                     outcome,
                     homelessness_situation: situation,
-                    reason: req.reason.trim().into(),
+                    reason_enc: Some(reason_enc),
                     status: ClosureRequestStatus::Pending,
                     decided_by: None,
                     decided_at: None,
                     created_at: types::now(),
                 };
                 repo::insert_closure(tx, &row)?;
-                let changes = Changes::new()
-                    .created("outcome", outcome.as_str())
-                    .created("reason", row.reason.as_str());
+                let changes = Changes::new().created("outcome", outcome.as_str()).created(
+                    "reason",
+                    sealed::seal(&st.keyring, tx, &before.id, "reason", reason)?,
+                );
                 audit_case(
                     tx,
                     &who,
@@ -275,6 +290,7 @@ pub async fn decide(
         return Err(ApiError::field("reason", "must be 1–1000 characters"));
     }
     let grant = who.clone();
+    let st = state.clone();
     super::service::scoped_write(state, &grant, move |tx| {
         let case = visible_for_write(tx, &who, &id)?;
         let pending = repo::pending_closure(tx, &case.id)?
@@ -317,6 +333,7 @@ pub async fn decide(
                 );
                 apply(
                     tx,
+                    &st.keyring,
                     &who,
                     &case,
                     Move {
@@ -336,7 +353,10 @@ pub async fn decide(
                         ClosureRequestStatus::Pending.as_str(),
                         status.as_str(),
                     )
-                    .created("reason", req.reason.trim());
+                    .created(
+                        "reason",
+                        sealed::seal(&st.keyring, tx, &case.id, "reason", req.reason.trim())?,
+                    );
                 audit_case(
                     tx,
                     &who,

@@ -2,6 +2,7 @@
 
 pub mod field;
 pub mod keys;
+pub mod plain_step;
 pub mod random;
 pub mod reseal;
 pub mod subjects;

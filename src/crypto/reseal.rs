@@ -75,7 +75,7 @@ macro_rules! column {
     }};
 }
 
-fn lift_no_update(tx: &mut Tx<'_>, lift: bool) -> QueryResult<()> {
+pub(crate) fn lift_no_update(tx: &mut Tx<'_>, lift: bool) -> QueryResult<()> {
     let sql = match &mut **tx {
         AnyConnection::Postgresql(_) => {
             let verb = if lift { "DISABLE" } else { "ENABLE" };

@@ -26,8 +26,9 @@ use crate::db::schema::data_keys;
 /// The format byte of a field sealed under a subject's data key.
 pub const ENVELOPE_VERSION: u8 = 2;
 
-/// How long an unwrapped key stays in memory for reads. After [`shred`] another instance may
-/// still read the subject's fields for at most this long (the erasing instance forgets at once).
+/// How long an unwrapped key stays in memory for reads by default (`KVAR_KEY_CACHE_SECS`).
+/// After [`shred`] another process may still read the subject's fields for at most this long
+/// (the erasing process forgets at once).
 pub const CACHE_TTL: Duration = Duration::from_secs(60);
 
 /// Whose key a field is sealed under.
@@ -96,6 +97,7 @@ struct Cached {
 pub struct Keyring {
     master: FieldCipher,
     cache: Arc<Mutex<HashMap<String, Cached>>>,
+    ttl: Duration,
 }
 
 impl std::fmt::Debug for Keyring {
@@ -136,7 +138,14 @@ impl Keyring {
         Keyring {
             master: FieldCipher::new(master_key),
             cache: Arc::default(),
+            ttl: CACHE_TTL,
         }
+    }
+
+    /// The same with keys cached for `ttl` (zero: never).
+    pub fn with_cache_ttl(mut self, ttl: Duration) -> Self {
+        self.ttl = ttl;
+        self
     }
 
     fn unwrap_key(&self, subject: &str, wrapped: &[u8]) -> Result<Aes256Gcm, FieldError> {
@@ -195,14 +204,17 @@ impl Keyring {
         let cache = self.cache.lock().ok()?;
         cache
             .get(subject)
-            .filter(|c| c.at.elapsed() < CACHE_TTL)
+            .filter(|c| c.at.elapsed() < self.ttl)
             .map(|c| c.cipher.clone())
     }
 
     fn remember(&self, subject: &str, cipher: &Aes256Gcm) {
+        if self.ttl.is_zero() {
+            return;
+        }
         if let Ok(mut cache) = self.cache.lock() {
             if cache.len() >= 100_000 {
-                cache.retain(|_, c| c.at.elapsed() < CACHE_TTL);
+                cache.retain(|_, c| c.at.elapsed() < self.ttl);
                 if cache.len() >= 100_000 {
                     cache.clear();
                 }

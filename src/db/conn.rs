@@ -111,7 +111,10 @@ impl CustomizeConnection<AnyConnection, r2d2::Error> for ConnectionSetup {
             // journal_mode=WAL is a property of the file, set once before the pool opens (a
             // switch here from N concurrent connections deadlocks on the lock upgrade).
             AnyConnection::Sqlite(c) => c.batch_execute(
-                "PRAGMA busy_timeout = 5000; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+                // secure_delete: what is deleted or overwritten (erasure, sealed columns of
+                // before) is zeroed in the file, not left in free pages.
+                "PRAGMA busy_timeout = 5000; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
+                 PRAGMA secure_delete = ON;",
             ),
             // Columns are timestamptz while schema.rs says Timestamp: the session must be UTC.
             AnyConnection::Postgresql(c) => c.batch_execute("SET TIME ZONE 'UTC'"),

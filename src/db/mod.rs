@@ -7,6 +7,7 @@ mod conn;
 mod migrate;
 pub mod privileges;
 pub mod schema;
+pub mod scrub;
 mod tx;
 pub mod types;
 mod writer;

@@ -139,13 +139,11 @@ diesel::table! {
         id -> Text,
         organization_id -> Text,
         municipality_code -> Text,
-        street -> Text,
-        postal_code -> Text,
-        city -> Text,
         created_by -> Text,
         version -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        address_enc -> Nullable<Binary>,
     }
 }
 
@@ -167,9 +165,6 @@ diesel::table! {
         id -> Text,
         household_id -> Text,
         landlord_organization_id -> Text,
-        street -> Text,
-        postal_code -> Text,
-        city -> Text,
         municipality_code -> Text,
         apartment_number -> Text,
         rooms -> Nullable<Integer>,
@@ -184,6 +179,7 @@ diesel::table! {
         version -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        address_enc -> Nullable<Binary>,
     }
 }
 
@@ -219,11 +215,11 @@ diesel::table! {
         requested_by -> Text,
         outcome -> Text,
         homelessness_situation -> Nullable<Integer>,
-        reason -> Text,
         status -> Text,
         decided_by -> Nullable<Text>,
         decided_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        reason_enc -> Nullable<Binary>,
     }
 }
 
@@ -239,7 +235,7 @@ diesel::table! {
         closure_request_id -> Nullable<Text>,
         reopened_at -> Nullable<Timestamp>,
         reopened_by -> Nullable<Text>,
-        reopen_reason -> Nullable<Text>,
+        reopen_reason_enc -> Nullable<Binary>,
     }
 }
 
@@ -314,9 +310,6 @@ diesel::table! {
         issued_on -> Nullable<Date>,
         tenant_name_enc -> Nullable<Binary>,
         apartment_ref -> Nullable<Text>,
-        street -> Nullable<Text>,
-        postal_code -> Nullable<Text>,
-        city -> Nullable<Text>,
         delivered_on -> Nullable<Date>,
         delivery_channel -> Nullable<Text>,
         delivery_notice_id -> Nullable<Text>,
@@ -326,6 +319,7 @@ diesel::table! {
         disclosure_basis -> Nullable<Text>,
         consent_id -> Nullable<Text>,
         legal_basis_enc -> Nullable<Binary>,
+        letter_address_enc -> Nullable<Binary>,
     }
 }
 
@@ -430,7 +424,6 @@ diesel::table! {
         kind -> Text,
         source -> Text,
         external_ref -> Nullable<Text>,
-        kfm_case_number -> Nullable<Text>,
         arrears_amount -> Nullable<BigInt>,
         amount_to_reinstate -> Nullable<BigInt>,
         apartment_size_m2 -> Nullable<Integer>,
@@ -456,6 +449,8 @@ diesel::table! {
         reported_name_enc -> Nullable<Binary>,
         children_registered -> Nullable<Integer>,
         children_not_registered -> Nullable<Integer>,
+        kfm_case_enc -> Nullable<Binary>,
+        kfm_case_index -> Nullable<Text>,
     }
 }
 

@@ -1,5 +1,6 @@
 //! Households (members with their relation, minors derived from birth dates) and tenancies.
 
+pub mod address;
 pub mod dto;
 pub mod handlers;
 pub mod members;

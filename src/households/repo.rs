@@ -3,8 +3,10 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
+use super::address::StoredAddress;
 use crate::auth::policy::Grant;
 use crate::auth::scope;
+use crate::crypto::subjects::{Keyring, SealError, Subject};
 use crate::db::AnyConnection;
 use crate::db::schema::{cases, household_members, households, persons, tenancies};
 
@@ -14,9 +16,8 @@ pub struct HouseholdRow {
     pub id: String,
     pub organization_id: String,
     pub municipality_code: String,
-    pub street: String,
-    pub postal_code: String,
-    pub city: String,
+    /// The address ([`super::address::StoredAddress`]) sealed under the household's key.
+    pub address_enc: Option<Vec<u8>>,
     pub created_by: String,
     pub version: i32,
     pub created_at: NaiveDateTime,
@@ -24,26 +25,42 @@ pub struct HouseholdRow {
 }
 
 impl HouseholdRow {
-    /// A new household at `address`, stored normalized: street and city trimmed, the postal
-    /// code without spaces (how every caller and the search expect it).
+    /// A new household at `address` (sealed under the new household's key, normalized as
+    /// [`super::address::StoredAddress::of`]).
     pub fn at(
+        (ring, conn): (&Keyring, &mut AnyConnection),
         organization_id: String,
         address: &super::dto::Address,
         created_by: String,
         now: NaiveDateTime,
-    ) -> HouseholdRow {
-        HouseholdRow {
-            id: crate::db::types::new_id(),
+    ) -> Result<HouseholdRow, SealError> {
+        let id = crate::db::types::new_id();
+        let address_enc = StoredAddress::of(address).seal(
+            ring,
+            conn,
+            Subject::household(&id),
+            ("households", "address", &id),
+        )?;
+        Ok(HouseholdRow {
+            id,
             organization_id,
             municipality_code: address.municipality_code.clone(),
-            street: address.street.trim().into(),
-            postal_code: address.postal_code.replace(' ', ""),
-            city: address.city.trim().into(),
+            address_enc: Some(address_enc),
             created_by,
             version: 1,
             created_at: now,
             updated_at: now,
-        }
+        })
+    }
+
+    /// The household's address.
+    pub fn address(
+        &self,
+        ring: &Keyring,
+        conn: &mut AnyConnection,
+    ) -> Result<StoredAddress, crate::error::ApiError> {
+        let at = ("households", "address", self.id.as_str());
+        StoredAddress::open(ring, conn, at, self.address_enc.as_deref())
     }
 }
 
@@ -70,9 +87,8 @@ pub struct TenancyRow {
     pub id: String,
     pub household_id: String,
     pub landlord_organization_id: String,
-    pub street: String,
-    pub postal_code: String,
-    pub city: String,
+    /// The address ([`super::address::StoredAddress`]) sealed under the household's key.
+    pub address_enc: Option<Vec<u8>>,
     pub municipality_code: String,
     pub apartment_number: String,
     pub rooms: Option<i32>,
@@ -89,15 +105,36 @@ pub struct TenancyRow {
     pub updated_at: NaiveDateTime,
 }
 
+impl TenancyRow {
+    /// The tenancy's address.
+    pub fn address(
+        &self,
+        ring: &Keyring,
+        conn: &mut AnyConnection,
+    ) -> Result<StoredAddress, crate::error::ApiError> {
+        let at = ("tenancies", "address", self.id.as_str());
+        StoredAddress::open(ring, conn, at, self.address_enc.as_deref())
+    }
+
+    /// `address` sealed for tenancy `id` of `household_id`.
+    pub fn seal_address(
+        ring: &Keyring,
+        conn: &mut AnyConnection,
+        (household_id, id): (&str, &str),
+        address: &StoredAddress,
+    ) -> Result<Vec<u8>, SealError> {
+        let subject = Subject::household(household_id);
+        address.seal(ring, conn, subject, ("tenancies", "address", id))
+    }
+}
+
 pub fn insert_household(conn: &mut AnyConnection, h: &HouseholdRow) -> QueryResult<()> {
     diesel::insert_into(households::table)
         .values((
             households::id.eq(&h.id),
             households::organization_id.eq(&h.organization_id),
             households::municipality_code.eq(&h.municipality_code),
-            households::street.eq(&h.street),
-            households::postal_code.eq(&h.postal_code),
-            households::city.eq(&h.city),
+            households::address_enc.eq(&h.address_enc),
             households::created_by.eq(&h.created_by),
             households::version.eq(h.version),
             households::created_at.eq(h.created_at),
@@ -195,9 +232,7 @@ pub fn insert_tenancy(conn: &mut AnyConnection, t: &TenancyRow) -> QueryResult<(
                 tenancies::id.eq(&t.id),
                 tenancies::household_id.eq(&t.household_id),
                 tenancies::landlord_organization_id.eq(&t.landlord_organization_id),
-                tenancies::street.eq(&t.street),
-                tenancies::postal_code.eq(&t.postal_code),
-                tenancies::city.eq(&t.city),
+                tenancies::address_enc.eq(&t.address_enc),
                 tenancies::municipality_code.eq(&t.municipality_code),
                 tenancies::apartment_number.eq(&t.apartment_number),
                 tenancies::rooms.eq(t.rooms),
@@ -373,9 +408,7 @@ pub fn update_tenancy_versioned(
     .set((
         (
             tenancies::landlord_organization_id.eq(&t.landlord_organization_id),
-            tenancies::street.eq(&t.street),
-            tenancies::postal_code.eq(&t.postal_code),
-            tenancies::city.eq(&t.city),
+            tenancies::address_enc.eq(&t.address_enc),
             tenancies::municipality_code.eq(&t.municipality_code),
             tenancies::apartment_number.eq(&t.apartment_number),
             tenancies::rooms.eq(t.rooms),

@@ -45,11 +45,12 @@ pub async fn create(
             }
             let now = types::now();
             let household = HouseholdRow::at(
+                (&st.keyring, tx),
                 who.organization_id.clone(),
                 &req.address,
                 who.user_id.clone(),
                 now,
-            );
+            )?;
             repo::insert_household(tx, &household)?;
             let mut person_ids = Vec::new();
             for m in &members {
@@ -175,14 +176,22 @@ pub fn view(
         .collect();
     let shown = protection::address_view(conn, who, &h.id)?;
     shown.log_read(conn, who, operation, &logged)?;
+    // A withheld address is not even opened.
+    let address = match shown.render(()) {
+        Some(()) => {
+            let a = h.address(&st.keyring, conn)?;
+            Some(Address {
+                street: a.street,
+                postal_code: a.postal_code,
+                city: a.city,
+                municipality_code: h.municipality_code,
+            })
+        }
+        None => None,
+    };
     Ok(HouseholdResponse {
         id: h.id,
-        address: shown.render(Address {
-            street: h.street,
-            postal_code: h.postal_code,
-            city: h.city,
-            municipality_code: h.municipality_code,
-        }),
+        address,
         address_protected: shown.protected(),
         members,
         version: h.version,

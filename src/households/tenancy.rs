@@ -1,5 +1,6 @@
 //! Tenancies: the lease a household risks losing.
 
+use super::address::StoredAddress;
 use super::dto::{
     Address, ConversionAgreement, CreateTenancyRequest, TenancyList, TenancyResponse,
     UpdateTenancyRequest,
@@ -11,6 +12,7 @@ use crate::audit::AuditAction;
 use crate::audit::access::{self, Access};
 use crate::audit::{self, Changes, NewEvent};
 use crate::auth::policy::{Authorized, Grant, ops};
+use crate::crypto::subjects::Keyring;
 use crate::db::{AnyConnection, Tx, types};
 use crate::domain::states::OrganizationKind;
 use crate::error::ApiError;
@@ -21,18 +23,32 @@ use crate::state::AppState;
 /// Default months until a second-hand contract converts to first-hand.
 pub const DEFAULT_CONVERSION_MONTHS: i32 = 18;
 
-/// The tenancy's address as stored.
-fn address_of(t: &TenancyRow) -> Address {
+/// The tenancy's address in the API's shape.
+fn address_of(t: &TenancyRow, a: StoredAddress) -> Address {
     Address {
-        street: t.street.clone(),
-        postal_code: t.postal_code.clone(),
-        city: t.city.clone(),
+        street: a.street,
+        postal_code: a.postal_code,
+        city: a.city,
         municipality_code: t.municipality_code.clone(),
     }
 }
 
-/// The tenancy as `shown` lets the caller see its address (the household's protection).
-fn response(t: TenancyRow, shown: AddressView) -> TenancyResponse {
+/// The tenancy as `shown` lets the caller see its address (the household's protection); a
+/// withheld address is not even opened.
+fn response(
+    ring: &Keyring,
+    conn: &mut AnyConnection,
+    t: TenancyRow,
+    shown: AddressView,
+) -> Result<TenancyResponse, ApiError> {
+    let address = match shown.render(()) {
+        Some(()) => Some(address_of(&t, t.address(ring, conn)?)),
+        None => None,
+    };
+    Ok(view(t, address, shown))
+}
+
+fn view(t: TenancyRow, address: Option<Address>, shown: AddressView) -> TenancyResponse {
     let conversion = (t.conversion_months.is_some()
         || t.conversion_conditions.is_some()
         || t.conversion_review_on.is_some())
@@ -42,7 +58,7 @@ fn response(t: TenancyRow, shown: AddressView) -> TenancyResponse {
         review_on: t.conversion_review_on,
     });
     TenancyResponse {
-        address: shown.render(address_of(&t)),
+        address,
         address_protected: shown.protected(),
         id: t.id,
         household_id: t.household_id,
@@ -67,6 +83,7 @@ pub async fn create(
     req: CreateTenancyRequest,
 ) -> Result<TenancyResponse, ApiError> {
     req.validate().map_err(ApiError::Validation)?;
+    let st = state.clone();
     state
         .db
         .write(move |tx| {
@@ -75,13 +92,15 @@ pub async fn create(
             check_landlord(tx, &req.landlord_organization_id)?;
             let now = types::now();
             let conversion = req.conversion.as_ref();
+            let id = types::new_id();
+            let address = StoredAddress::of(&req.address);
+            let address_enc =
+                TenancyRow::seal_address(&st.keyring, tx, (&household.id, &id), &address)?;
             let row = TenancyRow {
-                id: types::new_id(),
+                id,
                 household_id: household.id,
                 landlord_organization_id: req.landlord_organization_id.clone(),
-                street: req.address.street.trim().into(),
-                postal_code: req.address.postal_code.replace(' ', ""),
-                city: req.address.city.trim().into(),
+                address_enc: Some(address_enc),
                 municipality_code: req.address.municipality_code.clone(),
                 apartment_number: req.apartment_number.trim().into(),
                 rooms: req.rooms,
@@ -124,7 +143,7 @@ pub async fn create(
             )?;
             let shown = protection::address_view(tx, &who, &row.household_id)?;
             log_shown(tx, &who, shown, &row)?;
-            Ok(response(row, shown))
+            response(&st.keyring, tx, row, shown)
         })
         .await
 }
@@ -171,6 +190,7 @@ pub async fn get(
     who: Authorized<ops::GetTenancy>,
     id: String,
 ) -> Result<TenancyResponse, ApiError> {
+    let st = state.clone();
     state
         .db
         .run(
@@ -178,7 +198,7 @@ pub async fn get(
                 Some(t) => {
                     let shown = protection::address_view(conn, &who, &t.household_id)?;
                     shown.log_read(conn, &who, who.operation_id(), &[logged(&t)])?;
-                    Ok(response(t, shown))
+                    response(&st.keyring, conn, t, shown)
                 }
                 None => {
                     access::denied(conn, &who, who.operation_id(), "tenancy", &id)?;
@@ -195,6 +215,7 @@ pub async fn list(
     who: Authorized<ops::ListHouseholdTenancies>,
     household_id: String,
 ) -> Result<TenancyList, ApiError> {
+    let st = state.clone();
     state
         .db
         .run(move |conn| {
@@ -211,23 +232,29 @@ pub async fn list(
             logged.extend(rows.iter().map(self::logged));
             let shown = protection::address_view(conn, &who, &h.id)?;
             shown.log_read(conn, &who, who.operation_id(), &logged)?;
-            Ok(TenancyList {
-                items: rows.into_iter().map(|t| response(t, shown)).collect(),
-            })
+            let items = rows
+                .into_iter()
+                .map(|t| response(&st.keyring, conn, t, shown))
+                .collect::<Result<_, _>>()?;
+            Ok(TenancyList { items })
         })
         .await
 }
 
 /// The tenancy as it would be after `req`, in the shape of a new one so it is validated by the
 /// same rules ([`CreateTenancyRequest::validate`]).
-fn merged(t: &TenancyRow, req: UpdateTenancyRequest) -> CreateTenancyRequest {
-    let current = response(t.clone(), AddressView::Open);
+fn merged(
+    t: &TenancyRow,
+    stored: &StoredAddress,
+    req: UpdateTenancyRequest,
+) -> CreateTenancyRequest {
+    let current = view(t.clone(), None, AddressView::Open);
     CreateTenancyRequest {
         household_id: t.household_id.clone(),
         landlord_organization_id: req
             .landlord_organization_id
             .unwrap_or(current.landlord_organization_id),
-        address: req.address.unwrap_or_else(|| address_of(t)),
+        address: req.address.unwrap_or_else(|| address_of(t, stored.clone())),
         apartment_number: req.apartment_number.unwrap_or(current.apartment_number),
         rooms: req.rooms.unwrap_or(current.rooms),
         size_m2: req.size_m2.unwrap_or(current.size_m2),
@@ -271,23 +298,37 @@ pub async fn update(
 ) -> Result<TenancyResponse, ApiError> {
     let expected = if_match.version()?;
     let grant = (*who).clone();
+    let st = state.clone();
     scoped_write(state, &grant, move |tx| {
         let before = tenancy_for_write(tx, &who, &id)?;
         if before.version != expected {
             return Err(ApiError::PreconditionFailed);
         }
         let landlord_changes = req.landlord_organization_id.is_some();
-        let m = merged(&before, req);
+        let before_address = before.address(&st.keyring, tx)?;
+        let m = merged(&before, &before_address, req);
         m.validate().map_err(ApiError::Validation)?;
         if landlord_changes && m.landlord_organization_id != before.landlord_organization_id {
             check_landlord(tx, &m.landlord_organization_id)?;
         }
         let conversion = m.conversion.as_ref();
+        let after_address = StoredAddress::of(&m.address);
+        let address_changed = after_address != before_address
+            || before.municipality_code != m.address.municipality_code;
+        let address_enc = if after_address == before_address {
+            before.address_enc.clone()
+        } else {
+            let at = (before.household_id.as_str(), before.id.as_str());
+            Some(TenancyRow::seal_address(
+                &st.keyring,
+                tx,
+                at,
+                &after_address,
+            )?)
+        };
         let after = TenancyRow {
             landlord_organization_id: m.landlord_organization_id.clone(),
-            street: m.address.street.trim().into(),
-            postal_code: m.address.postal_code.replace(' ', ""),
-            city: m.address.city.trim().into(),
+            address_enc,
             municipality_code: m.address.municipality_code.clone(),
             apartment_number: m.apartment_number.trim().into(),
             rooms: m.rooms,
@@ -302,9 +343,6 @@ pub async fn update(
             ..before.clone()
         };
         let date = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string());
-        let address_changed = (&before.street, &before.postal_code, &before.city)
-            != (&after.street, &after.postal_code, &after.city)
-            || before.municipality_code != after.municipality_code;
         let changes = Changes::new()
             .field(
                 "landlord_organization_id",
@@ -343,7 +381,7 @@ pub async fn update(
         let shown = protection::address_view(tx, &who, &before.household_id)?;
         if changes.is_empty() {
             log_shown(tx, &who, shown, &before)?;
-            return Ok(response(before, shown));
+            return response(&st.keyring, tx, before, shown);
         }
         if !repo::update_tenancy_versioned(tx, &after, expected, types::now())? {
             return Err(ApiError::PreconditionFailed);
@@ -361,7 +399,7 @@ pub async fn update(
         )?;
         let stored = repo::find_tenancy(tx, &after.id)?.ok_or(ApiError::NotFound)?;
         log_shown(tx, &who, shown, &stored)?;
-        Ok(response(stored, shown))
+        response(&st.keyring, tx, stored, shown)
     })
     .await
 }

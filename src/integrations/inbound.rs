@@ -329,7 +329,13 @@ pub fn submit(
             }),
             ..sub.notice
         };
-        let registered = crate::notices::service::register(tx, &who.actor, &case, notice)?;
+        let registered = crate::notices::service::register(
+            tx,
+            (&st.keyring, &st.blind),
+            &who.actor,
+            &case,
+            notice,
+        )?;
         let receipt = receipts::insert(tx, who, sub.receipt_kind, &registered.notice.id)?;
         let body = serde_json::to_string(&ReceiptResponse::from(receipt))
             .map_err(|e| ApiError::Internal(format!("receipt as JSON: {e}")))?;

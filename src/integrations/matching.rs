@@ -49,9 +49,15 @@ pub fn municipality(tx: &mut Tx<'_>, code: &str) -> Result<OrgRow, ApiError> {
         .ok_or_else(|| ApiError::field("municipality_code", "is not a municipality known to kvar"))
 }
 
-fn open_case_by_kfm(tx: &mut Tx<'_>, org: &str, number: &str) -> QueryResult<Option<CaseRow>> {
+fn open_case_by_kfm(
+    tx: &mut Tx<'_>,
+    blind: &crate::crypto::field::BlindIndex,
+    org: &str,
+    number: &str,
+) -> QueryResult<Option<CaseRow>> {
+    let index = crate::notices::repo::kfm_case_index(blind, org, number);
     let with_number = notices::table
-        .filter(notices::kfm_case_number.eq(number))
+        .filter(notices::kfm_case_index.eq(index))
         .select(notices::case_id);
     cases::table
         .filter(cases::organization_id.eq(org))
@@ -107,7 +113,12 @@ const INTAKE_REOPEN_REASON: &str = "a new notice on the household within 12 mont
 /// Reopen a closed case for a new submission: the closure row is stamped (its outcome stays in
 /// the history), the case's current outcome is cleared as for a reopening by hand, and
 /// `case.reopened` is recorded with the reason.
-fn reopen(tx: &mut Tx<'_>, who: &Submitter, closed: &CaseRow) -> Result<(), ApiError> {
+fn reopen(
+    tx: &mut Tx<'_>,
+    st: &AppState,
+    who: &Submitter,
+    closed: &CaseRow,
+) -> Result<(), ApiError> {
     let now = types::now();
     diesel::update(cases::table.find(&closed.id))
         .set((
@@ -120,7 +131,14 @@ fn reopen(tx: &mut Tx<'_>, who: &Submitter, closed: &CaseRow) -> Result<(), ApiE
             cases::last_activity_at.eq(now),
         ))
         .execute(&mut **tx)?;
-    cases_repo::stamp_reopened(tx, &closed.id, &who.key, INTAKE_REOPEN_REASON, now)?;
+    cases_repo::stamp_reopened(
+        tx,
+        &st.keyring,
+        &closed.id,
+        &who.key,
+        INTAKE_REOPEN_REASON,
+        now,
+    )?;
     let changes = Changes::new()
         .field(
             "status",
@@ -160,7 +178,7 @@ fn find_or_create(
     s: &Subject<'_>,
 ) -> Result<(CaseRow, &'static str), ApiError> {
     if let Some(number) = s.kfm_case_number
-        && let Some(case) = open_case_by_kfm(tx, &org.id, number)?
+        && let Some(case) = open_case_by_kfm(tx, &st.blind, &org.id, number)?
     {
         return Ok((case, "kfm_case_number"));
     }
@@ -175,7 +193,7 @@ fn find_or_create(
             .iter()
             .find(|c| c.closed_at.is_some_and(|t| t > cutoff))
         {
-            reopen(tx, who, closed)?;
+            reopen(tx, st, who, closed)?;
             crate::worklist::repo::refresh(tx, &closed.id)?;
             crate::stats::facts::refresh(tx, &closed.id)?;
             return Ok((cases_repo::find(tx, &closed.id)?, "reopened_closed_case"));
@@ -204,7 +222,13 @@ fn find_or_create(
             },
         )?,
     };
-    let household = HouseholdRow::at(org.id.clone(), s.address, who.key.clone(), now);
+    let household = HouseholdRow::at(
+        (&st.keyring, tx),
+        org.id.clone(),
+        s.address,
+        who.key.clone(),
+        now,
+    )?;
     households::insert_household(tx, &household)?;
     households::insert_member(
         tx,
@@ -221,13 +245,15 @@ fn find_or_create(
     )?;
     let tenancy_id = match s.landlord_organization_id {
         Some(landlord) => {
+            let id = types::new_id();
+            let address = crate::households::address::StoredAddress::of(s.address);
+            let at = (household.id.as_str(), id.as_str());
+            let address_enc = TenancyRow::seal_address(&st.keyring, tx, at, &address)?;
             let t = TenancyRow {
-                id: types::new_id(),
+                id,
                 household_id: household.id.clone(),
                 landlord_organization_id: landlord.into(),
-                street: household.street.clone(),
-                postal_code: household.postal_code.clone(),
-                city: household.city.clone(),
+                address_enc: Some(address_enc),
                 municipality_code: household.municipality_code.clone(),
                 apartment_number: s
                     .apartment_number

@@ -8,6 +8,16 @@ use crate::db::schema::{deadlines, notices};
 use crate::domain::consent::ConsentMethod;
 use crate::domain::deadlines::{DeadlineKind, DeadlineStatus, DefectGrade, NoticeKind};
 
+/// The blind index of a Kronofogden case number in one municipality (what intake matches on:
+/// the number itself is sealed under the case's key).
+pub fn kfm_case_index(
+    blind: &crate::crypto::field::BlindIndex,
+    organization_id: &str,
+    number: &str,
+) -> String {
+    blind.of(&format!("kfm_case_number/{organization_id}"), number.trim())
+}
+
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = notices)]
 pub struct NoticeRow {
@@ -16,7 +26,9 @@ pub struct NoticeRow {
     pub kind: NoticeKind,
     pub source: String,
     pub external_ref: Option<String>,
-    pub kfm_case_number: Option<String>,
+    /// The Kronofogden case number, sealed under the case's key, and its blind index.
+    pub kfm_case_enc: Option<Vec<u8>>,
+    pub kfm_case_index: Option<String>,
     pub arrears_amount: Option<i64>,
     pub amount_to_reinstate: Option<i64>,
     pub apartment_size_m2: Option<i32>,

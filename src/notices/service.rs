@@ -34,6 +34,7 @@ pub struct Registered {
 /// Register `input` on `case` (already in the caller's scope), submitted by `actor`.
 pub fn register(
     tx: &mut Tx<'_>,
+    (ring, blind): (&Keyring, &crate::crypto::field::BlindIndex),
     actor: &Actor,
     case: &CaseRow,
     input: NoticeInput,
@@ -57,13 +58,29 @@ pub fn register(
         .reported
         .as_ref()
         .map_or_else(types::new_id, |r| r.notice_id.clone());
+    // The case number is the case's personal data: sealed, with a blind index for matching.
+    let (kfm_case_enc, kfm_case_index) = match req.kfm_case_number.as_deref() {
+        Some(number) => (
+            Some(ring.seal(
+                tx,
+                crate::crypto::subjects::Subject::case(&case.id),
+                "notices",
+                "kfm_case_number",
+                &id,
+                number,
+            )?),
+            Some(repo::kfm_case_index(blind, &case.organization_id, number)),
+        ),
+        None => (None, None),
+    };
     let mut row = NoticeRow {
         id: id.clone(),
         case_id: case.id.clone(),
         kind: input.kind,
         source: input.source.as_str().into(),
         external_ref: req.external_ref.clone(),
-        kfm_case_number: req.kfm_case_number.clone(),
+        kfm_case_enc,
+        kfm_case_index,
         arrears_amount: req.arrears_amount,
         amount_to_reinstate: req.amount_to_reinstate,
         apartment_size_m2: req.apartment_size_m2,
@@ -154,7 +171,7 @@ pub fn register(
         .created("eviction_at", row.eviction_at.map(|t| types::utc(t).to_rfc3339()))
         .created("amount_to_reinstate", row.amount_to_reinstate)
         .created("arrears_amount", row.arrears_amount)
-        .created("kfm_case_number", row.kfm_case_number.clone())
+        .secret("kfm_case_number", row.kfm_case_enc.is_some())
         .created("supersedes", row.supersedes.clone())
         .created("amount_paid", row.amount_paid)
         .created("children_registered", row.children_registered)
@@ -224,6 +241,14 @@ pub fn to_response(
     n: NoticeRow,
     superseded: bool,
 ) -> Result<NoticeResponse, ApiError> {
+    let kfm_case_number = match &n.kfm_case_enc {
+        Some(enc) => Some(
+            keyring
+                .open(conn, "notices", "kfm_case_number", &n.id, enc)
+                .map_err(|e| e.about(format_args!("notice {}", n.id)))?,
+        ),
+        None => None,
+    };
     let reported_name = match &n.reported_name_enc {
         Some(enc) => Some(
             keyring
@@ -240,7 +265,7 @@ pub fn to_response(
         kind: n.kind.as_str().into(),
         source: n.source,
         external_ref: n.external_ref,
-        kfm_case_number: n.kfm_case_number,
+        kfm_case_number,
         arrears_amount: n.arrears_amount,
         amount_to_reinstate: n.amount_to_reinstate,
         apartment_size_m2: n.apartment_size_m2,
@@ -283,7 +308,7 @@ pub async fn create(
     let st = state.clone();
     crate::cases::service::scoped_write(state, &grant, move |tx| {
         let case = crate::cases::service::visible_for_write(tx, &who, &case_id)?;
-        let registered = register(tx, &who.actor(), &case, input)?;
+        let registered = register(tx, (&st.keyring, &st.blind), &who.actor(), &case, input)?;
         to_response(&st.keyring, tx, registered.notice, false)
     })
     .await

@@ -126,6 +126,8 @@ pub fn migrate(
 ) -> Result<Vec<String>, String> {
     let applied = crate::db::run_migrations(conn)?;
     let keyring = Keyring::new(&keys.field);
+    crate::db::scrub::zero_what_is_deleted(conn)
+        .map_err(|e| format!("PRAGMA secure_delete: {e}"))?;
     let sealed = crate::crypto::reseal::run(conn, &keyring)
         .map_err(|e| format!("sealing personal data under data keys: {e}"))?;
     if sealed > 0 {
@@ -136,6 +138,14 @@ pub fn migrate(
     }
     let blind = BlindIndex::new(&keys.blind_index)
         .map_err(|e| format!("KVAR_BLIND_INDEX_KEY: HMAC refused the key: {e}"))?;
+    let clear = crate::crypto::plain_step::run(conn, &keyring, &blind)
+        .map_err(|e| format!("sealing addresses, case numbers and reasons: {e}"))?;
+    if clear > 0 {
+        tracing::info!(fields = clear, "addresses, case numbers and reasons sealed");
+    }
+    if sealed + clear > 0 {
+        crate::db::scrub::drop_old_pages(conn).map_err(|e| format!("wal_checkpoint: {e}"))?;
+    }
     let copies = run(conn, &keyring, &blind).map_err(|e| format!("splitting persons: {e}"))?;
     if copies > 0 {
         tracing::info!(copies, "persons split per municipality");

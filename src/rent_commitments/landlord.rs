@@ -57,6 +57,7 @@ pub async fn list<O: OperationMarker + 'static>(
                 let case = crate::cases::repo::find(tx, &rc.case_id)?;
                 record_delivery(
                     tx,
+                    &st,
                     &submitter.actor,
                     &case,
                     rc,

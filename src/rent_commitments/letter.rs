@@ -12,6 +12,7 @@ use crate::auth::policy::{Authorized, ops};
 use crate::cases::service::visible_or_404;
 use crate::domain::rent_commitment::RentCommitmentStatus;
 use crate::error::ApiError;
+use crate::households::address::StoredAddress;
 use crate::households::repo as households;
 use crate::organizations::repo as orgs;
 use crate::state::AppState;
@@ -210,10 +211,12 @@ pub fn text_of(
         address: if protected {
             None
         } else {
+            let at = ("rent_commitments", "letter_address", rc.id.as_str());
+            let a = StoredAddress::open(&st.keyring, conn, at, rc.letter_address_enc.as_deref())?;
             Some(LetterAddress {
-                street: rc.street.clone().ok_or_else(missing)?,
-                postal_code: rc.postal_code.clone().ok_or_else(missing)?,
-                city: rc.city.clone().ok_or_else(missing)?,
+                street: a.street,
+                postal_code: a.postal_code,
+                city: a.city,
             })
         },
         municipality,

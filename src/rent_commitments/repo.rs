@@ -30,9 +30,8 @@ pub struct RentCommitmentRow {
     pub issued_on: Option<NaiveDate>,
     pub tenant_name_enc: Option<Vec<u8>>,
     pub apartment_ref: Option<String>,
-    pub street: Option<String>,
-    pub postal_code: Option<String>,
-    pub city: Option<String>,
+    /// The letter's copy of the address, sealed under the case's key.
+    pub letter_address_enc: Option<Vec<u8>>,
     pub delivered_on: Option<NaiveDate>,
     pub delivery_channel: Option<DeliveryChannel>,
     pub delivery_notice_id: Option<String>,
@@ -61,9 +60,8 @@ pub struct Letter {
     pub issued_on: NaiveDate,
     pub tenant_name_enc: Vec<u8>,
     pub apartment_ref: String,
-    pub street: String,
-    pub postal_code: String,
-    pub city: String,
+    /// The tenancy's address at approval, sealed under the case's key.
+    pub address_enc: Vec<u8>,
 }
 
 pub fn insert(conn: &mut AnyConnection, row: &RentCommitmentRow) -> QueryResult<()> {
@@ -120,9 +118,7 @@ pub fn decide(
         rent_commitments::issued_on.eq(letter.map(|l| l.issued_on)),
         rent_commitments::tenant_name_enc.eq(letter.map(|l| l.tenant_name_enc.as_slice())),
         rent_commitments::apartment_ref.eq(letter.map(|l| l.apartment_ref.as_str())),
-        rent_commitments::street.eq(letter.map(|l| l.street.as_str())),
-        rent_commitments::postal_code.eq(letter.map(|l| l.postal_code.as_str())),
-        rent_commitments::city.eq(letter.map(|l| l.city.as_str())),
+        rent_commitments::letter_address_enc.eq(letter.map(|l| l.address_enc.as_slice())),
         rent_commitments::version.eq(version + 1),
         rent_commitments::updated_at.eq(d.decided_at),
         rent_commitments::disclosure_basis.eq(disclosure.map(|b| b.basis)),

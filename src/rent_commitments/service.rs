@@ -203,9 +203,7 @@ pub async fn draft(
             issued_on: None,
             tenant_name_enc: None,
             apartment_ref: None,
-            street: None,
-            postal_code: None,
-            city: None,
+            letter_address_enc: None,
             delivered_on: None,
             delivery_channel: None,
             delivery_notice_id: None,
@@ -300,10 +298,13 @@ fn letter_for(
             &rc.id,
             &name,
         )?,
+        address_enc: tenancy.address(&st.keyring, tx)?.seal(
+            &st.keyring,
+            tx,
+            Subject::case(&rc.case_id),
+            ("rent_commitments", "letter_address", &rc.id),
+        )?,
         apartment_ref: tenancy.apartment_number,
-        street: tenancy.street,
-        postal_code: tenancy.postal_code,
-        city: tenancy.city,
     })
 }
 
@@ -407,6 +408,7 @@ pub async fn decide(
 /// delivered, audit it. Shared by staff (`POST .../delivery`) and the landlord's first read.
 pub fn record_delivery(
     tx: &mut Tx<'_>,
+    st: &AppState,
     actor: &Actor,
     case: &CaseRow,
     rc: &RentCommitmentRow,
@@ -441,7 +443,8 @@ pub fn record_delivery(
     }
     .validate(NoticeSource::SocialServices, today)
     .map_err(ApiError::Validation)?;
-    let registered = crate::notices::service::register(tx, actor, case, input)?;
+    let registered =
+        crate::notices::service::register(tx, (&st.keyring, &st.blind), actor, case, input)?;
     let now = types::now();
     if !repo::deliver(
         tx,
@@ -479,7 +482,15 @@ pub async fn deliver(
     scoped_write(state, &grant, move |tx| {
         let case = visible_for_write(tx, &who, &case_id)?;
         let rc = repo::find_on_case(tx, &case.id, &rc_id)?.ok_or(ApiError::NotFound)?;
-        record_delivery(tx, &who.actor(), &case, &rc, req.delivered_on, req.channel)?;
+        record_delivery(
+            tx,
+            &st,
+            &who.actor(),
+            &case,
+            &rc,
+            req.delivered_on,
+            req.channel,
+        )?;
         let row = repo::find_on_case(tx, &case.id, &rc.id)?.ok_or(ApiError::NotFound)?;
         let end = reinstatement_end(tx, &case.id)?;
         to_response(&st, tx, row, end)

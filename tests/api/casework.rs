@@ -119,7 +119,7 @@ fn etag(app: &TestApp, token: &str, case: &str) -> String {
         .to_owned()
 }
 
-fn transition(app: &TestApp, token: &str, case: &str, body: Value) -> Resp {
+pub fn transition(app: &TestApp, token: &str, case: &str, body: Value) -> Resp {
     let e = etag(app, token, case);
     app.req("POST", &format!("/api/v1/cases/{case}/transitions"))
         .token(token)

@@ -212,3 +212,151 @@ fn fields_of_before_are_sealed_again_at_start_and_the_logs_stay_append_only() {
         assert_eq!(app.verify()["ok"], true);
     });
 }
+
+const STREET: &str = "Kanariegatan 77";
+const CASE_NUMBER: &str = "12-808-26";
+const REASON: &str = "Kanariefågel: familjen flyttar till mormor";
+
+#[test]
+fn addresses_case_numbers_and_reasons_are_never_stored_in_clear() {
+    each_backend(|b| {
+        let app = TestApp::spawn(b);
+        let w = world(&app);
+        let t = &w.worker_a1.1;
+        let h = app.post(
+            "/api/v1/households",
+            t,
+            json!({"address": {"street": STREET, "postal_code": "111 22", "city": "Stockholm", "municipality_code": "0180"},
+                   "members": [{"personnummer": HEAD_PNR, "name": HEAD_NAME, "relation": "self"}]}),
+        );
+        assert_eq!(h.status, 201, "{}", h.body);
+        let hid = h.str("id");
+        assert_eq!(h.json["address"]["street"], STREET, "shown to staff");
+        let tenancy = app.post(
+            "/api/v1/tenancies",
+            t,
+            json!({"household_id": hid, "landlord_organization_id": w.landlord_org, "apartment_number": "1102",
+                   "address": {"street": STREET, "postal_code": "11122", "city": "Stockholm", "municipality_code": "0180"},
+                   "monthly_rent": 8500, "contract_type": "first_hand"}),
+        );
+        assert_eq!(tenancy.status, 201, "{}", tenancy.body);
+        assert_eq!(tenancy.json["address"]["street"], STREET);
+        let c = app.post(
+            "/api/v1/cases",
+            t,
+            json!({"household_id": hid, "tenancy_id": tenancy.str("id")}),
+        );
+        assert_eq!(c.status, 201, "{}", c.body);
+        let cid = c.str("id");
+        let n = app.post(
+            &format!("/api/v1/cases/{cid}/notices"),
+            t,
+            json!({"kind": "kfm_order_issued", "sent_on": "2026-11-02", "kfm_case_number": CASE_NUMBER}),
+        );
+        assert_eq!(n.status, 201, "{}", n.body);
+        assert_eq!(
+            n.json["kfm_case_number"], CASE_NUMBER,
+            "staff see the number"
+        );
+        let r =
+            crate::casework::transition(&app, t, &cid, json!({"to": "triage", "reason": REASON}));
+        assert_eq!(r.status, 200, "{}", r.body);
+        // The case's history opens the sealed reason for staff who may read it.
+        let hist = app.get(&format!("/api/v1/cases/{cid}/history"), &w.supervisor_a.1);
+        assert_eq!(hist.status, 200, "{}", hist.body);
+        assert!(hist.body.contains(REASON), "{}", hist.body);
+        for canary in [
+            STREET,
+            CASE_NUMBER,
+            REASON,
+            HEAD_NAME,
+            &HEAD_PNR.replace('-', ""),
+        ] {
+            assert!(!app.stores_in_clear(canary), "{canary} stored in clear");
+        }
+        // The scan can fail: a value stored in clear is found.
+        assert!(app.stores_in_clear(&w.landlord_org), "ids are in clear");
+        // Intake still matches on the case number (through its blind index).
+        assert_eq!(app.notices_with_case_number("0180", CASE_NUMBER), 1);
+        // Destroying the case's key leaves the history's reason unreadable, the chain whole.
+        let mut conn = app.connect();
+        kvar::crypto::subjects::shred(&mut conn, &[cid.clone()]).expect("shred");
+        let hist = app.get(&format!("/api/v1/cases/{cid}/history"), &w.supervisor_a.1);
+        assert_eq!(hist.status, 200, "{}", hist.body);
+        assert!(!hist.body.contains(REASON));
+        assert!(hist.body.contains("\"erased\":true"), "{}", hist.body);
+        assert_eq!(app.verify()["ok"], true);
+    });
+}
+
+#[test]
+fn clear_columns_of_before_are_sealed_and_dropped_at_start() {
+    use diesel::connection::SimpleConnection;
+    use kvar::db::schema::pending_data_steps;
+    each_backend(|b| {
+        let app = TestApp::spawn(b);
+        let w = world(&app);
+        let case = open_case(&app, &w, &w.worker_a1.1);
+        let cid = case["id"].as_str().expect("id").to_owned();
+        let hid = case["household_id"].as_str().expect("household").to_owned();
+        let tid = case["tenancy"]["id"].as_str().map(str::to_owned);
+        let n = app.post(
+            &format!("/api/v1/cases/{cid}/notices"),
+            &w.worker_a1.1,
+            json!({"kind": "kfm_order_issued", "sent_on": "2026-11-02"}),
+        );
+        assert_eq!(n.status, 201, "{}", n.body);
+        let mut conn = app.connect();
+        // The clear columns as they were, every row holding the old value (a column default
+        // fills the append-only notices without an UPDATE).
+        conn.batch_execute(
+            "ALTER TABLE households ADD COLUMN street TEXT NOT NULL DEFAULT 'Gamla gatan 1';
+             ALTER TABLE households ADD COLUMN postal_code TEXT NOT NULL DEFAULT '75310';
+             ALTER TABLE households ADD COLUMN city TEXT NOT NULL DEFAULT 'Uppsala';
+             ALTER TABLE tenancies ADD COLUMN street TEXT NOT NULL DEFAULT 'Gamla gatan 1';
+             ALTER TABLE tenancies ADD COLUMN postal_code TEXT NOT NULL DEFAULT '75310';
+             ALTER TABLE tenancies ADD COLUMN city TEXT NOT NULL DEFAULT 'Uppsala';
+             ALTER TABLE rent_commitments ADD COLUMN street TEXT;
+             ALTER TABLE rent_commitments ADD COLUMN postal_code TEXT;
+             ALTER TABLE rent_commitments ADD COLUMN city TEXT;
+             ALTER TABLE notices ADD COLUMN kfm_case_number TEXT DEFAULT '12-0-25';
+             CREATE INDEX notices_kfm_case ON notices (kfm_case_number);
+             ALTER TABLE closure_requests ADD COLUMN reason TEXT NOT NULL DEFAULT 'x';
+             ALTER TABLE case_closures ADD COLUMN reopen_reason TEXT;",
+        )
+        .expect("the clear columns of before");
+        diesel::insert_into(pending_data_steps::table)
+            .values((
+                pending_data_steps::name.eq(kvar::crypto::plain_step::STEP),
+                pending_data_steps::created_at.eq(chrono::Utc::now().naive_utc()),
+            ))
+            .execute(&mut conn)
+            .expect("pending");
+
+        kvar::persons::split::migrate(&mut conn, &kvar::crypto::Keys::for_tests())
+            .expect("migrate");
+
+        assert!(
+            !app.stores_in_clear("Gamla gatan"),
+            "the clear columns are gone"
+        );
+        assert!(!app.stores_in_clear("12-0-25"));
+        let h = app.get(&format!("/api/v1/households/{hid}"), &w.worker_a1.1);
+        assert_eq!(h.status, 200, "{}", h.body);
+        assert_eq!(h.json["address"]["street"], "Gamla gatan 1", "{}", h.body);
+        assert_eq!(h.json["address"]["city"], "Uppsala");
+        if let Some(tid) = tid {
+            let t = app.get(&format!("/api/v1/tenancies/{tid}"), &w.worker_a1.1);
+            assert_eq!(t.json["address"]["street"], "Gamla gatan 1", "{}", t.body);
+        }
+        let ns = app.get(&format!("/api/v1/cases/{cid}/notices"), &w.worker_a1.1);
+        assert_eq!(ns.status, 200, "{}", ns.body);
+        assert_eq!(
+            ns.json["items"][0]["kfm_case_number"], "12-0-25",
+            "{}",
+            ns.body
+        );
+        assert_eq!(app.notices_with_case_number("0180", "12-0-25"), 1);
+        assert_eq!(app.verify()["ok"], true);
+    });
+}

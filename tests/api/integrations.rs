@@ -309,18 +309,11 @@ fn submissions_are_idempotent_and_validated_field_by_field() {
             statuses.iter().all(|s| *s == 202 || *s == 409),
             "{statuses:?}"
         );
-        #[derive(diesel::QueryableByName)]
-        struct N {
-            #[diesel(sql_type = diesel::sql_types::BigInt)]
-            n: i64,
-        }
-        use diesel::RunQueryDsl;
-        let n = diesel::sql_query(
-            "SELECT COUNT(*) AS n FROM notices WHERE kfm_case_number = '12-444-26'",
-        )
-        .get_result::<N>(&mut app.connect())
-        .expect("count");
-        assert_eq!(n.n, 1, "exactly one notice for 100 requests with one key");
+        assert_eq!(
+            app.notices_with_case_number("0180", "12-444-26"),
+            1,
+            "exactly one notice for 100 requests with one key"
+        );
         // Every invalid field is named; the number is not echoed.
         let bad = submit(
             &app,

@@ -94,10 +94,7 @@ fn one_key_sent_100_times_at_once_creates_one_notice_in_flight_duplicates_get_40
             assert_eq!(r.header("idempotent-replayed"), Some("true"));
         }
         assert_eq!(
-            count(
-                &app,
-                "SELECT COUNT(*) AS n FROM notices WHERE kfm_case_number = '12-700-26'"
-            ),
+            app.notices_with_case_number("0180", "12-700-26"),
             1,
             "one notice for 100 requests"
         );
@@ -117,13 +114,7 @@ fn one_key_sent_100_times_at_once_creates_one_notice_in_flight_duplicates_get_40
             .json(other)
             .send()
             .problem(400);
-        assert_eq!(
-            count(
-                &app,
-                "SELECT COUNT(*) AS n FROM notices WHERE kfm_case_number = '12-701-26'"
-            ),
-            0
-        );
+        assert_eq!(app.notices_with_case_number("0180", "12-701-26"), 0);
         // 25 hours later the key still replays; after the 7-day retention it is a new request.
         let backdate = |hours: i64| {
             use kvar::db::schema::idempotency_keys as k;

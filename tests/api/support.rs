@@ -124,6 +124,8 @@ impl TestApp {
         // The timing floor is measured against the release binary (tests/failure); the API
         // tests need no wait.
         env.insert("KVAR_SUBMISSION_FLOOR_MS", "0".into());
+        // Erasures by the tests' own connections show at once (no cached keys).
+        env.insert("KVAR_KEY_CACHE_SECS", "0".into());
         // Generous under a loaded CI machine: the races queue many requests on few connections.
         env.insert("KVAR_DB_TIMEOUT_MS", "15000".into());
         let settings = Settings::from_lookup(|k| env.get(k).cloned()).expect("settings");
@@ -315,6 +317,66 @@ impl TestApp {
             Backend::Postgres => kvar::db::AnyConnection::Postgresql(
                 diesel::PgConnection::establish(&self.database_url).expect("pg"),
             ),
+        }
+    }
+
+    /// Notices of the municipality `code` carrying Kronofogden case number `number`, found
+    /// through its blind index as intake finds them (the number itself is sealed).
+    pub fn notices_with_case_number(&self, code: &str, number: &str) -> i64 {
+        use diesel::prelude::*;
+        use kvar::db::schema::{notices as n, organizations as o};
+        let mut conn = self.connect();
+        let org: String = o::table
+            .filter(o::municipality_code.eq(code))
+            .select(o::id)
+            .first(&mut conn)
+            .expect("municipality");
+        let blind =
+            kvar::crypto::field::BlindIndex::new(&kvar::crypto::Keys::for_tests().blind_index)
+                .expect("blind index");
+        n::table
+            .filter(n::kfm_case_index.eq(kvar::notices::repo::kfm_case_index(&blind, &org, number)))
+            .count()
+            .get_result(&mut conn)
+            .expect("count")
+    }
+
+    /// Whether `needle` is stored in clear anywhere in the database: on SQLite in the bytes of
+    /// the database file and its write-ahead log, on PostgreSQL in the text form of every row of
+    /// every table (a clear value in a `bytea` column shows there as its hex).
+    pub fn stores_in_clear(&self, needle: &str) -> bool {
+        match self.backend {
+            Backend::Sqlite => {
+                let path = self.database_url.trim_start_matches("sqlite://").to_owned();
+                [path.clone(), format!("{path}-wal")].iter().any(|p| {
+                    std::fs::read(p).is_ok_and(|bytes| {
+                        bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
+                    })
+                })
+            }
+            Backend::Postgres => {
+                use diesel::prelude::*;
+                #[derive(diesel::QueryableByName)]
+                struct N {
+                    #[diesel(sql_type = diesel::sql_types::BigInt)]
+                    n: i64,
+                }
+                let mut conn = self.connect();
+                let hex: String = needle.bytes().map(|b| format!("{b:02x}")).collect();
+                kvar::db::privileges::TABLES.iter().any(|(table, _)| {
+                    let sql = format!(
+                        "SELECT COUNT(*) AS n FROM {table} t \
+                         WHERE t::text LIKE '%' || $1 || '%' OR t::text LIKE '%' || $2 || '%'"
+                    );
+                    diesel::sql_query(sql)
+                        .bind::<diesel::sql_types::Text, _>(needle)
+                        .bind::<diesel::sql_types::Text, _>(&hex)
+                        .get_result::<N>(&mut conn)
+                        .expect("scan")
+                        .n
+                        > 0
+                })
+            }
         }
     }
 

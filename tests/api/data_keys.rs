@@ -280,7 +280,7 @@ fn addresses_case_numbers_and_reasons_are_never_stored_in_clear() {
         assert_eq!(app.notices_with_case_number("0180", CASE_NUMBER), 1);
         // Destroying the case's key leaves the history's reason unreadable, the chain whole.
         let mut conn = app.connect();
-        kvar::crypto::subjects::shred(&mut conn, &[cid.clone()]).expect("shred");
+        kvar::crypto::subjects::shred(&mut conn, std::slice::from_ref(&cid)).expect("shred");
         let hist = app.get(&format!("/api/v1/cases/{cid}/history"), &w.supervisor_a.1);
         assert_eq!(hist.status, 200, "{}", hist.body);
         assert!(!hist.body.contains(REASON));

@@ -75,6 +75,8 @@ pub struct Settings {
     /// another process destroyed a key (an erasure run from the CLI) this instance may still
     /// open that subject's fields for at most this long; 0 caches nothing.
     pub key_cache: Duration,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (`KVAR_TRUSTED_PROXIES`, CIDRs).
+    pub trusted_proxies: Vec<crate::http::client_ip::Cidr>,
     /// A request not answered within this is 503 (`KVAR_REQUEST_TIMEOUT_SECS`).
     pub request_timeout: Duration,
     /// A body not received within this is 408 and the connection closes (`KVAR_BODY_TIMEOUT_SECS`).
@@ -201,6 +203,10 @@ impl Settings {
             submission_floor: Duration::from_millis(
                 number(&get, "KVAR_SUBMISSION_FLOOR_MS", 150, 0, 10_000)?.into(),
             ),
+            trusted_proxies: crate::http::client_ip::parse_list(
+                &get("KVAR_TRUSTED_PROXIES").unwrap_or_default(),
+            )
+            .map_err(|m| err("KVAR_TRUSTED_PROXIES", m))?,
             key_cache: Duration::from_secs(
                 number(&get, "KVAR_KEY_CACHE_SECS", 60, 0, 3600)?.into(),
             ),

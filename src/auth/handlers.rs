@@ -10,8 +10,13 @@ use crate::http::extract::Body;
 use crate::state::AppState;
 use crate::users::dto::MeResponse;
 
-fn ip(req: &HttpRequest) -> Option<std::net::IpAddr> {
-    req.peer_addr().map(|a| a.ip())
+/// The client's address for the per-address limits (`KVAR_TRUSTED_PROXIES`).
+pub fn ip(req: &HttpRequest) -> Option<std::net::IpAddr> {
+    let proxies = req
+        .app_data::<web::Data<AppState>>()
+        .map(|s| s.settings.trusted_proxies.clone())
+        .unwrap_or_default();
+    crate::http::client_ip::of_request(req, &proxies)
 }
 
 /// Sign in with username and password.

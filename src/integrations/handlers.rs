@@ -85,7 +85,7 @@ pub async fn issue_client_token(
     state: web::Data<AppState>,
     body: Body<TokenRequest>,
 ) -> Result<web::Json<ClientTokenResponse>, ApiError> {
-    let ip = req.peer_addr().map(|a| a.ip());
+    let ip = crate::auth::handlers::ip(&req);
     Ok(web::Json(
         clients::token(&state, ip, body.into_inner()?, context::request_id()).await?,
     ))

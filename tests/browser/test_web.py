@@ -277,6 +277,7 @@ class Run:
         note = "Ringde hyresgästen, " + uuid.uuid4().hex[:6]
         d.find_element(By.CSS_SELECTOR, "#note-form textarea").send_keys(note)
         self.expire_session()
+        d.find_element(By.CSS_SELECTOR, "#more-intervention summary").click()
         d.find_element(By.CSS_SELECTOR, "#intervention-form button[type=submit]").click()
         self.find("#signin")
         self.text_in("main", "Din session har gått ut")
@@ -289,6 +290,7 @@ class Run:
         print("browser: the half-written note survived the expired session and was saved")
 
         # The caseworker proposes a rent commitment for the supervisor.
+        d.find_element(By.CSS_SELECTOR, "#more-rc summary").click()
         self.fill("#rc-draft-form", {"amount": "18400", "months_covered": "2", "reason": "Hyresskuld för oktober och november."})
         d.find_element(By.CSS_SELECTOR, "#rc-draft-form button[type=submit]").click()
         self.find("ul.commitments li[data-status=pending]")

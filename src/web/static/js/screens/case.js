@@ -12,15 +12,16 @@ import * as forms from "./case_forms.js";
 /** The case and everything shown with it, fetched in parallel. */
 async function load(id) {
   const { data: kase, etag } = await api.request("GET", `/cases/${id}`);
-  const [notices, deadlines, notes, interventions, commitments, tenancy] = await Promise.all([
+  const [notices, deadlines, notes, interventions, commitments, tenancy, consents] = await Promise.all([
     api.get(`/cases/${id}/notices`),
     api.get(`/cases/${id}/deadlines`),
     api.get(`/cases/${id}/notes`),
     api.get(`/cases/${id}/interventions`),
     api.get(`/cases/${id}/rent-commitments`),
     kase.tenancy_id ? api.get(`/tenancies/${kase.tenancy_id}`).catch(() => null) : Promise.resolve(null),
+    api.get(`/cases/${id}/consents`).catch(() => ({ items: [] })),
   ]);
-  return { kase, etag, notices, deadlines, notes, interventions, commitments, tenancy };
+  return { kase, etag, notices, deadlines, notes, interventions, commitments, tenancy, consents };
 }
 
 export async function renderCase(main, id) {
@@ -55,7 +56,8 @@ function draw(main, d, reload) {
         interventionsSection(d.interventions, ctx),
         commitmentsSection(d.commitments, ctx)),
       h("div.col-side", null,
-        householdSection(k),
+        householdSection(k, ctx),
+        consentsSection(d.consents, ctx),
         tenancySection(d.tenancy, k, ctx),
         transitionsSection(ctx),
         forms.noticeForm(ctx))));
@@ -143,7 +145,7 @@ function interventionsSection(list, ctx) {
           h("td", null, label("intervention_status", i.status)),
           h("td", null, i.started_on ? fmtDate(i.started_on) : t("none")),
           h("td", null, i.outcome || t("none")))))),
-    forms.interventionForm(ctx));
+    forms.more("more-intervention", t("log_intervention"), forms.interventionForm(ctx)));
 }
 
 function commitmentsSection(list, ctx) {
@@ -160,10 +162,21 @@ function commitmentsSection(list, ctx) {
         rc.decision_reason ? h("p.hint", null, rc.decision_reason) : null,
         rc.status === "pending" && role() === "supervisor" ? forms.decideCommitmentForm(ctx, rc) : null,
         rc.status === "approved" && !rc.delivered_on ? forms.deliverCommitmentForm(ctx, rc) : null))),
-    ctx.kase.tenancy_id ? forms.draftCommitmentForm(ctx) : null);
+    ctx.kase.tenancy_id ? forms.more("more-rc", t("rc_draft"), forms.draftCommitmentForm(ctx)) : null);
 }
 
-function householdSection(k) {
+function consentsSection(list, ctx) {
+  const items = list.items || [];
+  const names = new Map((ctx.kase.members || []).map((m) => [m.person_id, m.name]));
+  return section("sec-consents", t("consents"),
+    items.length === 0 ? h("p", null, t("consents_empty")) :
+      h("ul.notes", null, items.map((c) => h("li", null,
+        h("strong", null, label("consent_scope", c.scope)), ` – ${names.get(c.person_id) || ""}`, h("br"),
+        h("span.muted", null, `${label("consent_method", c.method)}, ${fmtDate(c.given_on)} · ${label("validity", c.validity)}`)))),
+    forms.more("more-consent", t("consent_record"), forms.consentForm(ctx)));
+}
+
+function householdSection(k, ctx) {
   const members = k.members || [];
   return section("sec-household", t("household"),
     h("ul.members", null, members.map((m) => h("li", { class: m.is_minor ? "child" : null },
@@ -172,7 +185,9 @@ function householdSection(k) {
       m.protected_identity ? [" ", h("span.tag.protected", null, t("protected_identity"))] : null,
       h("br"),
       h("span.muted", null, `${label("relation", m.relation)} · ${m.personnummer}`),
-      m.moved_out_on ? h("span.muted", null, ` · ${t("member_moved_out")} ${fmtDate(m.moved_out_on)}`) : null))));
+      m.moved_out_on ? h("span.muted", null, ` · ${t("member_moved_out")} ${fmtDate(m.moved_out_on)}`) : null,
+      h("br"), forms.protectButton(ctx, m)))),
+    forms.more("more-member", t("member_add"), forms.memberForm(ctx)));
 }
 
 function tenancySection(ten, k, ctx) {

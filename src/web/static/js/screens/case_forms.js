@@ -57,7 +57,7 @@ export function noteForm(ctx) {
 }
 
 export function interventionForm(ctx) {
-  const f = form(t("log_intervention"), [
+  const f = form(null, [
     field("kind", t("intervention_kind"), { kind: "select", required: true, options: opts("intervention") }),
     field("status", t("intervention_status"), { kind: "select", value: "completed", options: opts("intervention_status") }),
     field("started_on", t("started_on"), { kind: "date", value: todayIso() }),
@@ -93,7 +93,7 @@ export function transitionForm(ctx, targets) {
 }
 
 export function draftCommitmentForm(ctx) {
-  const f = form(t("rc_draft"), [
+  const f = form(null, [
     field("amount", t("rc_amount"), { kind: "number", required: true, min: 1 }),
     field("months_covered", t("rc_months"), { kind: "number", required: true, min: 1, value: "1" }),
     field("reason", t("rc_reason"), { kind: "textarea", rows: 2, required: true }),
@@ -151,4 +151,63 @@ export function completeTenancyForm(ctx, incomplete) {
   }, { onError: conflict(ctx), class: "form" });
   f.id = "tenancy-form";
   return f;
+}
+
+/** Record a consent (samtycke) for an adult of the household. */
+export function consentForm(ctx) {
+  const adults = (ctx.kase.members || []).filter((m) => !m.is_minor && !m.moved_out_on);
+  if (!adults.length) return null;
+  const f = form(null, [
+    field("person_id", t("consent_person"), { kind: "select", required: true, options: adults.map((m) => [m.person_id, m.name]) }),
+    field("scope", t("consent_scope"), { kind: "select", required: true, options: opts("consent_scope") }),
+    field("method", t("consent_method"), { kind: "select", required: true, value: "written", options: opts("consent_method") }),
+    field("given_on", t("consent_given_on"), { kind: "date", required: true, value: todayIso() }),
+    field("expires_on", t("consent_expires_on"), { kind: "date" }),
+  ], t("consent_record"), async (v) => {
+    const { person_id: person, ...body } = v;
+    await api.post(`/persons/${person}/consents`, compact(body));
+    await ctx.reload("sec-consents");
+  }, { onError: conflict(ctx) });
+  f.id = "consent-form";
+  return f;
+}
+
+/** Set or clear a member's protected identity (PATCH /persons/{id} with its version). */
+export function protectButton(ctx, member) {
+  const next = !member.protected_identity;
+  return h("button.link", {
+    type: "button",
+    onclick: async () => {
+      try {
+        const { etag } = await api.request("GET", `/persons/${member.person_id}`);
+        await api.request("PATCH", `/persons/${member.person_id}`, { body: { protected_identity: next }, ifMatch: etag });
+        await ctx.reload("sec-household");
+      } catch (err) {
+        if (!conflict(ctx)(err) && err.status !== 401) {
+          mount(document.getElementById("conflict"), h("p.notice.warn", { role: "alert" }, err.message));
+        }
+      }
+    },
+  }, next ? t("protect_set") : t("protect_clear"), h("span.sr-only", null, ` – ${member.name}`));
+}
+
+/** Add a member to the case's household. */
+export function memberForm(ctx) {
+  const f = form(null, [
+    field("name", t("member_name"), { required: true }),
+    field("personnummer", t("member_pnr"), { required: true, hint: "ÅÅÅÅMMDD-NNNN" }),
+    field("relation", t("member_relation"), { kind: "select", required: true, value: "child", options: opts("relation") }),
+    field("residence", t("member_residence"), { kind: "select", value: "permanent", options: opts("residence") }),
+  ], t("member_add"), async (v) => {
+    await api.post(`/households/${ctx.kase.household_id}/members`, compact(v));
+    await ctx.reload("sec-household");
+  }, { onError: conflict(ctx) });
+  f.id = "member-form";
+  return f;
+}
+
+/** A form behind a disclosure button, so that the page shows the case first. */
+export function more(id, title, el) {
+  if (!el) return null;
+  return h("details.more", { id }, h("summary", null, title), el);
 }

@@ -17,22 +17,62 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'
 /// (path under `/app/`, content type, contents).
 const ASSETS: &[(&str, &str, &str)] = &[
     ("app.css", "text/css", include_str!("static/app.css")),
-    ("favicon.svg", "image/svg+xml", include_str!("static/favicon.svg")),
+    (
+        "favicon.svg",
+        "image/svg+xml",
+        include_str!("static/favicon.svg"),
+    ),
     ("js/main.js", JS, include_str!("static/js/main.js")),
     ("js/api.js", JS, include_str!("static/js/api.js")),
     ("js/dom.js", JS, include_str!("static/js/dom.js")),
     ("js/i18n.js", JS, include_str!("static/js/i18n.js")),
     ("js/session.js", JS, include_str!("static/js/session.js")),
     ("js/forms.js", JS, include_str!("static/js/forms.js")),
-    ("js/screens/signin.js", JS, include_str!("static/js/screens/signin.js")),
-    ("js/screens/worklist.js", JS, include_str!("static/js/screens/worklist.js")),
-    ("js/screens/case.js", JS, include_str!("static/js/screens/case.js")),
-    ("js/screens/case_forms.js", JS, include_str!("static/js/screens/case_forms.js")),
-    ("js/screens/supervisor.js", JS, include_str!("static/js/screens/supervisor.js")),
-    ("js/screens/landlord.js", JS, include_str!("static/js/screens/landlord.js")),
-    ("js/screens/analyst.js", JS, include_str!("static/js/screens/analyst.js")),
-    ("js/screens/auditor.js", JS, include_str!("static/js/screens/auditor.js")),
-    ("js/screens/admin.js", JS, include_str!("static/js/screens/admin.js")),
+    (
+        "js/screens/signin.js",
+        JS,
+        include_str!("static/js/screens/signin.js"),
+    ),
+    (
+        "js/screens/worklist.js",
+        JS,
+        include_str!("static/js/screens/worklist.js"),
+    ),
+    (
+        "js/screens/case.js",
+        JS,
+        include_str!("static/js/screens/case.js"),
+    ),
+    (
+        "js/screens/case_forms.js",
+        JS,
+        include_str!("static/js/screens/case_forms.js"),
+    ),
+    (
+        "js/screens/supervisor.js",
+        JS,
+        include_str!("static/js/screens/supervisor.js"),
+    ),
+    (
+        "js/screens/landlord.js",
+        JS,
+        include_str!("static/js/screens/landlord.js"),
+    ),
+    (
+        "js/screens/analyst.js",
+        JS,
+        include_str!("static/js/screens/analyst.js"),
+    ),
+    (
+        "js/screens/auditor.js",
+        JS,
+        include_str!("static/js/screens/auditor.js"),
+    ),
+    (
+        "js/screens/admin.js",
+        JS,
+        include_str!("static/js/screens/admin.js"),
+    ),
 ];
 
 const JS: &str = "text/javascript";
@@ -60,9 +100,7 @@ async fn static_file(req: HttpRequest) -> HttpResponse {
     let path = req.match_info().query("path");
     match asset(path) {
         Some((ct, body)) => page(ct, body),
-        None => {
-            actix_web::ResponseError::error_response(&crate::error::ApiError::NotFound)
-        }
+        None => actix_web::ResponseError::error_response(&crate::error::ApiError::NotFound),
     }
 }
 
@@ -97,7 +135,10 @@ mod tests {
         for (path, ct, body) in ASSETS.iter().filter(|(_, ct, _)| *ct == JS) {
             assert_eq!(*ct, JS);
             let dir = path.rsplit_once('/').map_or("", |(d, _)| d);
-            for line in body.lines().filter(|l| l.trim_start().starts_with("import ")) {
+            for line in body
+                .lines()
+                .filter(|l| l.trim_start().starts_with("import "))
+            {
                 let Some(spec) = line.split(['"', '\'']).nth(1) else {
                     continue;
                 };
@@ -112,7 +153,10 @@ mod tests {
                     }
                 }
                 let resolved = parts.join("/");
-                assert!(asset(&resolved).is_some(), "{path} imports {spec}: not embedded");
+                assert!(
+                    asset(&resolved).is_some(),
+                    "{path} imports {spec}: not embedded"
+                );
             }
         }
     }
@@ -121,7 +165,16 @@ mod tests {
     fn no_embedded_file_uses_inline_script_style_or_html_sinks() {
         assert!(!INDEX.contains("<script>") && !INDEX.contains("style="));
         for (path, _, body) in ASSETS {
-            for sink in ["innerHTML", "outerHTML", "insertAdjacentHTML", "eval(", "new Function", "localStorage", "sessionStorage", "document.write"] {
+            for sink in [
+                "innerHTML",
+                "outerHTML",
+                "insertAdjacentHTML",
+                "eval(",
+                "new Function",
+                "localStorage",
+                "sessionStorage",
+                "document.write",
+            ] {
                 assert!(!body.contains(sink), "{path} uses {sink}");
             }
         }

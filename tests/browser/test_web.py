@@ -210,7 +210,7 @@ class Run:
             "const done = arguments[arguments.length - 1];"
             "axe.run(document, {resultTypes: ['violations']}).then(r => done(JSON.stringify("
             "{violations: r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
-            " nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)})), passes: r.passes.length}))"
+            " nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)})), passes: r.passes.length})))"
             ".catch(e => done(JSON.stringify({error: String(e)})));")
         r = json.loads(result)
         assert "error" not in r, r
@@ -230,6 +230,7 @@ class Run:
     # --- flows ---------------------------------------------------------------------------------
     def caseworker(self) -> str:
         d = self.d
+        self.seed_deadlines()
         self.go("/")
         self.find("#signin")
         self.screen("sign-in")
@@ -289,6 +290,11 @@ class Run:
         self.text_in("ul.notes", note)
         print("browser: the half-written note survived the expired session and was saved")
 
+        # The tenant's consent to tell the landlord, then a rent commitment for the supervisor.
+        d.find_element(By.CSS_SELECTOR, "#more-consent summary").click()
+        self.fill("#consent-form", {"scope": "share_with_landlord", "method": "written"})
+        d.find_element(By.CSS_SELECTOR, "#consent-form button[type=submit]").click()
+        self.text_in("section[aria-labelledby=sec-consents]", "Uppgifter till hyresvärden")
         # The caseworker proposes a rent commitment for the supervisor.
         d.find_element(By.CSS_SELECTOR, "#more-rc summary").click()
         self.fill("#rc-draft-form", {"amount": "18400", "months_covered": "2", "reason": "Hyresskuld för oktober och november."})
@@ -298,22 +304,40 @@ class Run:
         self.screen("signed-out")
         return target
 
-    def pick_case_for_formular3(self) -> str:
+    def seed_deadlines(self) -> None:
+        """`kvar demo` registers no notices: post what came in for three of caseworker1's cases
+        (termination served, formulär 3 received) so that the worklist has deadlines, one past,
+        one in a few days, one in a fortnight. The fourth case with a tenancy stays without
+        notices for the formulär 3 flow."""
         token = self.s.token("demo.caseworker1")
-        _, page, _ = self.s.api("GET", "/worklist?limit=200", token)
-        for item in page["items"]:
-            if item["legal_stage"] in ("none", "arrears") and item["status"] not in ("closed",):
-                _, kase, _ = self.s.api("GET", f"/cases/{item['case_id']}", token)
-                if kase.get("tenancy_id"):
-                    return item["case_id"]
-        raise AssertionError("no case without a termination in caseworker1's worklist")
+        _, page, _ = self.s.api("GET", "/worklist?limit=100", token)
+        today = dt.date.today()
+        cases = []
+        for item in sorted(page["items"], key=lambda i: not i["children_involved"]):
+            _, kase, _ = self.s.api("GET", f"/cases/{item['case_id']}", token)
+            if kase.get("tenancy_id") and kase["status"] != "closed":
+                cases.append(kase["id"])
+        assert len(cases) >= 4, f"caseworker1 reaches {len(cases)} open cases with a tenancy"
+        for case_id, served_days_ago in zip(cases[1:4], (19, 26, 6)):
+            served = (today - dt.timedelta(days=served_days_ago)).isoformat()
+            received = (today - dt.timedelta(days=served_days_ago - 1)).isoformat()
+            for body in (
+                {"kind": "termination_served", "served_on": served, "sent_on": served, "service_method": "personal"},
+                {"kind": "social_notice_received", "received_on": received, "sent_on": served, "amount_to_reinstate": 14250},
+            ):
+                status, problem, _ = self.s.api("POST", f"/cases/{case_id}/notices", token, body)
+                assert status == 201, (status, problem)
+        self.formular3_case = cases[0]
+
+    def pick_case_for_formular3(self) -> str:
+        return self.formular3_case
 
     def expire_session(self) -> None:
         """End the browser's session on the server, as an administrator does by resetting the
         user's password (to the same one): every access token issued before is refused and every
         refresh token revoked, so the client's next request is a 401 and its refresh fails."""
         admin = self.s.token("demo.admin")
-        _, users, _ = self.s.api("GET", "/users?limit=200", admin)
+        _, users, _ = self.s.api("GET", "/users?limit=100", admin)
         user = next(u for u in users["items"] if u["username"] == "demo.caseworker1")
         _, _, headers = self.s.api("GET", f"/users/{user['id']}", admin)
         etag = {k.lower(): v for k, v in headers.items()}["etag"]
@@ -352,7 +376,7 @@ class Run:
         self.heading("Skicka underrättelse")
         self.screen("landlord-notice-form")
         self.fill("#landlord-notice", {
-            "kind": "termination_served", "tenant_name": "Test Testsson", "tenant_pnr": "19800101-0008",
+            "kind": "termination_served", "tenant_name": "Test Testsson", "tenant_pnr": "19800101-0001",
             "street": "Storgatan 1", "postal_code": "999 99", "city": "Kvarby", "municipality_code": "9999",
             "apartment_number": "1001", "sent_on": dt.date.today().isoformat(), "amount_to_reinstate": "12000",
         })

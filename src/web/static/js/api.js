@@ -124,6 +124,7 @@ function send(method, path, opts) {
   const headers = { Accept: opts.accept || "application/json" };
   if (tokens.access) headers.Authorization = `Bearer ${tokens.access}`;
   if (opts.ifMatch) headers["If-Match"] = opts.ifMatch;
+  if (opts.idempotencyKey) headers["Idempotency-Key"] = opts.idempotencyKey;
   const init = { method, headers, credentials: "omit", cache: "no-store" };
   if (opts.body !== undefined) {
     headers["Content-Type"] = "application/json";
@@ -137,3 +138,9 @@ export const post = (path, body, opts = {}) =>
   request("POST", path, { ...opts, body }).then((r) => r.data);
 export const patch = (path, body, opts = {}) =>
   request("PATCH", path, { ...opts, body }).then((r) => r.data);
+
+/** A random key for Idempotency-Key: one per form, so that a retried submission counts once. */
+export function newIdempotencyKey() {
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+}

@@ -97,6 +97,8 @@ export function showError(form, status, err) {
     return true;
   }
   say(status, err && err.message ? err.message : t("error_generic"), "error");
+  status.setAttribute("tabindex", "-1");
+  status.focus();
   return false;
 }
 
@@ -142,6 +144,5 @@ export function form(title, fields, submitText, onSubmit, opts = {}) {
       button.disabled = false;
     }
   });
-  f.status = status;
   return f;
 }

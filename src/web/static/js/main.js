@@ -72,7 +72,7 @@ function shell() {
   const main = h("main", { id: "main", tabindex: "-1" });
   const header = h("header.top", null,
     h("div.brand", null, h("a.logo", { href: "#/" }, t("app_name")), h("span.tagline", null, t("app_tagline"))),
-    h("nav", { "aria-label": t("app_name") }, h("ul.nav", null, links)),
+    h("nav", { "aria-label": t("nav_label") }, h("ul.nav", null, links)),
     h("div.who", null,
       h("span.user", null, `${session.me.display_name} · ${label("role", session.me.role)} · ${session.me.organization.name}`),
       langButton(),

@@ -15,7 +15,7 @@ function table(caption, head, rows) {
 export async function renderAdmin(main) {
   const sv = currentLang() === "sv";
   const [orgs, users, clients] = await Promise.all([
-    api.get("/organizations"), api.get("/users?limit=200"), api.get("/integration-clients"),
+    api.get("/organizations"), api.get("/users?limit=100"), api.get("/integration-clients"),
   ]);
   const own = session.me.organization.id;
   const units = await api.get(`/organizations/${own}/units`).catch(() => ({ items: [] }));
@@ -29,7 +29,7 @@ export async function renderAdmin(main) {
   ], sv ? "Skapa" : "Create", async (v) => {
     await api.post("/users", { ...v, organization_id: own, unit_id: v.unit_id || null });
     await renderAdmin(main);
-  });
+  }, { class: "card form", headingLevel: "h2" });
   mount(main, h("h1", null, t("admin_title")),
     h("section.card", null, table(t("organizations"), [t("name"), t("kind"), t("municipality_code")],
       (orgs.items || []).map((o) => [o.name, o.kind, o.municipality_code || "–"]))),

@@ -3,7 +3,7 @@
 
 import * as api from "../api.js";
 import { h, mount, svg } from "../dom.js";
-import { t, todayIso, currentLang } from "../i18n.js";
+import { t, currentLang } from "../i18n.js";
 import { field, form } from "../forms.js";
 
 const KEYS = new Set(["period", "level", "county_code", "municipality_code", "unit_id", "suppressed"]);
@@ -12,14 +12,30 @@ function query(v) {
   return `?from=${v.from}&to=${v.to}&period=${v.period}&group_by=municipality`;
 }
 
+/** The series shown first; the others are behind a disclosure. */
+const MAIN = ["social_notices_received", "reinstatement_periods", "contacted_before_reinstatement_end",
+  "share_contacted_before_reinstatement_end", "median_days_to_first_contact", "rent_commitments_issued",
+  "rent_commitment_amount", "closures", "repeat_signals_12m"];
+
+function monthStart(monthsBack) {
+  const d = new Date();
+  const x = new Date(d.getFullYear(), d.getMonth() - monthsBack, 1);
+  return `${x.getFullYear()}-${String(x.getMonth() + 1).padStart(2, "0")}-01`;
+}
+
+function monthEnd() {
+  const d = new Date();
+  const x = new Date(d.getFullYear(), d.getMonth() + 1, 0);
+  return `${x.getFullYear()}-${String(x.getMonth() + 1).padStart(2, "0")}-${String(x.getDate()).padStart(2, "0")}`;
+}
+
 export async function renderStats(main) {
-  const year = new Date().getFullYear();
   const out = h("div");
   const f = form(null, [
     field("dataset", t("kind"), { kind: "select", value: "prevention", options: [["prevention", t("stats_prevention")], ["enforcement", t("stats_enforcement")]] }),
-    field("from", currentLang() === "sv" ? "Från" : "From", { kind: "date", value: `${year - 1}-01-01`, required: true }),
-    field("to", currentLang() === "sv" ? "Till" : "To", { kind: "date", value: todayIso(), required: true }),
-    field("period", currentLang() === "sv" ? "Period" : "Period", { kind: "select", value: "quarter", options: [["month", "månad / month"], ["quarter", "kvartal / quarter"], ["half_year", "halvår / half year"], ["year", "år / year"]] }),
+    field("from", currentLang() === "sv" ? "Från (första dagen i en period)" : "From (first day of a period)", { kind: "date", value: monthStart(11), required: true }),
+    field("to", currentLang() === "sv" ? "Till (sista dagen i en period)" : "To (last day of a period)", { kind: "date", value: monthEnd(), required: true }),
+    field("period", currentLang() === "sv" ? "Period" : "Period", { kind: "select", value: "month", options: [["month", "månad / month"], ["quarter", "kvartal / quarter"], ["half_year", "halvår / half year"], ["year", "år / year"]] }),
   ], currentLang() === "sv" ? "Visa" : "Show", async (v) => {
     const data = await api.get(`/stats/${v.dataset}${query(v)}`);
     draw(out, data, v);
@@ -33,7 +49,11 @@ function draw(out, data, v) {
   const rows = data.rows || [];
   const series = [...new Set(rows.flatMap((r) => Object.keys(r).filter((k) => !KEYS.has(k))))];
   const download = h("button.secondary", { type: "button", onclick: () => csv(v) }, t("download_csv"));
-  mount(out, h("p", null, download), series.map((s) => chart(s, rows)));
+  const first = series.filter((s) => MAIN.includes(s));
+  const rest = series.filter((s) => !MAIN.includes(s));
+  mount(out, h("p", null, download), h("div.charts", null, first.map((s) => chart(s, rows))),
+    rest.length ? h("details.more", null, h("summary", null, currentLang() === "sv" ? `Alla serier (${rest.length} till)` : `All series (${rest.length} more)`),
+      h("div.charts", null, rest.map((s) => chart(s, rows)))) : null);
 }
 
 async function csv(v) {

@@ -29,7 +29,7 @@ export async function renderAudit(main) {
     h("section.card", { "aria-labelledby": "sec-reviews" }, h("h2", { id: "sec-reviews" }, t("access_reviews")),
       (reviews.items || []).length === 0 ? h("p", null, sv() ? "Inga granskningar." : "No reviews.") :
         h("table", null, h("caption.sr-only", null, t("access_reviews")),
-          h("thead", null, h("tr", null, [sv() ? "Period" : "Period", sv() ? "Poster" : "Entries", sv() ? "Oavgjorda" : "Undecided", t("status"), ""].map((x) => h("th", { scope: "col" }, x)))),
+          h("thead", null, h("tr", null, [sv() ? "Period" : "Period", sv() ? "Poster" : "Entries", sv() ? "Oavgjorda" : "Undecided", t("status"), sv() ? "Åtgärd" : "Action"].map((x) => h("th", { scope: "col" }, x)))),
           h("tbody", null, reviews.items.map((r) => h("tr", null,
             h("td", null, `${fmtDate(r.period_start)} – ${fmtDate(r.period_end)}`),
             h("td", null, String(r.entries)), h("td", null, String(r.undecided)),

@@ -106,12 +106,15 @@ export function draftCommitmentForm(ctx) {
 }
 
 export function decideCommitmentForm(ctx, rc) {
-  const decision = field("decision", t("rc_approve") + " / " + t("rc_reject"), { kind: "select", required: true, options: [["approve", t("rc_approve")], ["reject", t("rc_reject")]] });
-  const f = form(null, [decision, field("reason", t("rc_decision_reason"), { kind: "textarea", rows: 2, required: true })],
-    t("rc_approve") + " / " + t("rc_reject"), async (v) => {
-      await api.post(`/cases/${ctx.kase.id}/rent-commitments/${rc.id}/decision`, v);
-      await ctx.reload("sec-commitments");
-    }, { onError: conflict(ctx), class: "form inline" });
+  const decision = field("decision", t("rc_decision"), { kind: "select", required: true, options: [["approve", t("rc_approve")], ["reject", t("rc_reject")]] });
+  const f = form(null, [decision,
+    field("reason", t("rc_decision_reason"), { kind: "textarea", rows: 2, required: true }),
+    field("legal_basis", t("rc_legal_basis"), { hint: t("rc_legal_basis_hint") })],
+  t("rc_decide"), async (v) => {
+    const body = { decision: v.decision, reason: v.reason, legal_basis: v.legal_basis ? { reason: v.legal_basis } : null };
+    await api.post(`/cases/${ctx.kase.id}/rent-commitments/${rc.id}/decision`, compact(body));
+    await ctx.reload("sec-commitments");
+  }, { onError: conflict(ctx), class: "form" });
   f.classList.add("rc-decide");
   return f;
 }

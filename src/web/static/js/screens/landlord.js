@@ -46,6 +46,7 @@ function receiptBox(r) {
 
 export function renderNotice(main) {
   const slot = h("div");
+  let key = api.newIdempotencyKey();
   const f = form(null, [
     field("kind", t("notice_kind"), { kind: "select", required: true, options: KINDS.map((k) => [k, label("notice", k)]) }),
     ...tenantFields(),
@@ -63,7 +64,8 @@ export function renderNotice(main) {
         kind: v.kind, ...tenantPart(v), apartment_number: v.apartment_number, sent_on: v.sent_on,
         served_on: v.served_on, service_method: v.service_method, amount_to_reinstate: v.amount_to_reinstate,
         amount_paid: v.amount_paid, kfm_case_number: v.kfm_case_number, reference: v.reference,
-      }));
+      }), { idempotencyKey: key });
+      key = api.newIdempotencyKey();
       mount(slot, receiptBox(r));
       slot.querySelector("h2").setAttribute("tabindex", "-1");
       slot.querySelector("h2").focus();
@@ -77,6 +79,7 @@ export function renderNotice(main) {
 
 export function renderArrears(main) {
   const slot = h("div");
+  let key = api.newIdempotencyKey();
   const f = form(null, [
     ...tenantFields(),
     field("apartment_number", t("apartment_number"), { required: true }),
@@ -91,7 +94,8 @@ export function renderArrears(main) {
         ...tenantPart(v), apartment_number: v.apartment_number, reference: v.reference,
         periods: [{ month: v.month, amount_due: v.amount_due, amount_paid: v.amount_paid }],
         total_arrears: v.amount_due - v.amount_paid, termination_served: v.termination_served,
-      }));
+      }), { idempotencyKey: key });
+      key = api.newIdempotencyKey();
       mount(slot, receiptBox(r));
       slot.querySelector("h2").setAttribute("tabindex", "-1");
       slot.querySelector("h2").focus();

@@ -16,7 +16,7 @@ export async function renderEscalations(main) {
 /** Pending rent commitments of the unit's cases whose worklist bucket says one is waiting. */
 export async function renderDecisions(main) {
   mount(main, h("h1", null, t("decisions_title")), h("p", null, t("loading")));
-  const page = await api.get("/worklist?limit=200");
+  const page = await api.get("/worklist?limit=100");
   const waiting = [...page.items, ...page.escalation].filter((i) => i.bucket === "commitment_pending");
   const seen = new Set();
   const rows = [];

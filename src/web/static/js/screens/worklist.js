@@ -6,15 +6,23 @@ import { h, mount } from "../dom.js";
 import { t, label, fmtDate, daysText, daysUntil } from "../i18n.js";
 import { role } from "../session.js";
 
-/** The urgency of a worklist row, in words and a class for the colour. */
+/** The urgency of a worklist row (a class for the colour; the words are the bucket's label). */
 export function urgency(item) {
-  const d = item.next_deadline;
-  const days = d ? daysUntil(d.due_on) : null;
-  let level = "calm";
-  if (item.bucket === "overdue" || item.bucket === "lapsed" || (days !== null && days < 0)) level = "overdue";
-  else if (item.bucket === "possibly_lapsed" || (days !== null && days <= 7)) level = "urgent";
-  else if (item.bucket === "due_soon" || (days !== null && days <= 21)) level = "soon";
-  return level;
+  switch (item.bucket) {
+    case "overdue": case "lapsed": case "possibly_lapsed": return "overdue";
+    case "due_soon": return "urgent";
+    case "provisional": case "commitment_pending": case "assignee_gone": case "reopened": case "unassigned": return "soon";
+    default: return "calm";
+  }
+}
+
+/** The colour of a "days left" figure. */
+export function daysLevel(iso) {
+  const n = daysUntil(iso);
+  if (n < 0) return "overdue";
+  if (n <= 7) return "urgent";
+  if (n <= 21) return "soon";
+  return "calm";
 }
 
 export function caseRef(id) {
@@ -44,7 +52,7 @@ export function worklistTable(items, caption) {
           item.escalated ? [" ", h("span.tag.escalated", null, t("escalated"))] : null),
         h("th", { scope: "row" }, h("a", { href: `#/cases/${item.case_id}`, "aria-label": `${t("open_case")} ${caseRef(item.case_id)}` }, caseRef(item.case_id))),
         h("td", null, deadlineCell(d)),
-        h("td", null, d ? h("strong", { class: `days ${level}` }, daysText(d.due_on)) : t("none")),
+        h("td", null, d ? h("strong", { class: `days ${daysLevel(d.due_on)}` }, daysText(d.due_on)) : t("none")),
         h("td", null, item.children_involved ? h("span.tag.children", null, t("children_yes")) : h("span.muted", null, t("children_no"))),
         h("td", null, label("status", item.status), item.assigned_to ? null : h("span.muted", null, ` · ${t("unassigned")}`)),
         h("td", null, label("stage", item.legal_stage)),

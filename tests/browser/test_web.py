@@ -139,7 +139,7 @@ def browser() -> webdriver.Chrome:
     opts.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
     for arg in [
         "--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-        "--window-size=1366,900", "--lang=sv-SE", "--no-first-run", "--no-default-browser-check",
+        "--window-size=1366,900", "--lang=sv", "--no-first-run", "--no-default-browser-check",
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
         "--disable-default-apps", "--disable-extensions", "--dns-prefetch-disable",
         "--disable-features=Translate,OptimizationHints,MediaRouter,AutofillServerCommunication",
@@ -148,7 +148,9 @@ def browser() -> webdriver.Chrome:
     ]:
         opts.add_argument(arg)
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    service = Service(executable_path="/usr/bin/chromedriver")
+    # Swedish for the browser's own widgets (date inputs show ÅÅÅÅ-MM-DD).
+    env = {**os.environ, "LANG": "sv_SE.UTF-8", "LANGUAGE": "sv"}
+    service = Service(executable_path="/usr/bin/chromedriver", env=env)
     return webdriver.Chrome(service=service, options=opts)
 
 
@@ -220,8 +222,9 @@ class Run:
 
     def screenshot(self, name: str) -> None:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        height = self.d.execute_script("return Math.max(document.body.scrollHeight, 900)")
+        height = self.d.execute_script("window.scrollTo(0, 0); return Math.max(document.body.scrollHeight, 900)")
         self.d.set_window_size(1366, min(int(height) + 40, 6000))
+        self.d.execute_script("window.scrollTo(0, 0)")
         path = ARTIFACTS / f"{len(self.shots) + 1:02d}-{name}.png"
         self.d.save_screenshot(str(path))
         self.d.set_window_size(1366, 900)
@@ -294,7 +297,7 @@ class Run:
         d.find_element(By.CSS_SELECTOR, "#more-consent summary").click()
         self.fill("#consent-form", {"scope": "share_with_landlord", "method": "written"})
         d.find_element(By.CSS_SELECTOR, "#consent-form button[type=submit]").click()
-        self.text_in("section[aria-labelledby=sec-consents]", "Uppgifter till hyresvärden")
+        self.text_in("section[aria-labelledby=sec-consents] ul.notes", "Uppgifter till hyresvärden")
         # The caseworker proposes a rent commitment for the supervisor.
         d.find_element(By.CSS_SELECTOR, "#more-rc summary").click()
         self.fill("#rc-draft-form", {"amount": "18400", "months_covered": "2", "reason": "Hyresskuld för oktober och november."})

@@ -199,7 +199,7 @@ function tenancySection(ten, k, ctx) {
       fact(t("address"), a ? `${a.street}, ${a.postal_code} ${a.city}` : ten.address_protected ? t("protected_identity") : t("none")),
       fact(t("apartment"), ten.apartment_number || t("none")),
       fact(t("monthly_rent"), fmtMoney(ten.monthly_rent)),
-      fact(t("contract_type"), ten.contract_type),
+      fact(t("contract_type"), label("contract", ten.contract_type)),
       ten.rooms ? fact(t("rooms"), String(ten.rooms)) : null,
       ten.size_m2 ? fact(t("size"), `${ten.size_m2} m²`) : null),
     incomplete.length ? [h("p.notice.warn", null, `${t("tenancy_incomplete")} ${incomplete.join(", ")}`), forms.completeTenancyForm(ctx, incomplete)] : null);

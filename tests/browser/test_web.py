@@ -303,6 +303,22 @@ class Run:
         self.fill("#rc-draft-form", {"amount": "18400", "months_covered": "2", "reason": "Hyresskuld för oktober och november."})
         d.find_element(By.CSS_SELECTOR, "#rc-draft-form button[type=submit]").click()
         self.find("ul.commitments li[data-status=pending]")
+
+        # Someone else changes the case meanwhile: the status change answers 412 and the page
+        # offers to reload the case.
+        token = self.s.token("demo.supervisor1")
+        _, kase, headers = self.s.api("GET", f"/cases/{target}", token)
+        etag = {k.lower(): v for k, v in headers.items()}["etag"]
+        risk = "critical" if kase["risk_level"] != "critical" else "high"
+        status, body, _ = self.s.api("PATCH", f"/cases/{target}", token, {"risk_level": risk}, {"If-Match": etag})
+        assert status == 200, (status, body)
+        self.fill("#transition-form", {"reason": "Hushållet har fått stöd och följs upp."})
+        d.find_element(By.CSS_SELECTOR, "#transition-form button[type=submit]").click()
+        reload = self.visible("#conflict button")
+        self.screen("case-conflict-412")
+        reload.click()
+        self.wait.until(lambda _: not d.find_elements(By.CSS_SELECTOR, "#conflict button"))
+        print("browser: a 412 offered to reload the case, and the reload worked")
         self.sign_out()
         self.screen("signed-out")
         return target

@@ -58,7 +58,7 @@ export function renderNotice(main) {
     field("amount_paid", t("amount_paid"), { kind: "number", min: 0 }),
     field("kfm_case_number", t("kfm_case_number")),
     field("reference", t("reference")),
-  ], t("send"), async (v) => {
+  ], t("send"), async (v, form) => {
     try {
       const r = await api.post("/landlord/notices", compact({
         kind: v.kind, ...tenantPart(v), apartment_number: v.apartment_number, sent_on: v.sent_on,
@@ -66,6 +66,7 @@ export function renderNotice(main) {
         amount_paid: v.amount_paid, kfm_case_number: v.kfm_case_number, reference: v.reference,
       }), { idempotencyKey: key });
       key = api.newIdempotencyKey();
+      form.reset();
       mount(slot, receiptBox(r));
       slot.querySelector("h2").setAttribute("tabindex", "-1");
       slot.querySelector("h2").focus();
@@ -88,7 +89,7 @@ export function renderArrears(main) {
     field("amount_paid", t("amount_paid"), { kind: "number", required: true, min: 0, value: "0" }),
     field("termination_served", t("termination_served"), { kind: "checkbox" }),
     field("reference", t("reference")),
-  ], t("send"), async (v) => {
+  ], t("send"), async (v, form) => {
     try {
       const r = await api.post("/landlord/arrears-reports", compact({
         ...tenantPart(v), apartment_number: v.apartment_number, reference: v.reference,
@@ -96,6 +97,7 @@ export function renderArrears(main) {
         total_arrears: v.amount_due - v.amount_paid, termination_served: v.termination_served,
       }), { idempotencyKey: key });
       key = api.newIdempotencyKey();
+      form.reset();
       mount(slot, receiptBox(r));
       slot.querySelector("h2").setAttribute("tabindex", "-1");
       slot.querySelector("h2").focus();

@@ -8,8 +8,14 @@ fn the_web_client_is_served_with_a_strict_content_security_policy() {
     let app = TestApp::spawn(Backend::Sqlite);
     let page = app.req("GET", "/").header("accept", "text/html").send();
     assert_eq!(page.status, 200);
-    assert_eq!(page.header("content-type"), Some("text/html; charset=utf-8"));
-    assert!(page.body.contains(r#"<script type="module" src="/app/js/main.js"></script>"#));
+    assert_eq!(
+        page.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert!(
+        page.body
+            .contains(r#"<script type="module" src="/app/js/main.js"></script>"#)
+    );
     let csp = page.header("content-security-policy").expect("a CSP");
     for directive in [
         "default-src 'none'",

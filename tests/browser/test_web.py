@@ -9,7 +9,7 @@ Flows (issue 17):
      and the deadline shows as met;
   3. a landlord user submits a notice, sees the receipt, and cannot open any case URL;
   4. axe-core (vendored) reports no violations on each screen; a screenshot of each screen is
-     saved under target/browser-artifacts/.
+     saved under target/browser-artifacts/<database>/.
 
 Usage: tests/browser/run.sh [--database sqlite|postgres] (it makes the virtualenv).
 """
@@ -370,6 +370,7 @@ class Run:
         self.screen("supervisor-worklist")
         self.go("/decisions")
         self.heading("Att besluta")
+        self.find(f"main a[href='#/cases/{case_id}']")
         self.screen("supervisor-decisions")
         self.go("/escalations")
         self.heading("Eskalerade")
@@ -460,6 +461,8 @@ def main() -> int:
     ap.add_argument("--database", default="sqlite", choices=["sqlite", "postgres"])
     args = ap.parse_args()
     started = time.time()
+    global ARTIFACTS
+    ARTIFACTS = ARTIFACTS / args.database
     shutil.rmtree(ARTIFACTS, ignore_errors=True)
     with tempfile.TemporaryDirectory(prefix="kvar-browser-") as tmp:
         server = Server(args.kvar, args.database, Path(tmp))

@@ -1,5 +1,5 @@
 // The client of the public JSON API (/api/v1). Tokens live in this module's memory only: never
-// in localStorage, sessionStorage or cookies. A reload signs the user out.
+// in Web Storage or cookies. A reload signs the user out.
 
 const tokens = { access: null, refresh: null, expiresAt: 0 };
 let onExpired = () => {};

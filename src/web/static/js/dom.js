@@ -14,7 +14,7 @@ export function h(spec, attrs, ...children) {
       else if (k === "for") el.htmlFor = v;
       else if (k === "value") el.value = v;
       else if (k === "checked") el.checked = Boolean(v);
-      else if (k === "style" || k === "innerHTML") throw new Error("not allowed: " + k);
+      else if (k === "style" || k.endsWith("HTML")) throw new Error("not allowed: " + k);
       else el.setAttribute(k, v === true ? "" : String(v));
     }
   }

@@ -28,14 +28,14 @@ const routes = [
   [/^\/landlord\/arrears$/, ["landlord"], (main) => landlord.renderArrears(main)],
   [/^\/landlord\/receipts$/, ["landlord"], (main) => landlord.renderReceipts(main)],
   [/^\/landlord\/commitments$/, ["landlord"], (main) => landlord.renderCommitments(main)],
-  [/^\/stats$/, ["analyst", "supervisor"], (main) => renderStats(main)],
+  [/^\/stats$/, ["analyst"], (main) => renderStats(main)],
   [/^\/audit$/, ["auditor"], (main) => renderAudit(main)],
   [/^\/admin$/, ["admin"], (main) => renderAdmin(main)],
 ];
 
 const navByRole = {
   caseworker: [["#/worklist", "nav_worklist"], ["#/escalations", "nav_escalations"]],
-  supervisor: [["#/worklist", "nav_unit"], ["#/escalations", "nav_escalations"], ["#/decisions", "nav_decisions"], ["#/stats", "nav_stats"]],
+  supervisor: [["#/worklist", "nav_unit"], ["#/escalations", "nav_escalations"], ["#/decisions", "nav_decisions"]],
   landlord: [["#/landlord/notice", "nav_landlord_notice"], ["#/landlord/arrears", "nav_landlord_arrears"],
     ["#/landlord/receipts", "nav_landlord_receipts"], ["#/landlord/commitments", "nav_landlord_commitments"]],
   analyst: [["#/stats", "nav_stats"]],

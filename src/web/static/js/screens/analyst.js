@@ -74,27 +74,49 @@ function chart(name, rows) {
   const bars = values.map((x, i) => {
     const X = pad + i * (bw + 8);
     const label = svg("text", { x: X + bw / 2, y: H - 8, "text-anchor": "middle", text: x.period });
-    if (x.suppressed || x.value === null || x.value === undefined) {
+    if (x.suppressed) {
       return [svg("rect", { class: "suppressed-bar", x: X, y: H - pad - 30, width: bw, height: 30 }),
-        svg("text", { x: X + bw / 2, y: H - pad - 36, "text-anchor": "middle", text: x.suppressed ? "–" : "" }), label];
+        svg("text", { x: X + bw / 2, y: H - pad - 36, "text-anchor": "middle", text: t("suppressed_short") }), label];
+    }
+    if (x.value === null || x.value === undefined) {
+      return [svg("text", { x: X + bw / 2, y: H - pad - 4, "text-anchor": "middle", text: "·" }), label];
     }
     const bh = ((Number(x.value) || 0) / max) * (H - pad * 2);
     return [svg("rect", { class: "bar", x: X, y: H - pad - bh, width: bw, height: Math.max(bh, 1) }),
       svg("text", { x: X + bw / 2, y: H - pad - bh - 4, "text-anchor": "middle", text: fmt(x.value) }), label];
   }).flat();
   const pic = svg("svg", { viewBox: `0 0 ${W} ${H}`, width: W, height: H, role: "img", "aria-labelledby": `${id}-t` },
-    svg("title", { id: `${id}-t`, text: name.replaceAll("_", " ") }),
+    svg("title", { id: `${id}-t`, text: seriesName(name) }),
     svg("line", { class: "axis", x1: pad, y1: H - pad, x2: W - pad / 2, y2: H - pad }), ...bars);
   // The same figures as a table, for screen readers and for reading exact values.
-  const table = h("table.sr-only", null, h("caption", null, name.replaceAll("_", " ")),
+  const table = h("table.sr-only", null, h("caption", null, seriesName(name)),
     h("tbody", null, values.map((x) => h("tr", null, h("th", { scope: "row" }, x.period),
       h("td", null, x.suppressed ? t("suppressed") : fmt(x.value))))));
-  return h("figure.chart", null, h("figcaption", null, h("strong", null, name.replaceAll("_", " ")),
-    values.some((x) => x.suppressed) ? h("span.muted", null, ` – ${t("suppressed")}: –`) : null), pic, table);
+  return h("figure.chart", null, h("figcaption", null, h("strong", null, seriesName(name)),
+    values.some((x) => x.suppressed) ? h("span.muted", null, ` (${t("suppressed_legend")})`) : null), pic, table);
 }
 
 function fmt(v) {
   if (v === null || v === undefined) return "";
   const n = Number(v);
   return Number.isInteger(n) ? String(n) : n.toFixed(2);
+}
+
+const NAMES = {
+  sv: {
+    social_notices_received: "Underrättelser (formulär 3) mottagna", reinstatement_periods: "Återvinningsfrister",
+    contacted_before_reinstatement_end: "Kontakt före fristens slut", share_contacted_before_reinstatement_end: "Andel med kontakt före fristens slut (%)",
+    median_days_to_first_contact: "Mediandagar till första kontakt", rent_commitments_issued: "Hyresförbindelser utfärdade",
+    rent_commitment_amount: "Hyresförbindelser, belopp (kr)", closures: "Avslutade ärenden", repeat_signals_12m: "Nya signaler inom 12 månader",
+  },
+  en: {
+    social_notices_received: "Notices (formulär 3) received", reinstatement_periods: "Reinstatement periods",
+    contacted_before_reinstatement_end: "Contacted before the period's end", share_contacted_before_reinstatement_end: "Share contacted before the period's end (%)",
+    median_days_to_first_contact: "Median days to first contact", rent_commitments_issued: "Rent commitments issued",
+    rent_commitment_amount: "Rent commitments, amount (SEK)", closures: "Closed cases", repeat_signals_12m: "New signals within 12 months",
+  },
+};
+
+function seriesName(name) {
+  return NAMES[currentLang()][name] || name.replaceAll("_", " ");
 }

@@ -13,11 +13,12 @@ export async function renderEscalations(main) {
     page.escalation.length ? worklistTable(page.escalation, t("escalations_title")) : h("p", null, t("worklist_empty")));
 }
 
-/** Pending rent commitments of the unit's cases whose worklist bucket says one is waiting. */
+/** Pending rent commitments of the unit's cases that have a deadline (a commitment answers a
+ * reinstatement period) or whose worklist bucket says one is waiting. */
 export async function renderDecisions(main) {
   mount(main, h("h1", null, t("decisions_title")), h("p", null, t("loading")));
   const page = await api.get("/worklist?limit=100");
-  const waiting = [...page.items, ...page.escalation].filter((i) => i.bucket === "commitment_pending");
+  const waiting = [...page.items, ...page.escalation].filter((i) => i.bucket === "commitment_pending" || i.next_deadline);
   const seen = new Set();
   const rows = [];
   await Promise.all(waiting.filter((i) => !seen.has(i.case_id) && seen.add(i.case_id)).map(async (i) => {

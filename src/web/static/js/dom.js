@@ -12,6 +12,7 @@ export function h(spec, attrs, ...children) {
       else if (k === "text") el.textContent = String(v);
       else if (k === "class") el.className = v;
       else if (k === "for") el.htmlFor = v;
+      else if (k === "value" && el.tagName === "INPUT") el.setAttribute("value", String(v)); // also the reset value
       else if (k === "value") el.value = v;
       else if (k === "checked") el.checked = Boolean(v);
       else if (k === "style" || k.endsWith("HTML")) throw new Error("not allowed: " + k);

@@ -53,6 +53,7 @@ pub fn build(
                     .finish()
             }),
         )
+        .configure(crate::web::configure)
         .default_service(web::to(move |req: HttpRequest| {
             let operations = operations.clone();
             async move { fallback(&req, &operations) }

@@ -33,4 +33,5 @@ pub mod state;
 pub mod stats;
 pub mod telemetry;
 pub mod users;
+pub mod web;
 pub mod worklist;

@@ -31,4 +31,5 @@ mod schema_parity;
 mod stats;
 mod supply_chain;
 mod support;
+mod web;
 mod worklist;

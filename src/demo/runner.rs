@@ -167,6 +167,15 @@ impl CaseRun<'_> {
                 .await?;
                 tally.notes += 1;
             }
+            Step::Notice(req) => {
+                crate::notices::service::create(
+                    self.st,
+                    Authorized::check(self.actor.clone())?,
+                    self.id.clone(),
+                    *req,
+                )
+                .await?;
+            }
             Step::Intervention(req) => {
                 interventions::create(
                     self.st,

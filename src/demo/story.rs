@@ -175,14 +175,17 @@ impl Story<'_> {
         }
         let none = CreateNoticeRequest::default;
         match ending {
-            Legal::Paid => self.notice_on(
-                "payment_confirmed",
-                days(self.rng.range(5, 18)),
-                CreateNoticeRequest {
-                    amount_paid: Some(amount),
-                    ..none()
-                },
-            ),
+            Legal::Paid => {
+                let on = days(self.rng.range(5, 18));
+                self.notice_on(
+                    "payment_confirmed",
+                    on,
+                    CreateNoticeRequest {
+                        amount_paid: Some(amount),
+                        ..none()
+                    },
+                );
+            }
             Legal::Commitment => {
                 let delivered = days(self.rng.range(8, 20));
                 self.notice_on(
@@ -207,7 +210,8 @@ impl Story<'_> {
             }
             Legal::Withdrawn => {
                 self.notice_on("kfm_application_received", days(40), none());
-                self.notice_on("kfm_withdrawn", days(self.rng.range(50, 80)), none());
+                let on = days(self.rng.range(50, 80));
+                self.notice_on("kfm_withdrawn", on, none());
             }
             Legal::Evicted => {
                 self.notice_on("kfm_application_received", days(40), none());
@@ -219,9 +223,10 @@ impl Story<'_> {
                 };
                 let executed = outcome == "executed";
                 let social = self.rng.chance(60);
+                let on = days(self.rng.range(80, 95));
                 self.notice_on(
                     "kfm_executed",
-                    days(self.rng.range(80, 95)),
+                    on,
                     CreateNoticeRequest {
                         execution_outcome: Some(outcome.into()),
                         children_present: (executed && children).then_some(true),

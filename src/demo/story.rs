@@ -11,8 +11,8 @@ use crate::cases::interventions::{
 };
 use crate::domain::outcome::Outcome;
 use crate::domain::workflow::CaseStatus;
-use crate::notices::dto::CreateNoticeRequest;
 use crate::households::dto::{Address, CreateTenancyRequest, Relation};
+use crate::notices::dto::CreateNoticeRequest;
 
 use super::MUNICIPALITY_CODE;
 use super::people::{Person, Rng, STREETS, members, tenancy};
@@ -164,14 +164,17 @@ impl Story<'_> {
         });
         if self.rng.chance(85) {
             let on = (received + TimeDelta::days(self.rng.range(0, 25))).min(self.today);
-            self.steps.push(Step::Intervention(CreateInterventionRequest {
-                kind: self.rng.pick(&[Kind::PhoneCall, Kind::OutreachLetter, Kind::HomeVisit]),
-                status: Some(InterventionStatus::Completed),
-                started_on: Some(on),
-                ended_on: Some(on),
-                amount: None,
-                outcome: None,
-            }));
+            self.steps
+                .push(Step::Intervention(CreateInterventionRequest {
+                    kind: self
+                        .rng
+                        .pick(&[Kind::PhoneCall, Kind::OutreachLetter, Kind::HomeVisit]),
+                    status: Some(InterventionStatus::Completed),
+                    started_on: Some(on),
+                    ended_on: Some(on),
+                    amount: None,
+                    outcome: None,
+                }));
         }
         let none = CreateNoticeRequest::default;
         match ending {
@@ -199,14 +202,15 @@ impl Story<'_> {
             }
             Legal::PaymentPlan => {
                 let on = days(self.rng.range(20, 40)).min(self.today);
-                self.steps.push(Step::Intervention(CreateInterventionRequest {
-                    kind: Kind::PaymentPlan,
-                    status: Some(InterventionStatus::Ongoing),
-                    started_on: Some(on),
-                    ended_on: None,
-                    amount: None,
-                    outcome: None,
-                }));
+                self.steps
+                    .push(Step::Intervention(CreateInterventionRequest {
+                        kind: Kind::PaymentPlan,
+                        status: Some(InterventionStatus::Ongoing),
+                        started_on: Some(on),
+                        ended_on: None,
+                        amount: None,
+                        outcome: None,
+                    }));
             }
             Legal::Withdrawn => {
                 self.notice_on("kfm_application_received", days(40), none());
@@ -356,10 +360,14 @@ impl Story<'_> {
     /// The steps to `target`. `files_requests`: the actor is a caseworker on a case with
     /// children, so closing files a closure request.
     pub(super) fn to(mut self, target: CaseStatus, files_requests: bool) -> Vec<Step> {
-        if !matches!(target, CaseStatus::New | CaseStatus::Closed | CaseStatus::Reopened)
-            && self.rng.chance(60)
+        if !matches!(
+            target,
+            CaseStatus::New | CaseStatus::Closed | CaseStatus::Reopened
+        ) && self.rng.chance(60)
         {
-            let ending = self.rng.pick(&[Legal::Recent, Legal::Recent, Legal::Lapsed, Legal::Paid]);
+            let ending = self
+                .rng
+                .pick(&[Legal::Recent, Legal::Recent, Legal::Lapsed, Legal::Paid]);
             self.legal(ending);
         }
         match target {

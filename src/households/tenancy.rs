@@ -14,10 +14,10 @@ use crate::auth::policy::{Authorized, Grant, ops};
 use crate::db::{AnyConnection, Tx, types};
 use crate::domain::states::OrganizationKind;
 use crate::error::{ApiError, FieldError};
-use chrono::NaiveDate;
 use crate::http::etag::IfMatch;
 use crate::organizations::repo as orgs;
 use crate::state::AppState;
+use chrono::NaiveDate;
 
 /// Default months until a second-hand contract converts to first-hand.
 pub const DEFAULT_CONVERSION_MONTHS: i32 = 18;
@@ -452,15 +452,20 @@ mod tests {
             Ok(d("2026-06-16"))
         );
         assert_eq!(converted_on(done, after, None, today), Ok(d("2026-06-15")));
-        assert_eq!(
-            converted_on(done, ("sublet", start), None, today),
-            Ok(None)
-        );
+        assert_eq!(converted_on(done, ("sublet", start), None, today), Ok(None));
         // Refused: on its own, in the future, before the start, for another contract.
         let refused = |before, after, on| converted_on(before, after, on, today).is_err();
-        assert!(refused(second, ("municipal_second_hand", start), d("2026-06-15")));
+        assert!(refused(
+            second,
+            ("municipal_second_hand", start),
+            d("2026-06-15")
+        ));
         assert!(refused(second, after, d("2026-11-30")));
-        assert!(refused(second, after, start.map(|s| s - chrono::Duration::days(1))));
+        assert!(refused(
+            second,
+            after,
+            start.map(|s| s - chrono::Duration::days(1))
+        ));
         assert!(refused(("sublet", None), after, d("2026-06-15")));
     }
 }

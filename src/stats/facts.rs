@@ -204,7 +204,12 @@ fn load(conn: &mut AnyConnection, case_id: &str, household_id: &str) -> QueryRes
             interventions::ended_on,
             interventions::created_at,
         ))
-        .load::<(InterventionKind, Option<NaiveDate>, Option<NaiveDate>, NaiveDateTime)>(conn)?;
+        .load::<(
+            InterventionKind,
+            Option<NaiveDate>,
+            Option<NaiveDate>,
+            NaiveDateTime,
+        )>(conn)?;
     let (plans, contacts): (Vec<_>, Vec<_>) = steps
         .into_iter()
         .map(|(kind, s, e, at)| {

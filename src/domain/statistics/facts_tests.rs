@@ -161,7 +161,10 @@ fn legal(id: &str, kind: NoticeKind, on: &str) -> NoticeFacts {
 fn cycle_with(extra: Vec<NoticeFacts>) -> Vec<NoticeFacts> {
     let mut t = legal("t", NoticeKind::TerminationServed, "2026-01-12");
     t.amount_to_reinstate = Some(9_000);
-    let mut v = vec![t, legal("s", NoticeKind::SocialNoticeReceived, "2026-01-12")];
+    let mut v = vec![
+        t,
+        legal("s", NoticeKind::SocialNoticeReceived, "2026-01-12"),
+    ];
     v.extend(extra);
     v
 }
@@ -234,7 +237,10 @@ fn a_cycle_counts_once_decided_by_how_it_ended() {
             CycleOutcome::Lapsed,
         ]
         .iter()
-        .map(|o| CycleFact { on: end, outcome: *o })
+        .map(|o| CycleFact {
+            on: end,
+            outcome: *o,
+        })
         .collect(),
         ..CaseRows::default()
     };

@@ -107,7 +107,10 @@ fn cases_moved_between_two_units_in_opposite_directions_at_once_never_deadlock()
             }
         });
         let (facts, cells) = sums(&app);
-        assert_eq!(cells, facts, "the cells are the facts' sums after the moves");
+        assert_eq!(
+            cells, facts,
+            "the cells are the facts' sums after the moves"
+        );
         assert_eq!(
             facts, before_facts,
             "an even number of moves brings both back"

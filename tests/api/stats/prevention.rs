@@ -138,7 +138,13 @@ impl Builder<'_> {
 
     /// A household with a tenancy of `contract` (started `start_on`) and a case in `unit`:
     /// (case id, tenancy id).
-    fn case(&mut self, unit: &Unit, code: &str, contract: &str, start_on: &str) -> (String, String) {
+    fn case(
+        &mut self,
+        unit: &Unit,
+        code: &str,
+        contract: &str,
+        start_on: &str,
+    ) -> (String, String) {
         self.n += 1;
         let address = json!({"street": "Storgatan 1", "postal_code": "11122", "city": "Staden", "municipality_code": code});
         let h = self.app.post(
@@ -213,7 +219,10 @@ impl Builder<'_> {
         );
         assert_eq!(d.status, 201, "{}", d.body);
         let ok = self.app.post(
-            &format!("/api/v1/cases/{case}/rent-commitments/{}/decision", d.str("id")),
+            &format!(
+                "/api/v1/cases/{case}/rent-commitments/{}/decision",
+                d.str("id")
+            ),
             &unit.supervisor,
             json!({"decision": "approve", "reason": "Underlaget räcker.",
                    "legal_basis": {"reason": "Prövat enligt OSL 26:1."}}),
@@ -252,10 +261,7 @@ impl Builder<'_> {
         self.transition(unit, case, body);
         let raw = self.raw(unit, &quarter_of(today()));
         raw.add("closures", 1);
-        raw.add(
-            Box::leak(format!("closed_{outcome}").into_boxed_str()),
-            1,
-        );
+        raw.add(Box::leak(format!("closed_{outcome}").into_boxed_str()), 1);
         if let Some(s) = situation {
             raw.add(
                 Box::leak(format!("homelessness_situation_{s}").into_boxed_str()),
@@ -331,8 +337,7 @@ fn world(app: &TestApp) -> World {
         raw: BTreeMap::new(),
     };
     let end = |d: &str| {
-        kvar::domain::deadlines::reinstatement_end(d.parse().expect("date"))
-            .expect("end")
+        kvar::domain::deadlines::reinstatement_end(d.parse().expect("date")).expect("end")
     };
     // Unit A1: ten cycles in January and February (decided in Q1).
     let mut a1_cases = Vec::new();
@@ -455,7 +460,10 @@ fn world(app: &TestApp) -> World {
         b1_cases.push(case);
     }
     // Today: rent commitments (five in A1, one in A2), then closures.
-    for (case, amount) in a1_cases.iter().zip([10_000, 12_000, 12_000, 15_000, 30_000]) {
+    for (case, amount) in a1_cases
+        .iter()
+        .zip([10_000, 12_000, 12_000, 15_000, 30_000])
+    {
         b.commitment(&a1, case, amount);
     }
     b.commitment(&a2, &a2_paid, 5_000);
@@ -480,13 +488,18 @@ fn world(app: &TestApp) -> World {
     }
     // Five of A1's households are back within the year: a repeat signal each.
     for case in &a1_cases[..5] {
-        b.transition(&a1, case, json!({"to": "reopened", "reason": "ny hyresskuld"}));
+        b.transition(
+            &a1,
+            case,
+            json!({"to": "reopened", "reason": "ny hyresskuld"}),
+        );
         b.notice(
             &a1,
             case,
             json!({"kind": "arrears_reported", "sent_on": today().to_string(), "arrears_amount": 4000}),
         );
-        b.raw(&a1, &quarter_of(today())).add("repeat_signals_12m", 1);
+        b.raw(&a1, &quarter_of(today()))
+            .add("repeat_signals_12m", 1);
     }
     let _ = org_b;
     World {
@@ -600,8 +613,14 @@ fn check_rows(w: &World, rows: &[Value], published: &mut BTreeMap<(String, Strin
             ("median_rent_commitment_amount", &raw.amounts),
         ] {
             match values.len() {
-                0 => assert!(row[name].is_null() && !suppressed.contains(&name), "{at} {name}"),
-                1..5 => assert!(row[name].is_null() && suppressed.contains(&name), "{at} {name}"),
+                0 => assert!(
+                    row[name].is_null() && !suppressed.contains(&name),
+                    "{at} {name}"
+                ),
+                1..5 => assert!(
+                    row[name].is_null() && suppressed.contains(&name),
+                    "{at} {name}"
+                ),
                 _ => assert_eq!(row[name].as_f64(), Some(median(values)), "{at} {name}"),
             }
         }
@@ -743,7 +762,13 @@ fn csv_matches_json(app: &TestApp, token: &str, query: &str) {
     let header: Vec<&str> = lines[0].split(',').collect();
     assert_eq!(
         &header[..5],
-        ["period", "level", "county_code", "municipality_code", "unit_id"]
+        [
+            "period",
+            "level",
+            "county_code",
+            "municipality_code",
+            "unit_id"
+        ]
     );
     let columns = &header[5..];
     for c in counts() {

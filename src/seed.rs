@@ -104,15 +104,21 @@ pub fn run(settings: Settings, keys: Keys, opts: Options) -> Result<bool, String
                         },
                         today: sweden::today(),
                     };
+                    // SQLite has one writer: the other threads wait on `busy_timeout` (5 s)
+                    // for a whole transaction, so it holds fewer households there.
+                    let chunk = match &*conn {
+                        AnyConnection::Sqlite(_) => CHUNK / 5,
+                        AnyConnection::Postgresql(_) => CHUNK,
+                    };
                     let mut done = 0;
                     while from + done < to {
-                        let n = CHUNK.min(to - from - done);
+                        let n = chunk.min(to - from - done);
                         crate::stats::facts::deferring_cells(|| {
                             write_tx(&mut conn, |tx| (0..n).try_for_each(|_| maker.household(tx)))
                         })
                         .map_err(|e: ApiError| e.to_string())?;
                         done += n;
-                        if t == 0 && (done / CHUNK).is_multiple_of(20) {
+                        if t == 0 && (done / chunk).is_multiple_of(20) {
                             let total = done * threads;
                             let rate = f64::from(total) / started.elapsed().as_secs_f64();
                             eprintln!("  … {total} households ({rate:.0}/s)");

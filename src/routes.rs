@@ -22,6 +22,7 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
                 .service(organizations::handlers::create_organization)
                 .service(organizations::handlers::list_organizations)
                 .service(organizations::handlers::get_organization)
+                .service(organizations::handlers::update_organization)
                 .service(organizations::handlers::create_unit)
                 .service(organizations::handlers::list_units)
                 .service(users::handlers::create_user)

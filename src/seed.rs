@@ -351,6 +351,7 @@ impl Generator<'_> {
             conversion_months: None,
             conversion_conditions: None,
             conversion_review_on: None,
+            converted_on: None,
             version: 1,
             created_at: now,
             updated_at: now,

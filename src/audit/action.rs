@@ -16,6 +16,7 @@ text_enum! {
         AuthClientToken => "auth.client_token",
         AuthClientTokenFailed => "auth.client_token_failed",
         OrganizationCreate => "organization.create",
+        OrganizationUpdate => "organization.update",
         UnitCreate => "unit.create",
         UserCreate => "user.create",
         UserUpdate => "user.update",

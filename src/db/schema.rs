@@ -180,6 +180,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         address_enc -> Nullable<Binary>,
+        converted_on -> Nullable<Date>,
     }
 }
 

@@ -35,6 +35,8 @@ where
     F: FnOnce(&mut Tx<'_>) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
+    // The statistics cells a body changes are written at its end, in one order.
+    let f = move |tx: &mut Tx<'_>| crate::stats::facts::batched(tx, f);
     let fresh_sqlite = match conn {
         AnyConnection::Sqlite(c) => AnsiTransactionManager::transaction_manager_status_mut(c)
             .transaction_depth()?

@@ -167,6 +167,28 @@ impl CaseRun<'_> {
                 .await?;
                 tally.notes += 1;
             }
+            Step::Notice(req) => {
+                crate::notices::service::create(
+                    self.st,
+                    Authorized::check(self.actor.clone())?,
+                    self.id.clone(),
+                    *req,
+                )
+                .await?;
+                // A notice moves the case's legal stage, and with it its version.
+                let id = self.id.clone();
+                self.version = self
+                    .st
+                    .db
+                    .run(move |conn| {
+                        use diesel::prelude::*;
+                        Ok(crate::db::schema::cases::table
+                            .find(id)
+                            .select(crate::db::schema::cases::version)
+                            .first::<i32>(conn)?)
+                    })
+                    .await?;
+            }
             Step::Intervention(req) => {
                 interventions::create(
                     self.st,

@@ -12,6 +12,7 @@ use crate::cases::interventions::{
 use crate::domain::outcome::Outcome;
 use crate::domain::workflow::CaseStatus;
 use crate::households::dto::{Address, CreateTenancyRequest, Relation};
+use crate::notices::dto::CreateNoticeRequest;
 
 use super::MUNICIPALITY_CODE;
 use super::people::{Person, Rng, STREETS, members, tenancy};
@@ -28,6 +29,22 @@ pub(super) enum Step {
     },
     Note(&'static str),
     Intervention(CreateInterventionRequest),
+    /// A legal-track event registered by the caseworker (from the paper or Kronofogden's letter).
+    Notice(Box<CreateNoticeRequest>),
+}
+
+/// How a case's arrears cycle ends in the demo (the statistics' prevention and enforcement
+/// series read these).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Legal {
+    Paid,
+    Commitment,
+    PaymentPlan,
+    Lapsed,
+    Withdrawn,
+    Evicted,
+    /// Still running or just begun (an open case).
+    Recent,
 }
 
 /// Why a case moved (kept in the audit trail: no personal data).
@@ -105,6 +122,125 @@ impl Story<'_> {
                 amount,
                 outcome: None,
             }));
+    }
+
+    fn notice(&mut self, req: CreateNoticeRequest) {
+        self.steps.push(Step::Notice(Box::new(req)));
+    }
+
+    fn notice_on(&mut self, kind: &str, on: NaiveDate, more: CreateNoticeRequest) {
+        let on = on.min(self.today);
+        self.notice(CreateNoticeRequest {
+            kind: kind.into(),
+            sent_on: Some(on),
+            ..more
+        });
+    }
+
+    /// The legal track of the case: a termination served and its formulär 3, a first contact
+    /// attempt some days later, then the way the cycle ends.
+    pub(super) fn legal(&mut self, ending: Legal) {
+        let start = match ending {
+            Legal::Recent => self.rng.days_ago(self.today, 2, 40),
+            _ => self.rng.days_ago(self.today, 100, 420),
+        };
+        let days = |n: i64| start + TimeDelta::days(n);
+        let amount = self.rng.range(6, 40) * 1000;
+        self.notice(CreateNoticeRequest {
+            kind: "termination_served".into(),
+            sent_on: Some(start),
+            served_on: Some(days(1).min(self.today)),
+            apartment_size_m2: Some(54),
+            ..CreateNoticeRequest::default()
+        });
+        let received = days(2).min(self.today);
+        self.notice(CreateNoticeRequest {
+            kind: "social_notice_received".into(),
+            sent_on: Some(days(1).min(self.today)),
+            received_on: Some(received),
+            amount_to_reinstate: Some(amount),
+            apartment_size_m2: Some(54),
+            ..CreateNoticeRequest::default()
+        });
+        if self.rng.chance(85) {
+            let on = (received + TimeDelta::days(self.rng.range(0, 25))).min(self.today);
+            self.steps
+                .push(Step::Intervention(CreateInterventionRequest {
+                    kind: self
+                        .rng
+                        .pick(&[Kind::PhoneCall, Kind::OutreachLetter, Kind::HomeVisit]),
+                    status: Some(InterventionStatus::Completed),
+                    started_on: Some(on),
+                    ended_on: Some(on),
+                    amount: None,
+                    outcome: None,
+                }));
+        }
+        let none = CreateNoticeRequest::default;
+        match ending {
+            Legal::Paid => {
+                let on = days(self.rng.range(5, 18));
+                self.notice_on(
+                    "payment_confirmed",
+                    on,
+                    CreateNoticeRequest {
+                        amount_paid: Some(amount),
+                        ..none()
+                    },
+                );
+            }
+            Legal::Commitment => {
+                let delivered = days(self.rng.range(8, 20));
+                self.notice_on(
+                    "rent_commitment_issued",
+                    delivered - TimeDelta::days(1),
+                    CreateNoticeRequest {
+                        delivered_on: Some(delivered.min(self.today)),
+                        ..none()
+                    },
+                );
+            }
+            Legal::PaymentPlan => {
+                let on = days(self.rng.range(20, 40)).min(self.today);
+                self.steps
+                    .push(Step::Intervention(CreateInterventionRequest {
+                        kind: Kind::PaymentPlan,
+                        status: Some(InterventionStatus::Ongoing),
+                        started_on: Some(on),
+                        ended_on: None,
+                        amount: None,
+                        outcome: None,
+                    }));
+            }
+            Legal::Withdrawn => {
+                self.notice_on("kfm_application_received", days(40), none());
+                let on = days(self.rng.range(50, 80));
+                self.notice_on("kfm_withdrawn", on, none());
+            }
+            Legal::Evicted => {
+                self.notice_on("kfm_application_received", days(40), none());
+                let children = self.children;
+                let outcome = if self.rng.chance(85) {
+                    "executed"
+                } else {
+                    self.rng.pick(&["abandoned", "moved_voluntarily"])
+                };
+                let executed = outcome == "executed";
+                let social = self.rng.chance(60);
+                let on = days(self.rng.range(80, 95));
+                self.notice_on(
+                    "kfm_executed",
+                    on,
+                    CreateNoticeRequest {
+                        execution_outcome: Some(outcome.into()),
+                        children_present: (executed && children).then_some(true),
+                        social_services_present: (executed && children).then_some(social),
+                        ..none()
+                    },
+                );
+            }
+            Legal::Lapsed | Legal::Recent => {}
+        }
     }
 
     pub(super) fn triage(&mut self) {
@@ -203,12 +339,37 @@ impl Story<'_> {
                 ])
             }
         };
+        let legal = match outcome {
+            Outcome::RetainedPaid => Some(Legal::Paid),
+            Outcome::RetainedRentCommitment => Some(Legal::Commitment),
+            Outcome::RetainedPaymentPlan => Some(Legal::PaymentPlan),
+            Outcome::EvictedHomeless | Outcome::EvictedOther => Some(Legal::Evicted),
+            Outcome::MovedNewTenancy | Outcome::MovedFamilyFriends => Some(Legal::Withdrawn),
+            Outcome::MovedMunicipalContract | Outcome::NoContact => Some(Legal::Lapsed),
+            Outcome::NotApplicable => None,
+        };
+        if let Some(l) = legal {
+            // The legal events come first: they are what brought the case.
+            let story = std::mem::take(&mut self.steps);
+            self.legal(l);
+            self.steps.extend(story);
+        }
         self.close(outcome, Some(Decision::Approve));
     }
 
     /// The steps to `target`. `files_requests`: the actor is a caseworker on a case with
     /// children, so closing files a closure request.
     pub(super) fn to(mut self, target: CaseStatus, files_requests: bool) -> Vec<Step> {
+        if !matches!(
+            target,
+            CaseStatus::New | CaseStatus::Closed | CaseStatus::Reopened
+        ) && self.rng.chance(60)
+        {
+            let ending = self
+                .rng
+                .pick(&[Legal::Recent, Legal::Recent, Legal::Lapsed, Legal::Paid]);
+            self.legal(ending);
+        }
         match target {
             CaseStatus::New => {}
             CaseStatus::Triage => self.triage(),

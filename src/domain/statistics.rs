@@ -34,9 +34,19 @@ text_enum! {
         DaysToFirstContact => "days_to_first_contact",
         ReinstatementPeriods => "reinstatement_periods",
         ContactedBeforeReinstatementEnd => "contacted_before_reinstatement_end",
+        CyclesReinstated => "cycles_reinstated",
+        CyclesReinstatedPaid => "cycles_reinstated_paid",
+        CyclesReinstatedRentCommitment => "cycles_reinstated_rent_commitment",
+        CyclesReinstatedPaymentPlan => "cycles_reinstated_payment_plan",
+        CyclesLapsed => "cycles_lapsed",
         RentCommitmentsIssued => "rent_commitments_issued",
         RentCommitmentAmount => "rent_commitment_amount",
+        /// Histogram (bucket = whole kronor), published as a median.
+        RentCommitmentAmounts => "rent_commitment_amounts",
         RepeatSignals12m => "repeat_signals_12m",
+        SecondHandConversions => "second_hand_conversions",
+        SecondHandConvertedWithin18m => "second_hand_converted_within_18m",
+        SecondHandConvertedWithin24m => "second_hand_converted_within_24m",
         Closures => "closures",
         ClosedRetainedPaid => "closed_retained_paid",
         ClosedRetainedPaymentPlan => "closed_retained_payment_plan",
@@ -109,14 +119,22 @@ pub const CLOSED: &[Figure] = &[
     F::ClosedNotApplicable,
 ];
 
-/// The counts of the prevention series, in column order (the median, share and amount are
-/// derived from the histogram and the counts, see `stats::service`).
+/// The counts of the prevention series, in column order (the medians, the share and the amount
+/// are derived from the histograms and the counts, see `stats::service`).
 pub const PREVENTION: &[Figure] = &[
     F::SocialNoticesReceived,
     F::ReinstatementPeriods,
     F::ContactedBeforeReinstatementEnd,
+    F::CyclesReinstated,
+    F::CyclesReinstatedPaid,
+    F::CyclesReinstatedRentCommitment,
+    F::CyclesReinstatedPaymentPlan,
+    F::CyclesLapsed,
     F::RentCommitmentsIssued,
     F::RepeatSignals12m,
+    F::SecondHandConversions,
+    F::SecondHandConvertedWithin18m,
+    F::SecondHandConvertedWithin24m,
     F::Closures,
     F::ClosedRetainedPaid,
     F::ClosedRetainedPaymentPlan,
@@ -134,8 +152,16 @@ pub const PREVENTION: &[Figure] = &[
     F::HomelessnessSituation4,
 ];
 
+/// The ways a cycle is reinstated, in column order.
+pub const REINSTATED: &[Figure] = &[
+    F::CyclesReinstatedPaid,
+    F::CyclesReinstatedRentCommitment,
+    F::CyclesReinstatedPaymentPlan,
+];
+
 /// Prevention figures that are the sum of others.
-pub const PREVENTION_SUMS: &[(Figure, &[Figure])] = &[(F::Closures, CLOSED)];
+pub const PREVENTION_SUMS: &[(Figure, &[Figure])] =
+    &[(F::Closures, CLOSED), (F::CyclesReinstated, REINSTATED)];
 
 text_enum! {
     /// The length of a statistics period.

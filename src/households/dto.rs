@@ -363,6 +363,9 @@ pub struct TenancyResponse {
     pub start_on: Option<NaiveDate>,
     pub end_on: Option<NaiveDate>,
     pub conversion: Option<ConversionAgreement>,
+    /// The day a municipal second-hand contract became first-hand (counted in the statistics'
+    /// conversions at 18 and 24 months).
+    pub converted_on: Option<NaiveDate>,
     pub version: i32,
     pub created_at: DateTime<Utc>,
 }
@@ -399,6 +402,10 @@ pub struct UpdateTenancyRequest {
     #[serde(default, deserialize_with = "crate::users::dto::double_option")]
     #[schema(value_type = Option<ConversionAgreement>, nullable)]
     pub conversion: Option<Option<ConversionAgreement>>,
+    /// With `contract_type: first_hand` on a `municipal_second_hand` tenancy: the day it became
+    /// first-hand (default today; not in the future, not before `start_on`). Also corrects the
+    /// day of a converted tenancy. Set on its own otherwise: 422.
+    pub converted_on: Option<NaiveDate>,
 }
 
 /// A household's tenancies, oldest first (a household has a handful: no pages).

@@ -103,6 +103,8 @@ pub struct TenancyRow {
     pub version: i32,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The day a municipal second-hand contract became first-hand.
+    pub converted_on: Option<NaiveDate>,
 }
 
 impl TenancyRow {
@@ -422,6 +424,7 @@ pub fn update_tenancy_versioned(
             tenancies::conversion_months.eq(t.conversion_months),
             tenancies::conversion_conditions.eq(&t.conversion_conditions),
             tenancies::conversion_review_on.eq(t.conversion_review_on),
+            tenancies::converted_on.eq(t.converted_on),
             tenancies::version.eq(tenancies::version + 1),
             tenancies::updated_at.eq(now),
         ),

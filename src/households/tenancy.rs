@@ -15,10 +15,11 @@ use crate::auth::policy::{Authorized, Grant, ops};
 use crate::crypto::subjects::Keyring;
 use crate::db::{AnyConnection, Tx, types};
 use crate::domain::states::OrganizationKind;
-use crate::error::ApiError;
+use crate::error::{ApiError, FieldError};
 use crate::http::etag::IfMatch;
 use crate::organizations::repo as orgs;
 use crate::state::AppState;
+use chrono::NaiveDate;
 
 /// Default months until a second-hand contract converts to first-hand.
 pub const DEFAULT_CONVERSION_MONTHS: i32 = 18;
@@ -71,9 +72,49 @@ fn view(t: TenancyRow, address: Option<Address>, shown: AddressView) -> TenancyR
         start_on: t.start_on,
         end_on: t.end_on,
         conversion,
+        converted_on: t.converted_on,
         version: t.version,
         created_at: types::utc(t.created_at),
     }
+}
+
+/// The day a tenancy became first-hand after `req` (PATCH): set when a municipal second-hand
+/// contract becomes first-hand (`requested`, else `today`), kept (or corrected with
+/// `requested`) while it stays first-hand, cleared otherwise. The day is not in the future nor
+/// before the contract's start.
+pub fn converted_on(
+    before: (&str, Option<NaiveDate>),
+    after: (&str, Option<NaiveDate>),
+    requested: Option<NaiveDate>,
+    today: NaiveDate,
+) -> Result<Option<NaiveDate>, FieldError> {
+    use super::dto::ContractType as C;
+    let (before_type, before_on) = before;
+    let (after_type, start_on) = after;
+    let first_hand = after_type == C::FirstHand.as_str();
+    let converting = before_type == C::MunicipalSecondHand.as_str() && first_hand;
+    let on = match requested {
+        Some(_) if !(converting || (first_hand && before_on.is_some())) => {
+            return Err(FieldError::new(
+                "converted_on",
+                "is only for a municipal second-hand contract becoming first-hand",
+            ));
+        }
+        _ if !first_hand => None,
+        Some(day) => Some(day),
+        None if converting => Some(today),
+        None => before_on,
+    };
+    if on.is_some_and(|d| d > today) {
+        return Err(FieldError::new("converted_on", "must not be in the future"));
+    }
+    if on.is_some_and(|d| start_on.is_some_and(|s| d < s)) {
+        return Err(FieldError::new(
+            "converted_on",
+            "must not be before start_on",
+        ));
+    }
+    Ok(on)
 }
 
 /// `POST /tenancies`.
@@ -113,6 +154,7 @@ pub async fn create(
                     .map(|c| c.months.unwrap_or(DEFAULT_CONVERSION_MONTHS)),
                 conversion_conditions: conversion.and_then(|c| c.conditions.clone()),
                 conversion_review_on: conversion.and_then(|c| c.review_on),
+                converted_on: None,
                 version: 1,
                 created_at: now,
                 updated_at: now,
@@ -305,9 +347,17 @@ pub async fn update(
             return Err(ApiError::PreconditionFailed);
         }
         let landlord_changes = req.landlord_organization_id.is_some();
+        let requested = req.converted_on;
         let before_address = before.address(&st.keyring, tx)?;
         let m = merged(&before, &before_address, req);
         m.validate().map_err(ApiError::Validation)?;
+        let converted = converted_on(
+            (before.contract_type.as_str(), before.converted_on),
+            (m.contract_type.as_str(), m.start_on),
+            requested,
+            crate::domain::sweden::today(),
+        )
+        .map_err(|e| ApiError::Validation(vec![e]))?;
         if landlord_changes && m.landlord_organization_id != before.landlord_organization_id {
             check_landlord(tx, &m.landlord_organization_id)?;
         }
@@ -340,6 +390,7 @@ pub async fn update(
             conversion_months: conversion.map(|c| c.months.unwrap_or(DEFAULT_CONVERSION_MONTHS)),
             conversion_conditions: conversion.and_then(|c| c.conditions.clone()),
             conversion_review_on: conversion.and_then(|c| c.review_on),
+            converted_on: converted,
             ..before.clone()
         };
         let date = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string());
@@ -369,6 +420,11 @@ pub async fn update(
                 date(before.conversion_review_on),
                 date(after.conversion_review_on),
             )
+            .field(
+                "converted_on",
+                date(before.converted_on),
+                date(after.converted_on),
+            )
             .secret(
                 "conversion_conditions",
                 before.conversion_conditions != after.conversion_conditions,
@@ -397,9 +453,57 @@ pub async fn update(
                 changes,
             },
         )?;
+        if before.converted_on != after.converted_on || before.start_on != after.start_on {
+            crate::stats::facts::refresh_household(tx, &after.household_id)?;
+        }
         let stored = repo::find_tenancy(tx, &after.id)?.ok_or(ApiError::NotFound)?;
         log_shown(tx, &who, shown, &stored)?;
         response(&st.keyring, tx, stored, shown)
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::converted_on;
+    use chrono::NaiveDate;
+
+    fn d(s: &str) -> Option<NaiveDate> {
+        s.parse().ok()
+    }
+
+    #[test]
+    fn the_conversion_day_is_set_when_a_municipal_second_hand_contract_becomes_first_hand() {
+        let today = d("2026-11-29").unwrap_or_default();
+        let second = ("municipal_second_hand", None);
+        let start = Some(today - chrono::Duration::days(600));
+        let after = ("first_hand", start);
+        assert_eq!(converted_on(second, after, None, today), Ok(Some(today)));
+        assert_eq!(
+            converted_on(second, after, d("2026-06-15"), today),
+            Ok(d("2026-06-15"))
+        );
+        // Corrected later; kept while first-hand; cleared when it is not.
+        let done = ("first_hand", d("2026-06-15"));
+        assert_eq!(
+            converted_on(done, after, d("2026-06-16"), today),
+            Ok(d("2026-06-16"))
+        );
+        assert_eq!(converted_on(done, after, None, today), Ok(d("2026-06-15")));
+        assert_eq!(converted_on(done, ("sublet", start), None, today), Ok(None));
+        // Refused: on its own, in the future, before the start, for another contract.
+        let refused = |before, after, on| converted_on(before, after, on, today).is_err();
+        assert!(refused(
+            second,
+            ("municipal_second_hand", start),
+            d("2026-06-15")
+        ));
+        assert!(refused(second, after, d("2026-11-30")));
+        assert!(refused(
+            second,
+            after,
+            start.map(|s| s - chrono::Duration::days(1))
+        ));
+        assert!(refused(("sublet", None), after, d("2026-06-15")));
+    }
 }

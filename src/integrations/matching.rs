@@ -269,6 +269,7 @@ fn find_or_create(
                 conversion_months: None,
                 conversion_conditions: None,
                 conversion_review_on: None,
+                converted_on: None,
                 version: 1,
                 created_at: now,
                 updated_at: now,

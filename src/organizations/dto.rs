@@ -32,6 +32,16 @@ pub struct CreateOrganizationRequest {
     pub county_code: Option<String>,
 }
 
+/// `PATCH /organizations/{id}` (platform admin; If-Match: the organization's ETag): set the
+/// county (länskod), validated as at creation: a county board's any two digits, a
+/// municipality's the first two of its kommunkod, refused for other kinds.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateOrganizationRequest {
+    #[schema(pattern = "^[0-9]{2}$")]
+    pub county_code: Option<String>,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OrganizationResponse {
     pub id: String,

@@ -1,15 +1,15 @@
 //! `/organizations` and their units.
 
-use actix_web::{get, post, web};
+use actix_web::{get, patch, post, web};
 
 use super::dto::{
     CreateOrganizationRequest, CreateUnitRequest, OrganizationList, OrganizationResponse, UnitList,
-    UnitResponse,
+    UnitResponse, UpdateOrganizationRequest,
 };
 use super::service;
 use crate::auth::policy::{Authorized, ops};
 use crate::error::{ApiError, Problem};
-use crate::http::etag::Tagged;
+use crate::http::etag::{IfMatch, Tagged};
 use crate::http::extract::Body;
 use crate::pagination::Page;
 use crate::state::AppState;
@@ -51,6 +51,30 @@ pub async fn get_organization(
     organization_id: web::Path<String>,
 ) -> Result<Tagged<OrganizationResponse>, ApiError> {
     let org = service::get(&state.db, who, organization_id.into_inner()).await?;
+    Ok(Tagged::ok(org.version, org))
+}
+
+/// Set an organization's county (länskod; platform admin, If-Match: its ETag), validated as at
+/// creation. Audited. A county board's analysts see the statistics of its county.
+#[utoipa::path(tag = "organizations", request_body = UpdateOrganizationRequest, security(("bearer" = [])),
+    params(("organization_id" = String, Path), ("If-Match" = String, Header, description = "ETag of the organization as read", pattern = r#"^(W/)?"[0-9]{1,9}"$"#)),
+    responses((status = 200, body = OrganizationResponse), (status = "4XX", body = Problem)))]
+#[patch("/organizations/{organization_id}")]
+pub async fn update_organization(
+    who: Authorized<ops::UpdateOrganization>,
+    state: web::Data<AppState>,
+    organization_id: web::Path<String>,
+    if_match: IfMatch,
+    body: Body<UpdateOrganizationRequest>,
+) -> Result<Tagged<OrganizationResponse>, ApiError> {
+    let org = service::update(
+        &state.db,
+        who,
+        organization_id.into_inner(),
+        if_match,
+        body.into_inner()?,
+    )
+    .await?;
     Ok(Tagged::ok(org.version, org))
 }
 

@@ -54,6 +54,28 @@ pub fn insert_org(conn: &mut AnyConnection, row: &OrgRow) -> QueryResult<()> {
         .map(drop)
 }
 
+/// Set an organization's county code if its version is still `expected`.
+pub fn set_county_code(
+    conn: &mut AnyConnection,
+    id: &str,
+    expected: i32,
+    county_code: Option<&str>,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    diesel::update(
+        organizations::table
+            .filter(organizations::id.eq(id))
+            .filter(organizations::version.eq(expected)),
+    )
+    .set((
+        organizations::county_code.eq(county_code),
+        organizations::version.eq(organizations::version + 1),
+        organizations::updated_at.eq(now),
+    ))
+    .execute(conn)
+    .map(|n| n == 1)
+}
+
 /// An organization in scope (`org` None: any).
 pub fn find_scoped(conn: &mut AnyConnection, id: &str, org: Option<&str>) -> QueryResult<OrgRow> {
     let mut q = organizations::table

@@ -2,7 +2,7 @@
 
 use super::dto::{
     CreateOrganizationRequest, CreateUnitRequest, OrganizationKind, OrganizationList,
-    OrganizationResponse, UnitList, UnitResponse,
+    OrganizationResponse, UnitList, UnitResponse, UpdateOrganizationRequest,
 };
 use super::repo::{self, OrgRow, UnitRow};
 use crate::audit::AuditAction;
@@ -11,6 +11,7 @@ use crate::auth::policy::{Authorized, ops};
 use crate::auth::scope;
 use crate::db::{Db, types};
 use crate::error::{ApiError, FieldError};
+use crate::http::etag::IfMatch;
 use crate::pagination::{Cursor, Page};
 
 /// Luhn check over a string of digits.
@@ -45,19 +46,23 @@ fn valid_name(s: &str) -> bool {
     !s.trim().is_empty() && s.chars().count() <= 200
 }
 
-/// The county code to store: given, or a municipality's from its kommunkod.
-fn county(req: &CreateOrganizationRequest, errors: &mut Vec<FieldError>) -> Option<String> {
-    let derived = req
-        .municipality_code
-        .as_deref()
-        .filter(|_| req.kind == OrganizationKind::Municipality)
+/// The county code to store for an organization of `kind` with `municipality_code`: `given`,
+/// or a municipality's from its kommunkod.
+fn county(
+    kind: OrganizationKind,
+    municipality_code: Option<&str>,
+    given: Option<&String>,
+    errors: &mut Vec<FieldError>,
+) -> Option<String> {
+    let derived = municipality_code
+        .filter(|_| kind == OrganizationKind::Municipality)
         .and_then(|c| c.get(..2))
         .map(str::to_owned);
     let mut refuse = |msg: &str| {
         errors.push(FieldError::new("county_code", msg));
         None
     };
-    match (&req.county_code, req.kind) {
+    match (given, kind) {
         (Some(c), _) if c.len() != 2 || !c.chars().all(|c| c.is_ascii_digit()) => {
             refuse("must be 2 digits (länskod)")
         }
@@ -115,7 +120,12 @@ fn validate(req: &CreateOrganizationRequest) -> Result<(Option<String>, Option<S
         }
         (None, _) => {}
     }
-    let county_code = county(req, &mut errors);
+    let county_code = county(
+        req.kind,
+        req.municipality_code.as_deref(),
+        req.county_code.as_ref(),
+        &mut errors,
+    );
     if errors.is_empty() {
         Ok((org_number, county_code))
     } else {
@@ -168,6 +178,60 @@ pub async fn create(
             },
         )?;
         Ok(row.into())
+    })
+    .await
+}
+
+/// `PATCH /organizations/{id}` (platform admin): set the county code. Audited.
+pub async fn update(
+    db: &Db,
+    who: Authorized<ops::UpdateOrganization>,
+    id: String,
+    if_match: IfMatch,
+    req: UpdateOrganizationRequest,
+) -> Result<OrganizationResponse, ApiError> {
+    let expected = if_match.version()?;
+    let Some(given) = req.county_code else {
+        return Err(ApiError::field("county_code", "is required"));
+    };
+    db.write(move |tx| {
+        let org = repo::find_scoped(tx, &id, scope::organization_filter(&who))?;
+        if org.version != expected {
+            return Err(ApiError::PreconditionFailed);
+        }
+        let mut errors = Vec::new();
+        let county_code = county(
+            org.kind,
+            org.municipality_code.as_deref(),
+            Some(&given),
+            &mut errors,
+        );
+        if !errors.is_empty() {
+            return Err(ApiError::Validation(errors));
+        }
+        if county_code == org.county_code {
+            return Ok(org.into());
+        }
+        let now = types::now();
+        if !repo::set_county_code(tx, &org.id, expected, county_code.as_deref(), now)? {
+            return Err(ApiError::PreconditionFailed);
+        }
+        audit::record(
+            tx,
+            NewEvent {
+                actor: &who.actor(),
+                action: AuditAction::OrganizationUpdate,
+                entity_type: "organization",
+                entity_id: Some(&org.id),
+                case_id: None,
+                changes: Changes::new().field(
+                    "county_code",
+                    org.county_code.clone(),
+                    county_code.clone(),
+                ),
+            },
+        )?;
+        Ok(repo::find_scoped(tx, &org.id, None)?.into())
     })
     .await
 }

@@ -150,7 +150,10 @@ pub fn migrate(
     if copies > 0 {
         tracing::info!(copies, "persons split per municipality");
     }
-    if applied.iter().any(|m| m.contains("000020")) {
+    if applied
+        .iter()
+        .any(|m| m.contains("000020") || m.contains("000021"))
+    {
         let cases = crate::stats::facts::backfill(conn)?;
         tracing::info!(cases, "statistics facts computed for the existing cases");
     }

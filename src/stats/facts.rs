@@ -12,14 +12,16 @@ use diesel::prelude::*;
 use crate::db::AnyConnection;
 use crate::db::schema::{
     case_closures, cases, deadlines, household_members, interventions, notices, rent_commitments,
-    stats_cells, stats_facts,
+    stats_cells, stats_facts, tenancies,
 };
-use crate::domain::deadlines::{DeadlineKind, DeadlineStatus, NoticeKind};
+use crate::domain::deadlines::{DeadlineKind, DeadlineStatus, NoticeFacts, NoticeKind};
 use crate::domain::outcome::Outcome;
 use crate::domain::rent_commitment::RentCommitmentStatus;
 use crate::domain::states::{InterventionKind, InterventionStatus};
 use crate::domain::statistics::Figure;
-use crate::domain::statistics::facts::{self, CaseRows, Child, Closure, Fact, NoticeFact};
+use crate::domain::statistics::facts::{
+    self, CaseRows, Child, Closure, Conversion, Fact, NoticeFact,
+};
 use crate::domain::sweden;
 
 type NoticeCols = (
@@ -32,9 +34,21 @@ type NoticeCols = (
     Option<String>,
     (Option<bool>, Option<bool>, Option<i32>, Option<i32>),
     Option<String>,
+    (
+        Option<i64>,
+        Option<i64>,
+        Option<i32>,
+        Option<i64>,
+        Option<NaiveDate>,
+    ),
 );
 
-fn notice_facts(conn: &mut AnyConnection, case_id: &str) -> QueryResult<Vec<NoticeFact>> {
+/// The case's current notices as the statistics count them, and every notice as the cycle
+/// rules read them (with the latest arrears total they grade defects by).
+fn notice_facts(
+    conn: &mut AnyConnection,
+    case_id: &str,
+) -> QueryResult<(Vec<NoticeFact>, Vec<NoticeFacts>, Option<i64>)> {
     let rows: Vec<NoticeCols> = notices::table
         .filter(notices::case_id.eq(case_id))
         .select((
@@ -52,14 +66,42 @@ fn notice_facts(conn: &mut AnyConnection, case_id: &str) -> QueryResult<Vec<Noti
                 notices::children_not_registered,
             ),
             notices::supersedes,
+            (
+                notices::arrears_amount,
+                notices::amount_to_reinstate,
+                notices::apartment_size_m2,
+                notices::amount_paid,
+                notices::delivered_on,
+            ),
         ))
+        .order(notices::id)
         .load(conn)?;
+    let arrears = rows
+        .iter()
+        .filter(|r| r.1 == NoticeKind::ArrearsReported)
+        .max_by(|a, b| a.0.cmp(&b.0))
+        .and_then(|r| r.9.0);
+    let rules: Vec<NoticeFacts> = rows
+        .iter()
+        .map(|r| {
+            let mut f = NoticeFacts::new(r.0.clone(), r.1);
+            f.sent_on = r.2;
+            f.served_on = r.3;
+            f.received_on = r.4;
+            f.supersedes = r.8.clone();
+            f.amount_to_reinstate = r.9.1;
+            f.apartment_size_m2 = r.9.2.and_then(|s| u32::try_from(s).ok());
+            f.amount_paid = r.9.3;
+            f.delivered_on = r.9.4;
+            f
+        })
+        .collect();
     let superseded: Vec<String> = rows.iter().filter_map(|r| r.8.clone()).collect();
-    Ok(rows
+    let current = rows
         .into_iter()
         .filter(|r| !superseded.contains(&r.0))
         .map(
-            |(_, kind, sent, served, received, at, outcome, kids, _)| NoticeFact {
+            |(_, kind, sent, served, received, at, outcome, kids, _, _)| NoticeFact {
                 kind: Some(kind),
                 on: [sent, served, received]
                     .into_iter()
@@ -73,7 +115,57 @@ fn notice_facts(conn: &mut AnyConnection, case_id: &str) -> QueryResult<Vec<Noti
                 children_not_registered: kids.3,
             },
         )
+        .collect();
+    Ok((current, rules, arrears))
+}
+
+/// The conversions of the household's municipal second-hand contracts, when `case_id` is the
+/// household's first case (by creation, then id); else none.
+fn conversions(
+    conn: &mut AnyConnection,
+    case_id: &str,
+    household_id: &str,
+) -> QueryResult<Vec<Conversion>> {
+    let converted: Vec<(Option<NaiveDate>, Option<NaiveDate>)> = tenancies::table
+        .filter(tenancies::household_id.eq(household_id))
+        .filter(tenancies::converted_on.is_not_null())
+        .select((tenancies::start_on, tenancies::converted_on))
+        .load(conn)?;
+    if converted.is_empty() {
+        return Ok(Vec::new());
+    }
+    let first: Option<String> = cases::table
+        .filter(cases::household_id.eq(household_id))
+        .order((cases::created_at, cases::id))
+        .select(cases::id)
+        .first(conn)
+        .optional()?;
+    if first.as_deref() != Some(case_id) {
+        return Ok(Vec::new());
+    }
+    Ok(converted
+        .into_iter()
+        .filter_map(|(start_on, on)| {
+            on.map(|converted_on| Conversion {
+                start_on,
+                converted_on,
+            })
+        })
         .collect())
+}
+
+/// Refresh the facts of the household's first case (a tenancy's conversion changed).
+pub fn refresh_household(conn: &mut AnyConnection, household_id: &str) -> QueryResult<()> {
+    let first: Option<String> = cases::table
+        .filter(cases::household_id.eq(household_id))
+        .order((cases::created_at, cases::id))
+        .select(cases::id)
+        .first(conn)
+        .optional()?;
+    match first {
+        Some(id) => refresh(conn, &id),
+        None => Ok(()),
+    }
 }
 
 /// Everything the statistics read about a case.
@@ -94,29 +186,41 @@ fn load(conn: &mut AnyConnection, case_id: &str, household_id: &str) -> QueryRes
             moved_out_on,
         })
         .collect();
-    let contacts = interventions::table
+    let steps = interventions::table
         .filter(interventions::case_id.eq(case_id))
         .filter(interventions::kind.eq_any([
             InterventionKind::OutreachLetter,
             InterventionKind::PhoneCall,
             InterventionKind::HomeVisit,
+            InterventionKind::PaymentPlan,
         ]))
         .filter(
             interventions::status
                 .ne_all([InterventionStatus::Planned, InterventionStatus::Cancelled]),
         )
         .select((
+            interventions::kind,
             interventions::started_on,
             interventions::ended_on,
             interventions::created_at,
         ))
-        .load::<(Option<NaiveDate>, Option<NaiveDate>, NaiveDateTime)>(conn)?
+        .load::<(
+            InterventionKind,
+            Option<NaiveDate>,
+            Option<NaiveDate>,
+            NaiveDateTime,
+        )>(conn)?;
+    let (plans, contacts): (Vec<_>, Vec<_>) = steps
         .into_iter()
-        .map(|(s, e, at)| {
-            s.or(e)
-                .unwrap_or(sweden::date_at(crate::db::types::utc(at)))
+        .map(|(kind, s, e, at)| {
+            let on = s
+                .or(e)
+                .unwrap_or(sweden::date_at(crate::db::types::utc(at)));
+            (kind == InterventionKind::PaymentPlan, on)
         })
-        .collect();
+        .partition(|(plan, _)| *plan);
+    let contacts = contacts.into_iter().map(|(_, on)| on).collect();
+    let plans: Vec<NaiveDate> = plans.into_iter().map(|(_, on)| on).collect();
     let reinstatement_ends = deadlines::table
         .filter(deadlines::case_id.eq(case_id))
         .filter(deadlines::kind.eq(DeadlineKind::ReinstatementEnd))
@@ -147,13 +251,16 @@ fn load(conn: &mut AnyConnection, case_id: &str, household_id: &str) -> QueryRes
         .into_iter()
         .filter_map(|(on, amount)| on.map(|on| (on, amount)))
         .collect();
+    let (notices, rules, arrears) = notice_facts(conn, case_id)?;
     Ok(CaseRows {
-        notices: notice_facts(conn, case_id)?,
+        notices,
         children,
         contacts,
         reinstatement_ends,
         closures,
         commitments,
+        cycles: facts::cycle_facts(&rules, arrears, &plans, sweden::today()),
+        conversions: conversions(conn, case_id, household_id)?,
     })
 }
 
@@ -182,23 +289,26 @@ pub fn refresh(conn: &mut AnyConnection, case_id: &str) -> QueryResult<()> {
         ))
         .load(conn)?;
     let same_place = stored.iter().all(|s| s.0 == org && s.1 == unit);
-    let old: Vec<Fact> = stored
-        .iter()
-        .filter_map(|(_, _, figure, month, bucket, value)| {
-            Figure::parse(figure).map(|figure| Fact {
-                figure,
-                month: *month,
-                bucket: *bucket,
-                value: *value,
-            })
-        })
-        .collect();
+    let mut cells = Cells::new();
     if same_place {
+        let old: Vec<Fact> = stored
+            .iter()
+            .filter_map(|(_, _, figure, month, bucket, value)| {
+                Figure::parse(figure).map(|figure| Fact {
+                    figure,
+                    month: *month,
+                    bucket: *bucket,
+                    value: *value,
+                })
+            })
+            .collect();
         let delta = facts::delta(&old, &new);
         if delta.is_empty() {
             return Ok(());
         }
-        add(conn, &org, &unit, &delta)?;
+        for f in &delta {
+            put(&mut cells, &org, &unit, f);
+        }
     } else {
         for (o, u, figure, month, bucket, value) in &stored {
             if let Some(figure) = Figure::parse(figure) {
@@ -208,11 +318,14 @@ pub fn refresh(conn: &mut AnyConnection, case_id: &str) -> QueryResult<()> {
                     bucket: *bucket,
                     value: -value,
                 };
-                add(conn, o, u, &[f])?;
+                put(&mut cells, o, u, &f);
             }
         }
-        add(conn, &org, &unit, &new)?;
+        for f in &new {
+            put(&mut cells, &org, &unit, f);
+        }
     }
+    add(conn, cells)?;
     diesel::delete(stats_facts::table.filter(stats_facts::case_id.eq(case_id))).execute(conn)?;
     let rows: Vec<_> = new
         .iter()
@@ -300,27 +413,100 @@ pub fn rebuild_cells(conn: &mut AnyConnection, unit: &str) -> QueryResult<()> {
     Ok(())
 }
 
-/// Add `facts` to the unit's cells (a cell that comes back to zero is removed).
-fn add(conn: &mut AnyConnection, org: &str, unit: &str, facts: &[Fact]) -> QueryResult<()> {
+/// A cell's key: (unit, figure, month, bucket).
+type CellKey = (String, &'static str, NaiveDate, i32);
+/// Changes to cells, by key (so in one order whoever writes them): (organization, amount).
+type Cells = std::collections::BTreeMap<CellKey, (String, i64)>;
+
+fn put(cells: &mut Cells, org: &str, unit: &str, f: &Fact) {
+    cells
+        .entry((unit.to_owned(), f.figure.as_str(), f.month, f.bucket))
+        .or_insert_with(|| (org.to_owned(), 0))
+        .1 += f.value;
+}
+
+thread_local! {
+    /// The cell changes of the write transaction running on this thread ([`batched`]).
+    static BATCH: std::cell::RefCell<Option<Cells>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Empties [`BATCH`] when the outermost transaction ends, even by a panic.
+struct BatchGuard;
+
+impl Drop for BatchGuard {
+    fn drop(&mut self) {
+        BATCH.with(|b| *b.borrow_mut() = None);
+    }
+}
+
+/// Run a write transaction's body with its cell changes gathered and written at its end, in
+/// key order (unit, figure, month, bucket): two PostgreSQL transactions that update cells of
+/// the same units then lock them in the same order, so neither can wait on the other in a
+/// cycle (deadlock), however many cases or units each touches. [`crate::db::write_tx`] runs
+/// every transaction body through it; a nested call (a savepoint) keeps its changes only if it
+/// succeeds.
+pub fn batched<T, E, F>(tx: &mut crate::db::Tx<'_>, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut crate::db::Tx<'_>) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    let snapshot = BATCH.with(|b| b.borrow().clone());
+    if let Some(before) = snapshot {
+        let out = f(tx);
+        if out.is_err() {
+            BATCH.with(|b| *b.borrow_mut() = Some(before));
+        }
+        return out;
+    }
+    BATCH.with(|b| *b.borrow_mut() = Some(Cells::new()));
+    let _guard = BatchGuard;
+    let out = f(tx)?;
+    let cells = BATCH.with(|b| b.borrow_mut().take()).unwrap_or_default();
+    write_cells(tx, &cells)?;
+    Ok(out)
+}
+
+/// Add `cells` to the units' cells: now, or at the end of the transaction when batched.
+fn add(conn: &mut AnyConnection, cells: Cells) -> QueryResult<()> {
     if DEFER_CELLS.with(|d| d.get()) {
         return Ok(());
     }
-    for f in facts {
+    let cells = BATCH.with(|b| match b.borrow_mut().as_mut() {
+        Some(pending) => {
+            for (k, (org, v)) in cells {
+                pending.entry(k).or_insert_with(|| (org, 0)).1 += v;
+            }
+            None
+        }
+        None => Some(cells),
+    });
+    match cells {
+        Some(cells) => write_cells(conn, &cells),
+        None => Ok(()),
+    }
+}
+
+/// Write cell changes in key order (a cell that comes back to zero is removed).
+fn write_cells(conn: &mut AnyConnection, cells: &Cells) -> QueryResult<()> {
+    for ((unit, figure, month, bucket), (org, value)) in cells {
+        if *value == 0 {
+            continue;
+        }
         let key = stats_cells::table
             .filter(stats_cells::unit_id.eq(unit))
-            .filter(stats_cells::figure.eq(f.figure.as_str()))
-            .filter(stats_cells::month.eq(f.month))
-            .filter(stats_cells::bucket.eq(f.bucket));
-        let value = (
+            .filter(stats_cells::figure.eq(*figure))
+            .filter(stats_cells::month.eq(*month))
+            .filter(stats_cells::bucket.eq(*bucket));
+        let row = (
             stats_cells::organization_id.eq(org),
             stats_cells::unit_id.eq(unit),
-            stats_cells::figure.eq(f.figure.as_str()),
-            stats_cells::month.eq(f.month),
-            stats_cells::bucket.eq(f.bucket),
-            stats_cells::value.eq(f.value),
+            stats_cells::figure.eq(*figure),
+            stats_cells::month.eq(*month),
+            stats_cells::bucket.eq(*bucket),
+            stats_cells::value.eq(*value),
         );
         crate::on_inner!(conn, |c| diesel::insert_into(stats_cells::table)
-            .values(value)
+            .values(row)
             .on_conflict((
                 stats_cells::unit_id,
                 stats_cells::figure,
@@ -328,11 +514,44 @@ fn add(conn: &mut AnyConnection, org: &str, unit: &str, facts: &[Fact]) -> Query
                 stats_cells::bucket,
             ))
             .do_update()
-            .set(stats_cells::value.eq(stats_cells::value + f.value))
+            .set(stats_cells::value.eq(stats_cells::value + *value))
             .execute(c))?;
         diesel::delete(key.filter(stats_cells::value.eq(0))).execute(conn)?;
     }
     Ok(())
+}
+
+/// The daily job's part: refresh the cases with an unmet reinstatement period whose latest
+/// reading passed since the last sweep (`since`, exclusive, to `today`), so their cycles count
+/// as decided (lapsed, or kept by a payment plan). The candidates are a range of the
+/// `deadlines_open_due` index (status, due_on); the latest reading is at most weeks after the
+/// earliest.
+pub fn sweep(conn: &mut AnyConnection, since: NaiveDate, today: NaiveDate) -> QueryResult<usize> {
+    let window = chrono::Duration::days(120);
+    let rows: Vec<(String, NaiveDate, Option<NaiveDate>)> = deadlines::table
+        .filter(deadlines::status.eq_any([DeadlineStatus::Open, DeadlineStatus::Missed]))
+        .filter(deadlines::due_on.between(since - window, today))
+        .filter(deadlines::kind.eq(DeadlineKind::ReinstatementEnd))
+        .select((
+            deadlines::case_id,
+            deadlines::due_on,
+            deadlines::alternative_due_on,
+        ))
+        .load(conn)?;
+    let mut ids: Vec<String> = rows
+        .into_iter()
+        .filter(|(_, due, alt)| {
+            let latest = alt.unwrap_or(*due).max(*due);
+            since <= latest && latest < today
+        })
+        .map(|(id, _, _)| id)
+        .collect();
+    ids.sort();
+    ids.dedup();
+    for id in &ids {
+        refresh(conn, id)?;
+    }
+    Ok(ids.len())
 }
 
 /// Compute the facts of every case (once, when the fact table arrives with migration 000020 on

@@ -27,6 +27,7 @@ pub enum Series {
 const MEDIAN: &str = "median_days_to_first_contact";
 const SHARE: &str = "share_contacted_before_reinstatement_end";
 const AMOUNT: &str = "rent_commitment_amount";
+const MEDIAN_AMOUNT: &str = "median_rent_commitment_amount";
 
 impl Series {
     fn counts(self) -> &'static [Figure] {
@@ -45,11 +46,17 @@ impl Series {
 
     /// The figure columns in order (CSV).
     pub fn columns(self) -> Vec<&'static str> {
-        let mut out: Vec<&'static str> = self.counts().iter().map(|f| f.as_str()).collect();
-        if self == Series::Prevention {
-            out.splice(1..1, [MEDIAN]);
-            out.splice(4..4, [SHARE]);
-            out.splice(6..6, [AMOUNT]);
+        let mut out: Vec<&'static str> = Vec::new();
+        for f in self.counts() {
+            out.push(f.as_str());
+            if self == Series::Prevention {
+                match f {
+                    Figure::SocialNoticesReceived => out.push(MEDIAN),
+                    Figure::ContactedBeforeReinstatementEnd => out.push(SHARE),
+                    Figure::RentCommitmentsIssued => out.extend([AMOUNT, MEDIAN_AMOUNT]),
+                    _ => {}
+                }
+            }
         }
         out
     }
@@ -145,6 +152,8 @@ pub async fn series(
         ])
     })?;
     let group_by = q.group_by.unwrap_or_default();
+    // Periods whose latest reading passed since yesterday count as decided from today.
+    crate::worklist::service::sweep_if_due(state, crate::domain::sweden::today()).await?;
     let rows = state
         .db
         .run(move |conn| {
@@ -157,10 +166,13 @@ pub async fn series(
                 .map(|a| a.key.clone())
                 .collect();
             let mut figures: Vec<&str> = which.counts().iter().map(|f| f.as_str()).collect();
-            figures.extend([
-                Figure::DaysToFirstContact.as_str(),
-                Figure::RentCommitmentAmount.as_str(),
-            ]);
+            if which == Series::Prevention {
+                figures.extend([
+                    Figure::DaysToFirstContact.as_str(),
+                    Figure::RentCommitmentAmount.as_str(),
+                    Figure::RentCommitmentAmounts.as_str(),
+                ]);
+            }
             let cells = repo::cells(conn, &units, q.from, q.to, &figures)?;
             Ok::<_, ApiError>(build(which, &areas, &starts, q.period, &cells))
         })
@@ -168,10 +180,12 @@ pub async fn series(
     Ok(StatsResponse { rows })
 }
 
-/// Per (area, period) sums of the non-count figures: the days histogram and the amount.
+/// Per (area, period) sums of the non-count figures: the days and amounts histograms and the
+/// amount.
 #[derive(Default, Clone)]
 struct Extra {
     days: BTreeMap<i64, i64>,
+    amounts: BTreeMap<i64, i64>,
     amount: i64,
 }
 
@@ -215,6 +229,9 @@ fn build(
                 *x.days.entry(i64::from(*bucket)).or_default() += value
             }
             Some(Figure::RentCommitmentAmount) => x.amount += value,
+            Some(Figure::RentCommitmentAmounts) => {
+                *x.amounts.entry(i64::from(*bucket)).or_default() += value
+            }
             Some(f) => {
                 if let Some(i) = counts.iter().position(|c| *c == f) {
                     values[cube.index(i, a, p)] += value.max(&0).unsigned_abs();
@@ -237,6 +254,9 @@ fn build(
             up.amount += child.amount;
             for (d, n) in child.days {
                 *up.days.entry(d).or_default() += n;
+            }
+            for (a, n) in child.amounts {
+                *up.amounts.entry(a).or_default() += n;
             }
         }
     }
@@ -289,22 +309,27 @@ fn publish(row: &mut StatsRow, name: &'static str, value: Option<serde_json::Num
     row.figures.insert(name, value);
 }
 
-/// The median, the share and the amount: shown only over five cases or more, and only where
-/// the counts they rest on are shown.
-fn derived(row: &mut StatsRow, x: &Extra, count: impl Fn(Figure) -> Option<(u64, bool)>) {
-    let hist: Vec<(i64, i64)> = x.days.iter().map(|(d, n)| (*d, *n)).collect();
+/// A median of a histogram: null over no cases, suppressed over fewer than five.
+fn publish_median(row: &mut StatsRow, name: &'static str, histogram: &BTreeMap<i64, i64>) {
+    let hist: Vec<(i64, i64)> = histogram.iter().map(|(d, n)| (*d, *n)).collect();
     match median(&hist) {
         (None, _) => {
-            row.figures.insert(MEDIAN, None);
+            row.figures.insert(name, None);
         }
         (Some(m), n) => publish(
             row,
-            MEDIAN,
+            name,
             ratio_published(n)
                 .then(|| serde_json::Number::from_f64(m))
                 .flatten(),
         ),
     }
+}
+
+/// The medians, the share and the amount: medians and the share shown only over five cases or
+/// more, the share and the amount only where the counts they rest on are shown.
+fn derived(row: &mut StatsRow, x: &Extra, count: impl Fn(Figure) -> Option<(u64, bool)>) {
+    publish_median(row, MEDIAN, &x.days);
     let den = count(Figure::ReinstatementPeriods).unwrap_or((0, false));
     let num = count(Figure::ContactedBeforeReinstatementEnd).unwrap_or((0, false));
     if den.0 == 0 {
@@ -320,6 +345,7 @@ fn derived(row: &mut StatsRow, x: &Extra, count: impl Fn(Figure) -> Option<(u64,
     }
     let issued = count(Figure::RentCommitmentsIssued).unwrap_or((0, false));
     publish(row, AMOUNT, (!issued.1).then(|| x.amount.into()));
+    publish_median(row, MEDIAN_AMOUNT, &x.amounts);
 }
 
 /// The series as CSV: a header row, then every row; a suppressed figure is `..`, a figure with

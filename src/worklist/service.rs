@@ -138,8 +138,8 @@ fn items(
         .collect())
 }
 
-/// Run the daily sweep once a day, on the first worklist of the day.
-async fn sweep_if_due(state: &AppState, today: NaiveDate) -> Result<(), ApiError> {
+/// Run the daily sweep once a day, on the first worklist or statistics series of the day.
+pub(crate) async fn sweep_if_due(state: &AppState, today: NaiveDate) -> Result<(), ApiError> {
     let day = today.num_days_from_ce();
     if state.swept_on.load(Ordering::Relaxed) == day {
         return Ok(());
@@ -149,6 +149,7 @@ async fn sweep_if_due(state: &AppState, today: NaiveDate) -> Result<(), ApiError
         .write(move |tx| {
             if let Some(since) = repo::due_since(tx, today)? {
                 crate::households::members::children_grown_up(tx, since, today)?;
+                crate::stats::facts::sweep(tx, since, today)?;
             }
             Ok(repo::sweep(tx, today)?)
         })

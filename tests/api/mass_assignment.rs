@@ -225,6 +225,11 @@ fn server_owned_properties_are_refused_on_every_write_and_change_nothing() {
                     w.admin.clone(),
                     json!({"kind": "landlord", "name": "Z AB"}),
                 ),
+                "update_organization" => (
+                    format!("/api/v1/organizations/{}", w.org),
+                    w.admin.clone(),
+                    json!({"county_code": "01"}),
+                ),
                 "create_unit" => (
                     format!("/api/v1/organizations/{}/units", w.org),
                     w.admin.clone(),

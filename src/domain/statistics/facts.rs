@@ -12,13 +12,28 @@
 //!   when on or before the first reinstatement-end deadline falling on or after that day.
 //! - A repeat signal is an arrears report or a termination within 12 months after a closure of
 //!   the same case.
+//! - An arrears cycle (`domain::cycles`) with a reinstatement period counts once it is decided,
+//!   in the month of the period's latest reading (the day its end can last fall on): reinstated
+//!   when met by payment or by a delivered rent commitment (`cycles::state`, `possibly_late`
+//!   included); otherwise, once that day has passed, reinstated by payment plan when a payment
+//!   plan (an intervention, not planned or cancelled) was recorded while the cycle ran (from its
+//!   opening to the next cycle's), else lapsed. A payment plan is the landlord's agreement to keep
+//!   the tenancy, not a reinstatement under JB 12:44; it is its own column. A cycle still running
+//!   counts nowhere yet (the daily sweep refreshes a case when a period's latest reading passes).
+//! - A municipal second-hand contract converted to first hand counts in the month of its
+//!   conversion, and within 18 or 24 months when converted by then after its start; the
+//!   household's first case carries its tenancies' conversions (so a household with several
+//!   cases counts each conversion once).
+//! - A rent commitment counts in the month it was issued, with its amount (summed, and a
+//!   histogram by whole kronor for the median).
 
 use std::collections::BTreeMap;
 
 use chrono::{Months, NaiveDate};
 
 use super::{CLOSED, Figure, month_of};
-use crate::domain::deadlines::NoticeKind;
+use crate::domain::cycles::{self, MetBy};
+use crate::domain::deadlines::{NoticeFacts, NoticeKind};
 use crate::domain::outcome::Outcome;
 
 /// A current (not superseded) notice of the case.
@@ -61,6 +76,65 @@ pub struct CaseRows {
     pub closures: Vec<Closure>,
     /// Approved rent commitments: (issue day, amount).
     pub commitments: Vec<(NaiveDate, i64)>,
+    /// The case's decided arrears cycles ([`cycle_facts`]).
+    pub cycles: Vec<CycleFact>,
+    /// Conversions of the household's municipal second-hand contracts (first case only).
+    pub conversions: Vec<Conversion>,
+}
+
+/// How a decided cycle ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CycleOutcome {
+    Paid,
+    RentCommitment,
+    PaymentPlan,
+    Lapsed,
+}
+
+/// A decided arrears cycle: how it ended, counted on the period's latest reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CycleFact {
+    pub on: NaiveDate,
+    pub outcome: CycleOutcome,
+}
+
+/// A municipal second-hand contract that became first-hand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Conversion {
+    pub start_on: Option<NaiveDate>,
+    pub converted_on: NaiveDate,
+}
+
+/// The decided cycles of a case's notices on `today`; `payment_plans` are the days payment
+/// plans were recorded.
+pub fn cycle_facts(
+    notices: &[NoticeFacts],
+    arrears: Option<i64>,
+    payment_plans: &[NaiveDate],
+    today: NaiveDate,
+) -> Vec<CycleFact> {
+    cycles::cycles(notices, arrears)
+        .iter()
+        .filter_map(|c| {
+            let period = c.period.as_ref()?;
+            let outcome = match cycles::state(c, notices, today).met_by {
+                Some(MetBy::Payment) => CycleOutcome::Paid,
+                Some(MetBy::RentCommitment) => CycleOutcome::RentCommitment,
+                None if today <= period.latest => return None,
+                None if payment_plans
+                    .iter()
+                    .any(|d| c.opened_on <= *d && c.until.is_none_or(|u| *d < u)) =>
+                {
+                    CycleOutcome::PaymentPlan
+                }
+                None => CycleOutcome::Lapsed,
+            };
+            Some(CycleFact {
+                on: period.latest,
+                outcome,
+            })
+        })
+        .collect()
 }
 
 /// One cell's worth: `value` of `figure` in the month starting `month` (`bucket`: the value
@@ -136,6 +210,35 @@ pub fn facts(rows: &CaseRows) -> Vec<Fact> {
     for (on, amount) in &rows.commitments {
         acc.add(Figure::RentCommitmentsIssued, *on, 0, 1);
         acc.add(Figure::RentCommitmentAmount, *on, 0, *amount);
+        let bucket = i32::try_from((*amount).max(0)).unwrap_or(i32::MAX);
+        acc.add(Figure::RentCommitmentAmounts, *on, bucket, 1);
+    }
+    for c in &rows.cycles {
+        let figure = match c.outcome {
+            CycleOutcome::Paid => Figure::CyclesReinstatedPaid,
+            CycleOutcome::RentCommitment => Figure::CyclesReinstatedRentCommitment,
+            CycleOutcome::PaymentPlan => Figure::CyclesReinstatedPaymentPlan,
+            CycleOutcome::Lapsed => Figure::CyclesLapsed,
+        };
+        if figure != Figure::CyclesLapsed {
+            acc.add(Figure::CyclesReinstated, c.on, 0, 1);
+        }
+        acc.add(figure, c.on, 0, 1);
+    }
+    for c in &rows.conversions {
+        let on = c.converted_on;
+        acc.add(Figure::SecondHandConversions, on, 0, 1);
+        let within = |months: u32| {
+            c.start_on
+                .and_then(|s| s.checked_add_months(Months::new(months)))
+                .is_some_and(|limit| on <= limit)
+        };
+        if within(18) {
+            acc.add(Figure::SecondHandConvertedWithin18m, on, 0, 1);
+        }
+        if within(24) {
+            acc.add(Figure::SecondHandConvertedWithin24m, on, 0, 1);
+        }
     }
     acc.0
         .into_iter()

@@ -11,8 +11,11 @@ use serde_json::{Value, json};
 use crate::integrations::{submit, token};
 use crate::support::{PASSWORD, TestApp, each_backend};
 
+mod concurrency;
+mod prevention;
+
 /// A valid personnummer born on `date` (`YYYYMMDD`) with serial `n`.
-fn pnr(date: &str, n: u32) -> String {
+pub(super) fn pnr(date: &str, n: u32) -> String {
     let nine = format!("{}{n:03}", &date[2..]);
     let sum: u32 = nine
         .chars()
@@ -26,7 +29,7 @@ fn pnr(date: &str, n: u32) -> String {
     format!("{}-{n:03}{}", date, (10 - sum % 10) % 10)
 }
 
-fn adult(i: u32) -> String {
+pub(super) fn adult(i: u32) -> String {
     pnr("19800101", 100 + i * 2)
 }
 

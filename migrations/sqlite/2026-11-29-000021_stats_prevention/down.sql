@@ -1,0 +1,1 @@
+ALTER TABLE tenancies DROP COLUMN converted_on;

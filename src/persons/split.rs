@@ -125,7 +125,7 @@ pub fn migrate(
     keys: &crate::crypto::Keys,
 ) -> Result<Vec<String>, String> {
     let applied = crate::db::run_migrations(conn)?;
-    let keyring = Keyring::new(&keys.field);
+    let keyring = Keyring::from_keys(keys);
     let sealed = crate::crypto::reseal::run(conn, &keyring)
         .map_err(|e| format!("sealing personal data under data keys: {e}"))?;
     if sealed > 0 {
@@ -134,8 +134,7 @@ pub fn migrate(
             "personal data sealed under per-subject data keys"
         );
     }
-    let blind = BlindIndex::new(&keys.blind_index)
-        .map_err(|e| format!("KVAR_BLIND_INDEX_KEY: HMAC refused the key: {e}"))?;
+    let blind = BlindIndex::from_keys(keys)?;
     let copies = run(conn, &keyring, &blind).map_err(|e| format!("splitting persons: {e}"))?;
     if copies > 0 {
         tracing::info!(copies, "persons split per municipality");

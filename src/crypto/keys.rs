@@ -199,7 +199,7 @@ mod tests {
         assert_eq!(got[0].1, vec![9u8; 32]);
         assert!(old_keys(None, 1).expect("empty").is_empty());
         for bad in [
-            format!("{k}"),
+            k.clone(),
             format!("0:{k}"),
             format!("256:{k}"),
             format!("2:{k}"),

@@ -188,7 +188,7 @@ pub fn retire(
         if known > 0 {
             return Ok(Ok(Retired::Already));
         }
-        let still = live_under(&mut **tx, i32::from(version), true)?;
+        let still = live_under(tx, i32::from(version), true)?;
         let pending: i64 = pending_data_steps::table.count().get_result(&mut **tx)?;
         if let Some(why) = retire_refusal(version, current, still, pending) {
             return Ok(Err(why));

@@ -90,7 +90,7 @@ fn fallback(req: &HttpRequest, operations: &[(String, String)]) -> HttpResponse 
 /// first start with a generated password, that password (to be shown once).
 pub fn prepare(
     settings: Settings,
-    keys: Keys,
+    mut keys: Keys,
 ) -> Result<(AppState, Option<crate::bootstrap::FirstStart>), String> {
     let backend = settings.backend();
     let pool = db::build_pool(
@@ -105,6 +105,7 @@ pub fn prepare(
         crate::persons::split::migrate(&mut conn, &keys)
             .map_err(|e| format!("migrations failed: {e}"))?;
     }
+    crate::keys_rotation::retired::enforce(&mut conn, &mut keys)?;
     let first = crate::bootstrap::ensure_platform_admin(
         &mut conn,
         settings.bootstrap_admin_password.as_deref(),

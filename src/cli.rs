@@ -1,5 +1,6 @@
 //! The command line: `serve`, `migrate`, `admin create-user`, `audit verify`,
-//! `access-review generate`, `openapi`, `demo`.
+//! `access-review generate`, `keys rotate-field-key | retire-field-key | rotate-blind-index`,
+//! `openapi`, `demo`.
 
 use clap::{Parser, Subcommand};
 
@@ -34,6 +35,11 @@ pub enum Command {
     AccessReview {
         #[command(subcommand)]
         command: AccessReviewCommand,
+    },
+    /// Key rotation: the master field key and the blind-index key.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
     },
     /// Print the OpenAPI document.
     Openapi,
@@ -126,5 +132,35 @@ pub enum AccessReviewCommand {
         /// The month to review, YYYY-MM (default: the previous month); it must have ended.
         #[arg(long, value_name = "YYYY-MM")]
         month: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Wrap every data key again under the current master field key (KVAR_FIELD_KEY of
+    /// KVAR_FIELD_KEY_VERSION); the older versions must be in KVAR_FIELD_KEYS_OLD. In batches,
+    /// each its own transaction: after a crash, run it again to finish. Prints the counts.
+    RotateFieldKey {
+        /// Data keys per transaction.
+        #[arg(long, default_value_t = crate::keys_rotation::DEFAULT_BATCH,
+              value_parser = clap::value_parser!(u32).range(1..=100_000))]
+        batch_size: u32,
+    },
+    /// Record that a master field-key version is no longer used (refused while any data key is
+    /// wrapped under it, or it is the current one). From then on the version is refused as
+    /// KVAR_FIELD_KEY_VERSION and ignored, with a warning, in KVAR_FIELD_KEYS_OLD.
+    RetireFieldKey {
+        /// The version to retire (1–255).
+        #[arg(value_parser = clap::value_parser!(u8).range(1..=255))]
+        version: u8,
+    },
+    /// Recompute every person's blind index under the current blind-index key
+    /// (KVAR_BLIND_INDEX_KEY of KVAR_BLIND_INDEX_KEY_VERSION); lookups keep trying the keys in
+    /// KVAR_BLIND_INDEX_KEYS_OLD meanwhile. In batches: after a crash, run it again to finish.
+    RotateBlindIndex {
+        /// Persons per transaction.
+        #[arg(long, default_value_t = crate::keys_rotation::DEFAULT_BATCH,
+              value_parser = clap::value_parser!(u32).range(1..=100_000))]
+        batch_size: u32,
     },
 }

@@ -5,7 +5,9 @@ use std::io::BufRead;
 use crate::audit::AuditAction;
 use crate::audit::sealer;
 use crate::auth::{Role, password};
-use crate::cli::{AccessReviewCommand, AdminCommand, AuditCommand, Command, CreateUser};
+use crate::cli::{
+    AccessReviewCommand, AdminCommand, AuditCommand, Command, CreateUser, KeysCommand,
+};
 use crate::config::Settings;
 use crate::crypto::Keys;
 use crate::db::{self, AnyConnection, write_tx};
@@ -98,6 +100,43 @@ fn access_review(
     Ok(true)
 }
 
+/// `kvar keys …`: the keys as configured, less what was retired.
+fn keys(conn: &mut AnyConnection, keys: &Keys, command: KeysCommand) -> Result<bool, String> {
+    use crate::crypto::field::BlindIndex;
+    use crate::crypto::subjects::Keyring;
+    use crate::keys_rotation::{blind, field};
+    let mut keys = keys.clone();
+    crate::keys_rotation::retired::enforce(conn, &mut keys)?;
+    match command {
+        KeysCommand::RotateFieldKey { batch_size } => {
+            let ring = Keyring::from_keys(&keys);
+            let r = field::rotate(conn, &ring, batch_size).map_err(|e| e.to_string())?;
+            println!("{r}");
+            Ok(r.left == 0)
+        }
+        KeysCommand::RetireFieldKey { version } => {
+            match field::retire(conn, keys.field_version, version).map_err(|e| e.to_string())? {
+                Ok(field::Retired::Now) => {
+                    println!("field key version {version} retired");
+                    Ok(true)
+                }
+                Ok(field::Retired::Already) => {
+                    println!("field key version {version} was already retired");
+                    Ok(true)
+                }
+                Err(why) => Err(format!("cannot retire field key version {version}: {why}")),
+            }
+        }
+        KeysCommand::RotateBlindIndex { batch_size } => {
+            let ring = Keyring::from_keys(&keys);
+            let index = BlindIndex::from_keys(&keys)?;
+            let r = blind::rotate(conn, &ring, &index, batch_size).map_err(|e| e.to_string())?;
+            println!("{r}");
+            Ok(r.left == r.erased)
+        }
+    }
+}
+
 /// Run a subcommand: 0 ok, 1 failed, 2 bad configuration.
 pub fn run(command: Command) -> i32 {
     let settings = match Settings::from_env() {
@@ -140,6 +179,9 @@ pub fn run(command: Command) -> i32 {
         Command::AccessReview { command } => with_conn(&settings, &keys, |conn| {
             access_review(conn, &settings, command)
         }),
+        Command::Keys { command } => {
+            with_conn(&settings, &keys, |conn| self::keys(conn, &keys, command))
+        }
         Command::Demo { households, seed } => {
             crate::demo::run(settings, keys, crate::demo::Options { households, seed })
         }

@@ -38,6 +38,14 @@ pub struct KeySettings {
     /// Base64 values from `KVAR_JWT_KEY`, `KVAR_AUDIT_KEY`, `KVAR_FIELD_KEY`,
     /// `KVAR_BLIND_INDEX_KEY`, `KVAR_CHECKPOINT_KEY`, in that order (None: not set).
     pub from_env: [Option<String>; 5],
+    /// `KVAR_FIELD_KEY_VERSION`: the version of `KVAR_FIELD_KEY` (1–255, default 1).
+    pub field_version: u8,
+    /// `KVAR_FIELD_KEYS_OLD`: older field keys still readable, `VERSION:base64,…`.
+    pub field_old: Option<String>,
+    /// `KVAR_BLIND_INDEX_KEY_VERSION`: the version of `KVAR_BLIND_INDEX_KEY` (default 1).
+    pub blind_index_version: u8,
+    /// `KVAR_BLIND_INDEX_KEYS_OLD`: older blind-index keys lookups still try, `VERSION:base64,…`.
+    pub blind_index_old: Option<String>,
 }
 
 impl std::fmt::Debug for KeySettings {
@@ -146,8 +154,16 @@ impl Settings {
             Some("json") => LogFormat::Json,
             Some(_) => return Err(err("LOG_FORMAT", "must be text or json")),
         };
+        let version = |var: &'static str| -> Result<u8, ConfigError> {
+            let n = number(&get, var, 1, 1, 255)?;
+            u8::try_from(n).map_err(|_| err(var, "must be a whole number from 1 to 255"))
+        };
         let keys = KeySettings {
             from_env: KEY_VARS.map(get),
+            field_version: version("KVAR_FIELD_KEY_VERSION")?,
+            field_old: get("KVAR_FIELD_KEYS_OLD"),
+            blind_index_version: version("KVAR_BLIND_INDEX_KEY_VERSION")?,
+            blind_index_old: get("KVAR_BLIND_INDEX_KEYS_OLD"),
         };
         if env == Environment::Production {
             for (var, value) in KEY_VARS.iter().zip(&keys.from_env) {
@@ -303,6 +319,10 @@ mod tests {
         assert_eq!(e.var, "KVAR_DB_POOL_SIZE");
         let e = settings(&[("KVAR_ACCESS_TOKEN_TTL_SECS", "3600")]).expect_err("error");
         assert_eq!(e.var, "KVAR_ACCESS_TOKEN_TTL_SECS");
+        let e = settings(&[("KVAR_FIELD_KEY_VERSION", "256")]).expect_err("error");
+        assert_eq!(e.var, "KVAR_FIELD_KEY_VERSION");
+        let e = settings(&[("KVAR_BLIND_INDEX_KEY_VERSION", "0")]).expect_err("error");
+        assert_eq!(e.var, "KVAR_BLIND_INDEX_KEY_VERSION");
     }
 
     #[test]

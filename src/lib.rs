@@ -19,6 +19,7 @@ pub mod health;
 pub mod households;
 pub mod http;
 pub mod integrations;
+pub mod keys_rotation;
 pub mod memory;
 pub mod metrics;
 pub mod notices;

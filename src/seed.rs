@@ -79,9 +79,8 @@ pub fn run(settings: Settings, keys: Keys, opts: Options) -> Result<bool, String
     }
     let target = target(&mut conn, &opts.unit)?;
     drop(conn);
-    let cipher = Keyring::new(&keys.field);
-    let blind = BlindIndex::new(&keys.blind_index)
-        .map_err(|e| format!("KVAR_BLIND_INDEX_KEY: HMAC refused the key: {e}"))?;
+    let cipher = Keyring::from_keys(&keys);
+    let blind = BlindIndex::from_keys(&keys)?;
     let run_id = types::new_id();
     // Counters start at a random place so that a second run makes other people.
     let start = Rng(u64::from(std::process::id()) ^ crate::demo::clock_seed()).next_u64();

@@ -51,9 +51,8 @@ impl AppState {
             hasher: Hasher::new((cores / 2).max(1)),
             auth_limit: AuthRateLimit::per_minute(settings.auth_rate_per_minute),
             search_limit: KeyedLimit::per_minute(settings.search_rate_per_minute),
-            keyring: Keyring::new(&keys.field).with_cache_ttl(settings.key_cache),
-            blind: BlindIndex::new(&keys.blind_index)
-                .map_err(|e| format!("KVAR_BLIND_INDEX_KEY: HMAC refused the key: {e}"))?,
+            keyring: Keyring::from_keys(&keys).with_cache_ttl(settings.key_cache),
+            blind: BlindIndex::from_keys(&keys)?,
             keys: Arc::new(keys),
             settings: Arc::new(settings),
             shutting_down: Arc::new(AtomicBool::new(false)),

@@ -53,6 +53,12 @@ text_enum! {
         PersonSplit => "person.split",
         /// The fields written before per-subject data keys sealed again under them (000023).
         DataKeysSealed => "data_keys.sealed",
+        /// A run of `kvar keys rotate-field-key` (counts only).
+        KeysFieldRotated => "keys.field_rotated",
+        /// A master field-key version retired (`kvar keys retire-field-key`).
+        KeysFieldRetired => "keys.field_retired",
+        /// A run of `kvar keys rotate-blind-index` (counts only).
+        KeysBlindIndexRotated => "keys.blind_index_rotated",
         ConsentCreate => "consent.create",
         ConsentWithdraw => "consent.withdraw",
         PersonUpdate => "person.update",

@@ -13,7 +13,7 @@
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
-use super::field::CURRENT_KEY_VERSION;
+use super::field::DEFAULT_KEY_VERSION;
 use super::subjects::{Keyring, SealError, Subject, SubjectKind};
 use crate::audit::{self, Actor, AuditAction, Changes, NewEvent};
 use crate::db::schema::{
@@ -41,7 +41,9 @@ fn reseal(
     (row, subject, blob): &Field,
 ) -> Result<Option<Vec<u8>>, SealError> {
     let Some(blob) = blob else { return Ok(None) };
-    if blob.first() != Some(&CURRENT_KEY_VERSION) {
+    // Fields of before data keys were all written with the master key of version 1 (the only
+    // one there was); a data-key envelope starts with 2, whatever the master's version is now.
+    if blob.first() != Some(&DEFAULT_KEY_VERSION) {
         return Ok(None);
     }
     let clear = ring.master().decrypt_str(table, column, row, blob)?;

@@ -134,9 +134,15 @@ pub fn subject_of(blob: &[u8]) -> Result<(&str, &[u8]), FieldError> {
 }
 
 impl Keyring {
+    /// A master key of version 1 alone (tests).
     pub fn new(master_key: &[u8]) -> Self {
+        Self::with_master(FieldCipher::new(master_key))
+    }
+
+    /// Over a master cipher that may hold several versions.
+    pub fn with_master(master: FieldCipher) -> Self {
         Keyring {
-            master: FieldCipher::new(master_key),
+            master,
             cache: Arc::default(),
             ttl: CACHE_TTL,
         }
@@ -146,6 +152,18 @@ impl Keyring {
     pub fn with_cache_ttl(mut self, ttl: Duration) -> Self {
         self.ttl = ttl;
         self
+    }
+
+    /// The configuration's master field keys (current and older versions).
+    pub fn from_keys(keys: &crate::crypto::Keys) -> Self {
+        Self::with_master(FieldCipher::from_keys(keys))
+    }
+
+    /// A wrapped data key wrapped again under the current master version (key rotation): the
+    /// data key itself, and so every field sealed under it, is unchanged.
+    pub fn rewrap(&self, subject: &str, wrapped: &[u8]) -> Result<Vec<u8>, FieldError> {
+        let key = self.master.decrypt("data_keys", "key", subject, wrapped)?;
+        self.master.encrypt("data_keys", "key", subject, &key)
     }
 
     fn unwrap_key(&self, subject: &str, wrapped: &[u8]) -> Result<Aes256Gcm, FieldError> {
@@ -170,7 +188,7 @@ impl Keyring {
             .values((
                 data_keys::subject_id.eq(subject.id),
                 data_keys::subject_type.eq(subject.kind.as_str()),
-                data_keys::master_version.eq(i32::from(field::CURRENT_KEY_VERSION)),
+                data_keys::master_version.eq(i32::from(self.master.version())),
                 data_keys::wrapped.eq(Some(&wrapped)),
                 data_keys::created_at.eq(chrono::Utc::now().naive_utc()),
             ))

@@ -53,6 +53,7 @@ pub const TABLES: &[(&str, Access)] = &[
     ("stats_cells", Access::ReadWrite),
     ("data_keys", Access::ReadWrite),
     ("pending_data_steps", Access::ReadWrite),
+    ("retired_keys", Access::ReadWrite),
 ];
 
 /// The statements that give `role` exactly [`TABLES`] (after revoking whatever it had), plus

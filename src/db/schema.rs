@@ -561,3 +561,11 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    retired_keys (kind, version) {
+        kind -> Text,
+        version -> Integer,
+        retired_at -> Timestamp,
+    }
+}

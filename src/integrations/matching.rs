@@ -55,9 +55,9 @@ fn open_case_by_kfm(
     org: &str,
     number: &str,
 ) -> QueryResult<Option<CaseRow>> {
-    let index = crate::notices::repo::kfm_case_index(blind, org, number);
+    let indexes = crate::notices::repo::kfm_case_indexes(blind, org, number);
     let with_number = notices::table
-        .filter(notices::kfm_case_index.eq(index))
+        .filter(notices::kfm_case_index.eq_any(indexes))
         .select(notices::case_id);
     cases::table
         .filter(cases::organization_id.eq(org))

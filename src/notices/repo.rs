@@ -18,6 +18,17 @@ pub fn kfm_case_index(
     blind.of(&format!("kfm_case_number/{organization_id}"), number.trim())
 }
 
+/// The number's index under every configured blind-index version (what intake looks for): the
+/// indexes on `notices` are append-only and never recomputed by `kvar keys rotate-blind-index`,
+/// so an older version stays configured while open cases depend on numbers indexed under it.
+pub fn kfm_case_indexes(
+    blind: &crate::crypto::field::BlindIndex,
+    organization_id: &str,
+    number: &str,
+) -> Vec<String> {
+    blind.all_of(&format!("kfm_case_number/{organization_id}"), number.trim())
+}
+
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = notices)]
 pub struct NoticeRow {

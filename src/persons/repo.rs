@@ -71,6 +71,15 @@ pub fn decrypt(
     })
 }
 
+/// The blind indexes a lookup matches: under the current key, then under the older keys still
+/// configured (a blind-index rotation in progress, `kvar keys rotate-blind-index`).
+pub fn pnr_indexes(blind: &BlindIndex, organization_id: &str, pnr: &Personnummer) -> Vec<String> {
+    blind.all_of(
+        &format!("{BLIND_PURPOSE}/{organization_id}"),
+        &pnr.canonical(),
+    )
+}
+
 /// The person with this number in the municipality `organization_id`, if it registered one.
 pub fn find_by_pnr(
     conn: &mut AnyConnection,
@@ -79,7 +88,7 @@ pub fn find_by_pnr(
     pnr: &Personnummer,
 ) -> QueryResult<Option<PersonRow>> {
     persons::table
-        .filter(persons::pnr_index.eq(pnr_index(blind, organization_id, pnr)))
+        .filter(persons::pnr_index.eq_any(pnr_indexes(blind, organization_id, pnr)))
         .filter(persons::organization_id.eq(organization_id))
         .select(PersonRow::as_select())
         .first(conn)

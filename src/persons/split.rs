@@ -125,7 +125,7 @@ pub fn migrate(
     keys: &crate::crypto::Keys,
 ) -> Result<Vec<String>, String> {
     let applied = crate::db::run_migrations(conn)?;
-    let keyring = Keyring::new(&keys.field);
+    let keyring = Keyring::from_keys(keys);
     crate::db::scrub::zero_what_is_deleted(conn)
         .map_err(|e| format!("PRAGMA secure_delete: {e}"))?;
     let sealed = crate::crypto::reseal::run(conn, &keyring)
@@ -136,8 +136,7 @@ pub fn migrate(
             "personal data sealed under per-subject data keys"
         );
     }
-    let blind = BlindIndex::new(&keys.blind_index)
-        .map_err(|e| format!("KVAR_BLIND_INDEX_KEY: HMAC refused the key: {e}"))?;
+    let blind = BlindIndex::from_keys(keys)?;
     let clear = crate::crypto::plain_step::run(conn, &keyring, &blind)
         .map_err(|e| format!("sealing addresses, case numbers and reasons: {e}"))?;
     if clear > 0 {

@@ -19,6 +19,7 @@ mod errors;
 mod households;
 mod hygiene;
 pub mod integrations;
+mod key_rotation;
 mod legal_clock;
 mod mass_assignment;
 mod openapi_doc;

@@ -140,6 +140,9 @@ pub fn run(command: Command) -> i32 {
         Command::AccessReview { command } => with_conn(&settings, &keys, |conn| {
             access_review(conn, &settings, command)
         }),
+        Command::Retention { command } => with_conn(&settings, &keys, |conn| {
+            crate::retention::cli::run(conn, &settings, &keys, command)
+        }),
         Command::Demo { households, seed } => {
             crate::demo::run(settings, keys, crate::demo::Options { households, seed })
         }

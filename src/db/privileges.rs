@@ -51,6 +51,14 @@ pub const TABLES: &[(&str, Access)] = &[
     ("receipts", Access::ReadWrite),
     ("stats_facts", Access::ReadWrite),
     ("stats_cells", Access::ReadWrite),
+    ("legal_holds", Access::ReadWrite),
+    ("retention_plans", Access::ReadWrite),
+    ("retention_plan_clusters", Access::ReadWrite),
+    ("retention_plan_approvals", Access::ReadWrite),
+    // The erasure record outlives the data: the application appends to it only.
+    ("erasure_records", Access::AppendOnly),
+    ("archive_packages", Access::ReadWrite),
+    ("archive_package_clusters", Access::ReadWrite),
 ];
 
 /// The statements that give `role` exactly [`TABLES`] (after revoking whatever it had), plus

@@ -131,6 +131,11 @@ pub fn migrate(
     if copies > 0 {
         tracing::info!(copies, "persons split per municipality");
     }
+    let days = crate::retention::backfill_birth_days(conn, &cipher)
+        .map_err(|e| format!("backfilling birth days: {e}"))?;
+    if days > 0 {
+        tracing::info!(persons = days, "research-sample birth days backfilled");
+    }
     if applied.iter().any(|m| m.contains("000020")) {
         let cases = crate::stats::facts::backfill(conn)?;
         tracing::info!(cases, "statistics facts computed for the existing cases");

@@ -212,6 +212,14 @@ impl Cluster {
     }
 }
 
+/// A cluster's first id (persons, then households, then cases): the order clusters come in.
+fn first_id(c: &Cluster) -> Option<&String> {
+    c.persons
+        .first()
+        .or_else(|| c.households.first())
+        .or_else(|| c.cases.first())
+}
+
 /// Union–find over indexes.
 struct Sets(Vec<usize>);
 
@@ -245,8 +253,8 @@ pub fn clusters(
     let mut names: Vec<(u8, &str)> = Vec::new();
     for (kind, ids) in [(0u8, persons), (1, households)] {
         for id in ids {
-            index.entry((kind, id)).or_insert_with(|| {
-                names.push((kind, id));
+            index.entry((kind, id.as_str())).or_insert_with(|| {
+                names.push((kind, id.as_str()));
                 names.len() - 1
             });
         }
@@ -254,7 +262,7 @@ pub fn clusters(
     let mut case_of: Vec<(&str, usize)> = Vec::new();
     for (case, household) in cases {
         if let Some(&h) = index.get(&(1, household.as_str())) {
-            case_of.push((case, h));
+            case_of.push((case.as_str(), h));
         }
     }
     let mut sets = Sets((0..names.len()).collect());
@@ -291,7 +299,7 @@ pub fn clusters(
             c
         })
         .collect();
-    out.sort_by(|a, b| a.subjects().first().cmp(&b.subjects().first()));
+    out.sort_by(|a, b| first_id(a).cmp(first_id(b)));
     out
 }
 

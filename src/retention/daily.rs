@@ -51,23 +51,26 @@ pub fn run_once(conn: &mut AnyConnection, settings: &Settings) -> Result<Option<
     if !try_lock(conn, true).map_err(|e| e.to_string())? {
         return Ok(None);
     }
-    let result = (|| {
-        let mut ran = 0;
-        for id in approved_pending(conn).map_err(|e| e.to_string())? {
-            let summary = super::plan::run(conn, &id, false).map_err(|e| e.to_string())?;
-            tracing::info!(
-                plan = %id,
-                clusters = summary.total.clusters,
-                persons = summary.total.persons,
-                "retention plan run"
-            );
-            ran += 1;
-        }
-        super::short_retention(conn, settings).map_err(|e| e.to_string())?;
-        Ok(ran)
-    })();
+    let result = run_approved(conn, settings);
     try_lock(conn, false).map_err(|e| e.to_string())?;
     result.map(Some)
+}
+
+/// Every approved plan not run yet, then the shorter retentions; returns how many plans ran.
+fn run_approved(conn: &mut AnyConnection, settings: &Settings) -> Result<usize, String> {
+    let mut ran = 0;
+    for id in approved_pending(conn).map_err(|e| e.to_string())? {
+        let summary = super::plan::run(conn, &id, false).map_err(|e| e.to_string())?;
+        tracing::info!(
+            plan = %id,
+            clusters = summary.total.clusters,
+            persons = summary.total.persons,
+            "retention plan run"
+        );
+        ran += 1;
+    }
+    super::short_retention(conn, settings).map_err(|e| e.to_string())?;
+    Ok(ran)
 }
 
 /// Run [`run_once`] on the first check of every day until `stop` is set.

@@ -73,7 +73,7 @@ pub fn erase(
     // Persons: identity overwritten, blind index tombstoned, birth day dropped (the birth year
     // stays).
     for id in &person_ids {
-        diesel::update(persons::table.find(id))
+        diesel::update(persons::table.find(*id))
             .set((
                 persons::pnr_enc.eq(Vec::<u8>::new()),
                 persons::name_enc.eq(Vec::<u8>::new()),

@@ -640,3 +640,5 @@ diesel::table! {
         cluster_key -> Text,
     }
 }
+
+diesel::joinable!(archive_package_clusters -> archive_packages (package_id));

@@ -299,7 +299,7 @@ pub fn clusters(
             c
         })
         .collect();
-    out.sort_by(|a, b| first_id(a).cmp(first_id(b)));
+    out.sort_by(|a, b| first_id(a).cmp(&first_id(b)));
     out
 }
 

@@ -20,7 +20,8 @@ use crate::audit::{self, Actor, Changes, NewEvent};
 use crate::cases::repo::{self as cases, CaseRow};
 use crate::config::{Environment, Settings};
 use crate::crypto::Keys;
-use crate::crypto::field::{BlindIndex, FieldCipher};
+use crate::crypto::field::BlindIndex;
+use crate::crypto::subjects::Keyring;
 use crate::db::schema::units;
 use crate::db::{self, AnyConnection, Tx, types, write_tx};
 use crate::demo::{FEMALE, MALE, Rng, STREETS, SURNAMES, format_personnummer};
@@ -74,7 +75,7 @@ pub fn run(settings: Settings, keys: Keys, opts: Options) -> Result<bool, String
     }
     let target = target(&mut conn, &opts.unit)?;
     drop(conn);
-    let cipher = FieldCipher::new(&keys.field);
+    let cipher = Keyring::new(&keys.field);
     let blind = BlindIndex::new(&keys.blind_index)
         .map_err(|e| format!("KVAR_BLIND_INDEX_KEY: HMAC refused the key: {e}"))?;
     let run_id = types::new_id();
@@ -187,7 +188,7 @@ struct Generator<'a> {
     /// Running numbers of the adults and children made; each maps to one personnummer.
     adult: u64,
     child: u64,
-    cipher: &'a FieldCipher,
+    cipher: &'a Keyring,
     blind: &'a BlindIndex,
     target: &'a Target,
     actor: Actor,

@@ -9,7 +9,8 @@ use crate::auth::ratelimit::{AuthRateLimit, KeyedLimit};
 use crate::auth::tokens::TokenIssuer;
 use crate::config::Settings;
 use crate::crypto::Keys;
-use crate::crypto::field::{BlindIndex, FieldCipher};
+use crate::crypto::field::BlindIndex;
+use crate::crypto::subjects::Keyring;
 use crate::db::Db;
 
 #[derive(Clone)]
@@ -20,7 +21,8 @@ pub struct AppState {
     pub auth_limit: AuthRateLimit,
     /// Person searches per user per minute.
     pub search_limit: KeyedLimit<String>,
-    pub cipher: FieldCipher,
+    /// Personal fields: sealed under per-subject data keys wrapped by the master field key.
+    pub keyring: Keyring,
     pub blind: BlindIndex,
     pub keys: Arc<Keys>,
     pub settings: Arc<Settings>,
@@ -49,7 +51,7 @@ impl AppState {
             hasher: Hasher::new((cores / 2).max(1)),
             auth_limit: AuthRateLimit::per_minute(settings.auth_rate_per_minute),
             search_limit: KeyedLimit::per_minute(settings.search_rate_per_minute),
-            cipher: FieldCipher::new(&keys.field),
+            keyring: Keyring::new(&keys.field),
             blind: BlindIndex::new(&keys.blind_index)
                 .map_err(|e| format!("KVAR_BLIND_INDEX_KEY: HMAC refused the key: {e}"))?,
             keys: Arc::new(keys),

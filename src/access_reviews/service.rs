@@ -58,6 +58,7 @@ fn summary(conn: &mut AnyConnection, r: ReviewRow) -> Result<AccessReviewSummary
 
 fn entry_view(
     st: &AppState,
+    conn: &mut crate::db::AnyConnection,
     who: &Principal,
     (e, log): (EntryRow, LogRow),
 ) -> Result<AccessReviewEntry, ApiError> {
@@ -65,9 +66,9 @@ fn entry_view(
         .comment_enc
         .as_deref()
         .map(|enc| {
-            st.cipher
-                .decrypt_str("access_review_entries", "comment", &e.id, enc)
-                .map_err(|err| ApiError::Internal(format!("access review entry {}: {err}", e.id)))
+            st.keyring
+                .open(conn, "access_review_entries", "comment", &e.id, enc)
+                .map_err(|err| err.about(format_args!("access review entry {}", e.id)))
         })
         .transpose()?;
     Ok(AccessReviewEntry {
@@ -204,7 +205,7 @@ pub fn load(
     )?;
     let items = repo::entries(conn, &review.id)?
         .into_iter()
-        .map(|row| entry_view(st, grant, row))
+        .map(|row| entry_view(st, conn, grant, row))
         .collect::<Result<_, _>>()?;
     Ok(AccessReviewResponse {
         review: summary(conn, review)?,
@@ -256,8 +257,16 @@ pub async fn decide(
             .as_deref()
             .filter(|c| !c.trim().is_empty())
             .map(|c| {
-                st.cipher
-                    .encrypt_str("access_review_entries", "comment", &entry.id, c)
+                // A verdict's comment concerns a staff member's read, not a data subject:
+                // sealed under the reviewing municipality's key.
+                st.keyring.seal(
+                    tx,
+                    crate::crypto::subjects::Subject::organization(&review.organization_id),
+                    "access_review_entries",
+                    "comment",
+                    &entry.id,
+                    c,
+                )
             })
             .transpose()?;
         let commented = comment_enc.is_some() || entry.comment_enc.is_some();
@@ -287,7 +296,7 @@ pub async fn decide(
                 .secret("comment", commented),
         )?;
         let row = repo::entry(tx, &review.id, &entry.id)?.ok_or(ApiError::NotFound)?;
-        entry_view(&st, &who, row)
+        entry_view(&st, tx, &who, row)
     })
     .await
 }

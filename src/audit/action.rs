@@ -50,6 +50,8 @@ text_enum! {
         PersonAccessExtract => "person.access_extract",
         /// A person's record copied for another municipality (persons per municipality).
         PersonSplit => "person.split",
+        /// The fields written before per-subject data keys sealed again under them (000023).
+        DataKeysSealed => "data_keys.sealed",
         ConsentCreate => "consent.create",
         ConsentWithdraw => "consent.withdraw",
         PersonUpdate => "person.update",

@@ -17,6 +17,7 @@ use crate::audit::AuditAction;
 use crate::audit::Changes;
 use crate::audit::access::{self, Access};
 use crate::auth::policy::{Authorized, ops};
+use crate::crypto::subjects::Subject;
 use crate::db::schema::notes;
 use crate::db::types;
 use crate::error::ApiError;
@@ -65,11 +66,15 @@ struct NoteRow {
     created_at: NaiveDateTime,
 }
 
-fn decrypt(st: &AppState, n: NoteRow) -> Result<NoteResponse, ApiError> {
+fn decrypt(
+    st: &AppState,
+    conn: &mut crate::db::AnyConnection,
+    n: NoteRow,
+) -> Result<NoteResponse, ApiError> {
     let body = st
-        .cipher
-        .decrypt_str("notes", "body", &n.id, &n.body_enc)
-        .map_err(|e| ApiError::Internal(format!("note {}: {e}", n.id)))?;
+        .keyring
+        .open(conn, "notes", "body", &n.id, &n.body_enc)
+        .map_err(|e| e.about(format_args!("note {}", n.id)))?;
     Ok(NoteResponse {
         id: n.id,
         case_id: n.case_id,
@@ -111,7 +116,14 @@ pub async fn create(
                 notes::id.eq(&id),
                 notes::case_id.eq(&case.id),
                 notes::author_id.eq(&who.user_id),
-                notes::body_enc.eq(st.cipher.encrypt_str("notes", "body", &id, &req.body)?),
+                notes::body_enc.eq(st.keyring.seal(
+                    tx,
+                    Subject::case(&case.id),
+                    "notes",
+                    "body",
+                    &id,
+                    &req.body,
+                )?),
                 notes::corrects_note_id.eq(&req.corrects),
                 notes::created_at.eq(now),
             ))
@@ -173,7 +185,7 @@ pub async fn list(
             access::granted(conn, &who, who.operation_id(), &logged)?;
             let items = rows
                 .into_iter()
-                .map(|n| decrypt(&st, n))
+                .map(|n| decrypt(&st, conn, n))
                 .collect::<Result<_, _>>()?;
             Ok(NoteList {
                 items,

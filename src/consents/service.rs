@@ -36,6 +36,7 @@ fn person_for_write(tx: &mut Tx<'_>, who: &Grant, person_id: &str) -> Result<(),
 /// The staff view, with its validity on `today`.
 fn to_response(
     st: &AppState,
+    conn: &mut crate::db::AnyConnection,
     row: ConsentRow,
     today: NaiveDate,
 ) -> Result<ConsentResponse, ApiError> {
@@ -43,9 +44,9 @@ fn to_response(
         .note_enc
         .as_deref()
         .map(|enc| {
-            st.cipher
-                .decrypt_str(TABLE, "note", &row.id, enc)
-                .map_err(|e| ApiError::Internal(format!("consent {}: {e}", row.id)))
+            st.keyring
+                .open(conn, TABLE, "note", &row.id, enc)
+                .map_err(|e| e.about(format_args!("consent {}", row.id)))
         })
         .transpose()?;
     Ok(ConsentResponse {
@@ -84,7 +85,16 @@ pub async fn create(
         let note_enc = req
             .note
             .as_deref()
-            .map(|n| st.cipher.encrypt_str(TABLE, "note", &id, n.trim()))
+            .map(|n| {
+                st.keyring.seal(
+                    tx,
+                    crate::crypto::subjects::Subject::person(&person_id),
+                    TABLE,
+                    "note",
+                    &id,
+                    n.trim(),
+                )
+            })
             .transpose()?;
         let row = ConsentRow {
             id,
@@ -119,7 +129,7 @@ pub async fn create(
             &row.id,
             changes,
         )?;
-        to_response(&st, row, today)
+        to_response(&st, tx, row, today)
     })
     .await
 }
@@ -174,7 +184,7 @@ pub async fn withdraw(
         )?;
         let after = repo::find(tx, &who.organization_id, &person_id, &before.id)?
             .ok_or(ApiError::NotFound)?;
-        to_response(&st, after, today)
+        to_response(&st, tx, after, today)
     })
     .await
 }
@@ -200,7 +210,7 @@ pub async fn list_for_case(
             let today = sweden::today();
             let items = rows
                 .into_iter()
-                .map(|r| to_response(&st, r, today))
+                .map(|r| to_response(&st, conn, r, today))
                 .collect::<Result<_, _>>()?;
             Ok(ConsentList { items })
         })

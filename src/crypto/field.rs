@@ -57,6 +57,50 @@ fn associated(table: &str, column: &str, row: &str) -> Vec<u8> {
     format!("kvar/{table}/{column}/{row}").into_bytes()
 }
 
+/// Seal `plaintext` with `cipher` under a fresh nonce, bound to table, column and row:
+/// `nonce ‖ ciphertext+tag` (the caller adds what names the key).
+pub fn seal_with(
+    cipher: &Aes256Gcm,
+    table: &str,
+    column: &str,
+    row: &str,
+    plaintext: &[u8],
+) -> Result<Vec<u8>, FieldError> {
+    let nonce_bytes = super::random::bytes(12);
+    let aad = associated(table, column, row);
+    let ct = cipher
+        .encrypt(
+            &nonce_of(&nonce_bytes),
+            Payload {
+                msg: plaintext,
+                aad: &aad,
+            },
+        )
+        .map_err(|_| FieldError::Encryption)?;
+    let mut out = Vec::with_capacity(12 + ct.len());
+    out.extend_from_slice(&nonce_bytes);
+    out.extend_from_slice(&ct);
+    Ok(out)
+}
+
+/// Open what [`seal_with`] made.
+pub fn open_with(
+    cipher: &Aes256Gcm,
+    table: &str,
+    column: &str,
+    row: &str,
+    sealed: &[u8],
+) -> Result<Vec<u8>, FieldError> {
+    if sealed.len() < 12 + 16 {
+        return Err(FieldError::Malformed);
+    }
+    let (nonce, ct) = sealed.split_at(12);
+    let aad = associated(table, column, row);
+    cipher
+        .decrypt(&nonce_of(nonce), Payload { msg: ct, aad: &aad })
+        .map_err(|_| FieldError::Authentication)
+}
+
 impl FieldCipher {
     /// From a 32-byte key (longer keys use their first 32 bytes).
     pub fn new(key: &[u8]) -> Self {
@@ -77,23 +121,10 @@ impl FieldCipher {
         row: &str,
         plaintext: &[u8],
     ) -> Result<Vec<u8>, FieldError> {
-        let nonce_bytes = super::random::bytes(12);
-        let nonce = nonce_of(&nonce_bytes);
-        let aad = associated(table, column, row);
-        let ct = self
-            .current
-            .encrypt(
-                &nonce,
-                Payload {
-                    msg: plaintext,
-                    aad: &aad,
-                },
-            )
-            .map_err(|_| FieldError::Encryption)?;
-        let mut out = Vec::with_capacity(1 + 12 + ct.len());
+        let sealed = seal_with(&self.current, table, column, row, plaintext)?;
+        let mut out = Vec::with_capacity(1 + sealed.len());
         out.push(CURRENT_KEY_VERSION);
-        out.extend_from_slice(&nonce_bytes);
-        out.extend_from_slice(&ct);
+        out.extend_from_slice(&sealed);
         Ok(out)
     }
 
@@ -108,14 +139,7 @@ impl FieldCipher {
         if version != CURRENT_KEY_VERSION {
             return Err(FieldError::UnknownKey(version));
         }
-        if rest.len() < 12 + 16 {
-            return Err(FieldError::Malformed);
-        }
-        let (nonce, ct) = rest.split_at(12);
-        let aad = associated(table, column, row);
-        self.current
-            .decrypt(&nonce_of(nonce), Payload { msg: ct, aad: &aad })
-            .map_err(|_| FieldError::Authentication)
+        open_with(&self.current, table, column, row, rest)
     }
 
     pub fn encrypt_str(

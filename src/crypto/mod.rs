@@ -3,5 +3,7 @@
 pub mod field;
 pub mod keys;
 pub mod random;
+pub mod reseal;
+pub mod subjects;
 
 pub use keys::Keys;

@@ -59,6 +59,8 @@ pub const TABLES: &[(&str, Access)] = &[
     ("erasure_records", Access::AppendOnly),
     ("archive_packages", Access::ReadWrite),
     ("archive_package_clusters", Access::ReadWrite),
+    ("data_keys", Access::ReadWrite),
+    ("pending_data_steps", Access::ReadWrite),
 ];
 
 /// The statements that give `role` exactly [`TABLES`] (after revoking whatever it had), plus

@@ -642,3 +642,21 @@ diesel::table! {
 }
 
 diesel::joinable!(archive_package_clusters -> archive_packages (package_id));
+
+diesel::table! {
+    data_keys (subject_id) {
+        subject_id -> Text,
+        subject_type -> Text,
+        master_version -> Integer,
+        wrapped -> Nullable<Binary>,
+        created_at -> Timestamp,
+        destroyed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    pending_data_steps (name) {
+        name -> Text,
+        created_at -> Timestamp,
+    }
+}

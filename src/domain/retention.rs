@@ -284,11 +284,7 @@ pub fn clusters(
     }
     for (case, h) in case_of {
         let root = sets.find(h);
-        by_root
-            .entry(root)
-            .or_default()
-            .cases
-            .push(case.to_owned());
+        by_root.entry(root).or_default().cases.push(case.to_owned());
     }
     let mut out: Vec<Cluster> = by_root
         .into_values()
@@ -391,10 +387,7 @@ mod tests {
             Verdict::Erase(Rule::ArchivedSample)
         );
         // A recent sample cluster is simply recent.
-        assert_eq!(
-            verdict(&f, day(2012, 1, 1), 5),
-            Verdict::Keep(Keep::Recent)
-        );
+        assert_eq!(verdict(&f, day(2012, 1, 1), 5), Verdict::Keep(Keep::Recent));
     }
 
     #[test]

@@ -98,7 +98,7 @@ pub fn add_member(
     // The household's municipality's own record of the person (never another's).
     let (person, created) = persons::find_or_create(
         tx,
-        &st.cipher,
+        &st.keyring,
         &st.blind,
         &household.organization_id,
         &m.personnummer,
@@ -201,7 +201,7 @@ pub fn member_views(
     let today = sweden::today();
     rows.into_iter()
         .map(|(m, row)| {
-            let p = persons::decrypt(&st.cipher, &row)?;
+            let p = persons::decrypt(&st.keyring, conn, &row)?;
             Ok(MemberResponse {
                 member_id: m.id,
                 person_id: p.id,

@@ -314,9 +314,14 @@ pub fn submit(
         };
         let (case, _) = matching::match_case(tx, st, who, &org, &subject)?;
         let notice_id = types::new_id();
-        let name_enc = st
-            .cipher
-            .encrypt_str("notices", "reported_name", &notice_id, &sub.name)?;
+        let name_enc = st.keyring.seal(
+            tx,
+            crate::crypto::subjects::Subject::case(&case.id),
+            "notices",
+            "reported_name",
+            &notice_id,
+            &sub.name,
+        )?;
         let notice = NoticeInput {
             reported: Some(ReportedName {
                 notice_id,

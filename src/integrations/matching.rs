@@ -193,7 +193,7 @@ fn find_or_create(
         // Kronofogden cannot know of a protected identity; staff set it).
         None => persons::insert(
             tx,
-            &st.cipher,
+            &st.keyring,
             &st.blind,
             &persons::NewPerson {
                 organization_id: &org.id,

@@ -14,7 +14,7 @@ use crate::audit::access::{self, Access};
 use crate::audit::{self, Actor, Changes, NewEvent};
 use crate::auth::policy::{Authorized, ops};
 use crate::cases::repo::CaseRow;
-use crate::crypto::field::FieldCipher;
+use crate::crypto::subjects::Keyring;
 use crate::db::schema::cases;
 use crate::db::{Tx, types};
 use crate::domain::cycles::{self, CycleStatus};
@@ -219,15 +219,16 @@ fn meets_its_cycle(ledger: &[NoticeRow], notice: &rules::NoticeFacts) -> bool {
 }
 
 pub fn to_response(
-    cipher: &FieldCipher,
+    keyring: &Keyring,
+    conn: &mut crate::db::AnyConnection,
     n: NoticeRow,
     superseded: bool,
 ) -> Result<NoticeResponse, ApiError> {
     let reported_name = match &n.reported_name_enc {
         Some(enc) => Some(
-            cipher
-                .decrypt_str("notices", "reported_name", &n.id, enc)
-                .map_err(|e| ApiError::Internal(format!("notice {}: {e}", n.id)))?,
+            keyring
+                .open(conn, "notices", "reported_name", &n.id, enc)
+                .map_err(|e| e.about(format_args!("notice {}", n.id)))?,
         ),
         None => None,
     };
@@ -283,7 +284,7 @@ pub async fn create(
     crate::cases::service::scoped_write(state, &grant, move |tx| {
         let case = crate::cases::service::visible_for_write(tx, &who, &case_id)?;
         let registered = register(tx, &who.actor(), &case, input)?;
-        to_response(&st.cipher, registered.notice, false)
+        to_response(&st.keyring, tx, registered.notice, false)
     })
     .await
 }
@@ -316,7 +317,7 @@ pub async fn list(
                 .into_iter()
                 .map(|n| {
                     let s = superseded.contains(&n.id);
-                    to_response(&st.cipher, n, s)
+                    to_response(&st.keyring, conn, n, s)
                 })
                 .collect::<Result<_, _>>()?;
             Ok(NoticeList { items })

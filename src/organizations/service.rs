@@ -80,11 +80,7 @@ fn sample_days(req: &CreateOrganizationRequest, errors: &mut Vec<FieldError>) ->
     match (&req.research_sample_days, req.kind) {
         (None, _) => DEFAULT_SAMPLE_DAYS.into(),
         (Some(d), OrganizationKind::Municipality) => match parse_sample_days(d) {
-            Ok(days) => days
-                .iter()
-                .map(u8::to_string)
-                .collect::<Vec<_>>()
-                .join(","),
+            Ok(days) => days.iter().map(u8::to_string).collect::<Vec<_>>().join(","),
             Err(msg) => {
                 errors.push(FieldError::new("research_sample_days", msg));
                 DEFAULT_SAMPLE_DAYS.into()

@@ -16,6 +16,7 @@ use crate::audit::{self, Actor, AuditAction, Changes};
 use crate::auth::Principal;
 use crate::auth::policy::{Authorized, Grant, ops};
 use crate::auth::scope::{self, scoped_write};
+use crate::crypto::subjects::Subject;
 use crate::db::{AnyConnection, Tx, types};
 use crate::error::ApiError;
 use crate::http::etag::IfMatch;
@@ -88,7 +89,7 @@ fn to_response(
     operation: &str,
     row: &PersonRow,
 ) -> Result<PersonResponse, ApiError> {
-    let p = repo::decrypt(&st.cipher, row)?;
+    let p = repo::decrypt(&st.keyring, conn, row)?;
     access::granted(
         conn,
         who,
@@ -154,7 +155,14 @@ pub async fn update(
         let change = repo::PersonChange {
             protected_identity: req.protected_identity,
             name_enc: match &name {
-                Some(n) => Some(st.cipher.encrypt_str("persons", "name", &before.id, n)?),
+                Some(n) => Some(st.keyring.seal(
+                    tx,
+                    Subject::person(&before.id),
+                    "persons",
+                    "name",
+                    &before.id,
+                    n,
+                )?),
                 None => None,
             },
             needs_review: req.needs_review,

@@ -3,7 +3,8 @@
 use chrono::{Datelike, NaiveDateTime};
 use diesel::prelude::*;
 
-use crate::crypto::field::{BlindIndex, FieldCipher};
+use crate::crypto::field::BlindIndex;
+use crate::crypto::subjects::{Keyring, Subject};
 use crate::db::schema::persons;
 use crate::db::{AnyConnection, types};
 use crate::domain::personnummer::Personnummer;
@@ -47,14 +48,17 @@ pub struct ClearPerson {
     pub protected_identity: bool,
 }
 
-pub fn decrypt(cipher: &FieldCipher, row: &PersonRow) -> Result<ClearPerson, ApiError> {
-    let fail =
-        |e: crate::crypto::field::FieldError| ApiError::Internal(format!("person {}: {e}", row.id));
-    let pnr = cipher
-        .decrypt_str("persons", "pnr", &row.id, &row.pnr_enc)
+pub fn decrypt(
+    keyring: &Keyring,
+    conn: &mut AnyConnection,
+    row: &PersonRow,
+) -> Result<ClearPerson, ApiError> {
+    let fail = |e: crate::crypto::subjects::SealError| e.about(format_args!("person {}", row.id));
+    let pnr = keyring
+        .open(conn, "persons", "pnr", &row.id, &row.pnr_enc)
         .map_err(fail)?;
-    let name = cipher
-        .decrypt_str("persons", "name", &row.id, &row.name_enc)
+    let name = keyring
+        .open(conn, "persons", "name", &row.id, &row.name_enc)
         .map_err(fail)?;
     // Stored numbers are canonical 12-digit forms; the century is already fixed.
     let personnummer = Personnummer::parse(&pnr)
@@ -86,7 +90,7 @@ pub fn find_by_pnr(
 /// record are kept). Returns the row and whether it was created.
 pub fn find_or_create(
     conn: &mut AnyConnection,
-    cipher: &FieldCipher,
+    keyring: &Keyring,
     blind: &BlindIndex,
     organization_id: &str,
     pnr: &Personnummer,
@@ -103,7 +107,7 @@ pub fn find_or_create(
         protected_identity,
         needs_review: false,
     };
-    insert(conn, cipher, blind, &new).map(|p| (p, true))
+    insert(conn, keyring, blind, &new).map(|p| (p, true))
 }
 
 /// What a new person row holds.
@@ -118,16 +122,23 @@ pub struct NewPerson<'a> {
 /// Insert a person known not to exist yet in its municipality (the caller has looked it up).
 pub fn insert(
     conn: &mut AnyConnection,
-    cipher: &FieldCipher,
+    keyring: &Keyring,
     blind: &BlindIndex,
     p: &NewPerson<'_>,
 ) -> QueryResult<PersonRow> {
     let id = types::new_id();
     let now = types::now();
     let row = PersonRow {
-        pnr_enc: cipher.encrypt_str("persons", "pnr", &id, &p.pnr.canonical())?,
+        pnr_enc: keyring.seal(
+            conn,
+            Subject::person(&id),
+            "persons",
+            "pnr",
+            &id,
+            &p.pnr.canonical(),
+        )?,
         pnr_index: pnr_index(blind, p.organization_id, p.pnr),
-        name_enc: cipher.encrypt_str("persons", "name", &id, p.name)?,
+        name_enc: keyring.seal(conn, Subject::person(&id), "persons", "name", &id, p.name)?,
         birth_year: p.pnr.birth_year(),
         protected_identity: p.protected_identity,
         version: 1,

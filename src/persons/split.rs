@@ -13,7 +13,8 @@ use diesel::prelude::*;
 
 use super::repo::{self, NewPerson, PersonRow};
 use crate::audit::{self, Actor, AuditAction, Changes, NewEvent};
-use crate::crypto::field::{BlindIndex, FieldCipher};
+use crate::crypto::field::BlindIndex;
+use crate::crypto::subjects::Keyring;
 use crate::db::schema::{consents, household_members, households, persons};
 use crate::db::{AnyConnection, Tx, write_tx};
 use crate::error::ApiError;
@@ -21,7 +22,7 @@ use crate::error::ApiError;
 /// Split the unsplit persons; returns how many copies were made.
 pub fn run(
     conn: &mut AnyConnection,
-    cipher: &FieldCipher,
+    keyring: &Keyring,
     blind: &BlindIndex,
 ) -> Result<usize, ApiError> {
     let unsplit: Vec<PersonRow> = persons::table
@@ -31,7 +32,7 @@ pub fn run(
         .load(conn)?;
     let mut copies = 0;
     for person in unsplit {
-        copies += write_tx(conn, |tx| split_one(tx, cipher, blind, &person))?;
+        copies += write_tx(conn, |tx| split_one(tx, keyring, blind, &person))?;
     }
     Ok(copies)
 }
@@ -55,7 +56,7 @@ fn municipalities(tx: &mut Tx<'_>, person_id: &str) -> QueryResult<Vec<String>> 
 
 fn split_one(
     tx: &mut Tx<'_>,
-    cipher: &FieldCipher,
+    keyring: &Keyring,
     blind: &BlindIndex,
     person: &PersonRow,
 ) -> Result<usize, ApiError> {
@@ -63,7 +64,7 @@ fn split_one(
     let Some((first, others)) = orgs.split_first() else {
         return Ok(0);
     };
-    let clear = repo::decrypt(cipher, person)?;
+    let clear = repo::decrypt(keyring, tx, person)?;
     diesel::update(persons::table.find(&person.id))
         .set((
             persons::organization_id.eq(first),
@@ -73,7 +74,7 @@ fn split_one(
     for org in others {
         let copy = repo::insert(
             tx,
-            cipher,
+            keyring,
             blind,
             &NewPerson {
                 organization_id: org,
@@ -124,14 +125,22 @@ pub fn migrate(
     keys: &crate::crypto::Keys,
 ) -> Result<Vec<String>, String> {
     let applied = crate::db::run_migrations(conn)?;
-    let cipher = FieldCipher::new(&keys.field);
+    let keyring = Keyring::new(&keys.field);
+    let sealed = crate::crypto::reseal::run(conn, &keyring)
+        .map_err(|e| format!("sealing personal data under data keys: {e}"))?;
+    if sealed > 0 {
+        tracing::info!(
+            fields = sealed,
+            "personal data sealed under per-subject data keys"
+        );
+    }
     let blind = BlindIndex::new(&keys.blind_index)
         .map_err(|e| format!("KVAR_BLIND_INDEX_KEY: HMAC refused the key: {e}"))?;
-    let copies = run(conn, &cipher, &blind).map_err(|e| format!("splitting persons: {e}"))?;
+    let copies = run(conn, &keyring, &blind).map_err(|e| format!("splitting persons: {e}"))?;
     if copies > 0 {
         tracing::info!(copies, "persons split per municipality");
     }
-    let days = crate::retention::backfill_birth_days(conn, &cipher)
+    let days = crate::retention::backfill_birth_days(conn, &keyring)
         .map_err(|e| format!("backfilling birth days: {e}"))?;
     if days > 0 {
         tracing::info!(persons = days, "research-sample birth days backfilled");

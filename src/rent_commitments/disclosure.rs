@@ -62,7 +62,9 @@ pub fn basis(
         return Ok(Disclosure {
             basis: DisclosureBasis::LegalBasis,
             consent_id: None,
-            legal_basis_enc: Some(st.cipher.encrypt_str(
+            legal_basis_enc: Some(st.keyring.seal(
+                tx,
+                crate::crypto::subjects::Subject::case(&case.id),
                 "rent_commitments",
                 "legal_basis",
                 rc_id,

@@ -24,7 +24,7 @@ fn letter(
 ) -> Result<LandlordLetter, ApiError> {
     // The same fields as the printed letter, minus who wrote it.
     let protected = households::tenancy_protected(tx, &rc.tenancy_id)?;
-    let t = super::letter::text_of(st, rc, String::new(), String::new(), protected)?;
+    let t = super::letter::text_of(st, tx, rc, String::new(), String::new(), protected)?;
     Ok(LandlordLetter {
         number: t.number,
         tenant_name: t.tenant_name,

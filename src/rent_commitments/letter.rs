@@ -175,7 +175,7 @@ pub async fn pdf(
             let municipality = orgs::find_scoped(conn, &rc.organization_id, None)?.name;
             let landlord = orgs::find_scoped(conn, &rc.landlord_organization_id, None)?.name;
             let protected = households::tenancy_protected(conn, &rc.tenancy_id)?;
-            let text = text_of(&st, rc, municipality, landlord, protected)?;
+            let text = text_of(&st, conn, rc, municipality, landlord, protected)?;
             Ok(render(&text))
         })
         .await
@@ -186,6 +186,7 @@ pub async fn pdf(
 /// goes to the landlord).
 pub fn text_of(
     st: &AppState,
+    conn: &mut crate::db::AnyConnection,
     rc: RentCommitmentRow,
     municipality: String,
     landlord: String,
@@ -193,14 +194,15 @@ pub fn text_of(
 ) -> Result<LetterText, ApiError> {
     let missing = || ApiError::Internal(format!("rent commitment {}: letter fields", rc.id));
     let tenant_name = st
-        .cipher
-        .decrypt_str(
+        .keyring
+        .open(
+            conn,
             "rent_commitments",
             "tenant_name",
             &rc.id,
             rc.tenant_name_enc.as_deref().ok_or_else(missing)?,
         )
-        .map_err(|e| ApiError::Internal(format!("rent commitment {}: {e}", rc.id)))?;
+        .map_err(|e| e.about(format_args!("rent commitment {}", rc.id)))?;
     Ok(LetterText {
         number: rc.number.clone().ok_or_else(missing)?,
         issued_on: rc.issued_on.ok_or_else(missing)?,

@@ -18,6 +18,7 @@ use crate::auth::rules::{self, CommitmentDecider};
 use crate::auth::scope::scoped_write;
 use crate::cases::repo::CaseRow;
 use crate::cases::service::{visible_for_write, visible_or_404};
+use crate::crypto::subjects::Subject;
 use crate::db::{AnyConnection, Tx, types};
 use crate::domain::deadlines::{DeadlineKind, DeadlineStatus, NoticeKind};
 use crate::domain::rent_commitment::{
@@ -56,10 +57,16 @@ fn audit_step(
     Ok(())
 }
 
-fn decrypt(st: &AppState, column: &str, id: &str, enc: &[u8]) -> Result<String, ApiError> {
-    st.cipher
-        .decrypt_str("rent_commitments", column, id, enc)
-        .map_err(|e| ApiError::Internal(format!("rent commitment {id}: {e}")))
+fn decrypt(
+    st: &AppState,
+    conn: &mut AnyConnection,
+    column: &str,
+    id: &str,
+    enc: &[u8],
+) -> Result<String, ApiError> {
+    st.keyring
+        .open(conn, "rent_commitments", column, id, enc)
+        .map_err(|e| e.about(format_args!("rent commitment {id}")))
 }
 
 /// The case's current reinstatement period end (the latest cycle's): (earliest reading, the
@@ -84,19 +91,20 @@ pub fn reinstatement_end(
 /// The staff view of a commitment, with its delivery measured against `end`.
 pub fn to_response(
     st: &AppState,
+    conn: &mut AnyConnection,
     rc: RentCommitmentRow,
     end: Option<(NaiveDate, Option<NaiveDate>)>,
 ) -> Result<RentCommitmentResponse, ApiError> {
-    let reason = decrypt(st, "reason", &rc.id, &rc.reason_enc)?;
+    let reason = decrypt(st, conn, "reason", &rc.id, &rc.reason_enc)?;
     let decision_reason = rc
         .decision_reason_enc
         .as_deref()
-        .map(|e| decrypt(st, "decision_reason", &rc.id, e))
+        .map(|e| decrypt(st, conn, "decision_reason", &rc.id, e))
         .transpose()?;
     let legal_basis = rc
         .legal_basis_enc
         .as_deref()
-        .map(|e| decrypt(st, "legal_basis", &rc.id, e))
+        .map(|e| decrypt(st, conn, "legal_basis", &rc.id, e))
         .transpose()?;
     Ok(RentCommitmentResponse {
         status: rc.status,
@@ -171,9 +179,14 @@ pub async fn draft(
         let now = types::now();
         let id = types::new_id();
         let row = RentCommitmentRow {
-            reason_enc: st
-                .cipher
-                .encrypt_str("rent_commitments", "reason", &id, &req.reason)?,
+            reason_enc: st.keyring.seal(
+                tx,
+                Subject::case(&case.id),
+                "rent_commitments",
+                "reason",
+                &id,
+                &req.reason,
+            )?,
             id,
             case_id: case.id.clone(),
             organization_id: case.organization_id.clone(),
@@ -225,7 +238,7 @@ pub async fn draft(
             changes,
         )?;
         let end = reinstatement_end(tx, &case.id)?;
-        to_response(&st, row, end)
+        to_response(&st, tx, row, end)
     })
     .await
 }
@@ -254,7 +267,7 @@ pub async fn list(
             let end = reinstatement_end(conn, &case.id)?;
             let items = rows
                 .into_iter()
-                .map(|r| to_response(&st, r, end))
+                .map(|r| to_response(&st, conn, r, end))
                 .collect::<Result<_, _>>()?;
             Ok(RentCommitmentList { items })
         })
@@ -272,16 +285,21 @@ fn letter_for(
     let tenancy = households::find_tenancy(tx, &rc.tenancy_id)?
         .ok_or_else(|| ApiError::Internal(format!("rent commitment {}: tenancy", rc.id)))?;
     let tenant = disclosure::tenant(tx, case)?;
-    let name = crate::persons::repo::decrypt(&st.cipher, &tenant.1)?.name;
+    let name = crate::persons::repo::decrypt(&st.keyring, tx, &tenant.1)?.name;
     let issued_on = sweden::today();
     let prefix = domain::letter_prefix(issued_on.year());
     let seq = repo::count_numbered(tx, &rc.organization_id, &prefix)? + 1;
     Ok(Letter {
         number: domain::letter_number(issued_on.year(), seq),
         issued_on,
-        tenant_name_enc: st
-            .cipher
-            .encrypt_str("rent_commitments", "tenant_name", &rc.id, &name)?,
+        tenant_name_enc: st.keyring.seal(
+            tx,
+            Subject::case(&rc.case_id),
+            "rent_commitments",
+            "tenant_name",
+            &rc.id,
+            &name,
+        )?,
         apartment_ref: tenancy.apartment_number,
         street: tenancy.street,
         postal_code: tenancy.postal_code,
@@ -354,7 +372,9 @@ pub async fn decide(
             status,
             decided_by: &who.user_id,
             decided_at: now,
-            reason_enc: st.cipher.encrypt_str(
+            reason_enc: st.keyring.seal(
+                tx,
+                Subject::case(&rc.case_id),
                 "rent_commitments",
                 "decision_reason",
                 &rc.id,
@@ -377,7 +397,7 @@ pub async fn decide(
         audit_step(tx, &who.actor(), action, &rc, changes)?;
         let row = repo::find_on_case(tx, &case.id, &rc.id)?.ok_or(ApiError::NotFound)?;
         let end = reinstatement_end(tx, &case.id)?;
-        to_response(&st, row, end)
+        to_response(&st, tx, row, end)
     })
     .await
 }
@@ -462,7 +482,7 @@ pub async fn deliver(
         record_delivery(tx, &who.actor(), &case, &rc, req.delivered_on, req.channel)?;
         let row = repo::find_on_case(tx, &case.id, &rc.id)?.ok_or(ApiError::NotFound)?;
         let end = reinstatement_end(tx, &case.id)?;
-        to_response(&st, row, end)
+        to_response(&st, tx, row, end)
     })
     .await
 }

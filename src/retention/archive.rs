@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 
 use super::survey::{Judged, survey};
 use crate::audit::{self, Actor, AuditAction, Changes, NewEvent};
-use crate::crypto::field::FieldCipher;
+use crate::crypto::subjects::Keyring;
 use crate::db::schema::{
     archive_package_clusters, archive_packages, cases, households, notes, notices, persons,
 };
@@ -35,18 +35,19 @@ fn io(e: std::io::Error) -> ApiError {
     ApiError::BadRequest(format!("archive: {e}"))
 }
 
-fn clear(cipher: &FieldCipher, table: &str, column: &str, id: &str, blob: &[u8]) -> Value {
-    cipher
-        .decrypt_str(table, column, id, blob)
+fn clear(
+    conn: &mut AnyConnection,
+    ring: &Keyring,
+    (table, column): (&str, &str),
+    id: &str,
+    blob: &[u8],
+) -> Value {
+    ring.open(conn, table, column, id, blob)
         .map_or(Value::Null, Value::String)
 }
 
 /// One cluster as the archive receives it.
-fn cluster_json(
-    conn: &mut AnyConnection,
-    cipher: &FieldCipher,
-    j: &Judged,
-) -> QueryResult<Value> {
+fn cluster_json(conn: &mut AnyConnection, ring: &Keyring, j: &Judged) -> QueryResult<Value> {
     let c = &j.cluster;
     let ps: Vec<(String, Vec<u8>, Vec<u8>, i32)> = persons::table
         .filter(persons::id.eq_any(&c.persons))
@@ -111,7 +112,7 @@ fn cluster_json(
             "id": id, "household_id": household_id, "status": status, "legal_stage": stage,
             "outcome": outcome, "created_at": created_at, "closed_at": closed_at,
             "notes": ns.iter().map(|(nid, at, body)| json!({
-                "created_at": at, "body": clear(cipher, "notes", "body", nid, body)
+                "created_at": at, "body": clear(conn, ring, ("notes", "body"), nid, body)
             })).collect::<Vec<_>>(),
             "notices": ks.iter().map(|(kind, sent, served, outcome)| json!({
                 "kind": kind, "sent_on": sent, "served_on": served, "execution_outcome": outcome
@@ -123,8 +124,8 @@ fn cluster_json(
         "organization_id": j.organization_id,
         "last_entry": j.facts.last_entry,
         "persons": ps.iter().map(|(id, pnr, name, year)| json!({
-            "id": id, "personnummer": clear(cipher, "persons", "pnr", id, pnr),
-            "name": clear(cipher, "persons", "name", id, name), "birth_year": year,
+            "id": id, "personnummer": clear(conn, ring, ("persons", "pnr"), id, pnr),
+            "name": clear(conn, ring, ("persons", "name"), id, name), "birth_year": year,
         })).collect::<Vec<_>>(),
         "households": hs.iter().map(|(id, code, street, postal, city)| json!({
             "id": id, "municipality_code": code, "street": street, "postal_code": postal, "city": city,
@@ -137,7 +138,7 @@ fn cluster_json(
 /// (created; must be empty or new). Returns the package id and how many clusters it lists.
 pub fn write(
     conn: &mut AnyConnection,
-    cipher: &FieldCipher,
+    ring: &Keyring,
     dir: &Path,
     as_of: NaiveDate,
     years: u32,
@@ -156,7 +157,7 @@ pub fn write(
         .collect();
     let mut data = Vec::new();
     for j in &waiting {
-        let line = cluster_json(conn, cipher, j)?;
+        let line = cluster_json(conn, ring, j)?;
         data.extend_from_slice(line.to_string().as_bytes());
         data.push(b'\n');
     }

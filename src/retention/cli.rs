@@ -6,7 +6,7 @@ use super::{archive, plan, survey};
 use crate::cli::RetentionCommand;
 use crate::config::{Environment, Settings};
 use crate::crypto::Keys;
-use crate::crypto::field::FieldCipher;
+use crate::crypto::subjects::Keyring;
 use crate::db::AnyConnection;
 use crate::error::ApiError;
 
@@ -48,7 +48,11 @@ pub fn run(
     let production = settings.env == Environment::Production;
     match command {
         RetentionCommand::Plan { as_of, json, by } => {
-            let as_of = as_of.as_deref().map(parse_date).transpose()?.unwrap_or(today);
+            let as_of = as_of
+                .as_deref()
+                .map(parse_date)
+                .transpose()?
+                .unwrap_or(today);
             if production && as_of != today {
                 return Err("--as-of is for tests and dry runs: refused for a plan when KVAR_ENV=production".into());
             }
@@ -109,12 +113,16 @@ pub fn run(
             confirm,
             as_of,
         } => {
-            let as_of = as_of.as_deref().map(parse_date).transpose()?.unwrap_or(today);
+            let as_of = as_of
+                .as_deref()
+                .map(parse_date)
+                .transpose()?
+                .unwrap_or(today);
             match (out, confirm) {
                 (Some(dir), None) => {
-                    let cipher = FieldCipher::new(&keys.field);
+                    let ring = Keyring::new(&keys.field);
                     let (id, n) =
-                        archive::write(conn, &cipher, &dir, as_of, years).map_err(message)?;
+                        archive::write(conn, &ring, &dir, as_of, years).map_err(message)?;
                     println!(
                         "archive package {id}: {n} clusters written to {} ({} and {})",
                         dir.display(),

@@ -74,11 +74,7 @@ fn run_approved(conn: &mut AnyConnection, settings: &Settings) -> Result<usize, 
 }
 
 /// Run [`run_once`] on the first check of every day until `stop` is set.
-pub fn spawn(
-    pool: Pool,
-    settings: Settings,
-    stop: Arc<AtomicBool>,
-) -> std::thread::JoinHandle<()> {
+pub fn spawn(pool: Pool, settings: Settings, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
         let tick = Duration::from_millis(500);
         let mut done_on: Option<chrono::NaiveDate> = None;

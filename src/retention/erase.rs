@@ -26,20 +26,17 @@ use diesel::prelude::*;
 
 use crate::audit::{self, Actor, AuditAction, Changes, NewEvent};
 use crate::db::schema::{
-    case_closures, cases, closure_requests, consents, household_members, households,
-    legal_holds, persons, rent_commitments, tenancies,
+    case_closures, cases, closure_requests, consents, household_members, households, legal_holds,
+    persons, rent_commitments, tenancies,
 };
 use crate::db::{AnyConnection, Tx};
 use crate::domain::retention::{Cluster, Rule};
 
 /// The one call into the crypto-shredding layer: destroys the data keys of `subjects` (ids of
-/// persons, households and cases), so that every ciphertext of theirs is unreadable.
-///
-/// Until the per-subject data keys land (`crate::crypto::subjects::shred`, the lead's layer),
-/// there is no per-subject key to destroy: this returns 0, and the erasure relies on
-/// overwriting the mutable rows' ciphertexts (below). Switching is this one line.
-pub fn shred_keys(_conn: &mut AnyConnection, _subjects: &[String]) -> QueryResult<usize> {
-    Ok(0)
+/// persons, households and cases), so that every ciphertext of theirs, in whatever row, is
+/// unreadable with any key kvar holds. Returns how many keys were destroyed.
+pub fn shred_keys(conn: &mut AnyConnection, subjects: &[String]) -> QueryResult<usize> {
+    crate::crypto::subjects::shred(conn, subjects)
 }
 
 /// The blind-index tombstone of an erased person: unique (the id), identifies no one.

@@ -13,6 +13,7 @@ use utoipa::ToSchema;
 use crate::audit::{self, AuditAction, Changes, NewEvent};
 use crate::auth::policy::{Authorized, ops};
 use crate::cases::service::{scoped_write, visible_for_write};
+use crate::crypto::subjects::Subject;
 use crate::db::schema::legal_holds;
 use crate::db::{Tx, types};
 use crate::domain::sweden;
@@ -98,11 +99,12 @@ fn active(tx: &mut Tx<'_>, case_id: &str) -> QueryResult<Option<HoldRow>> {
         .optional()
 }
 
-fn response(st: &AppState, row: HoldRow) -> Result<LegalHoldResponse, ApiError> {
+fn response(st: &AppState, tx: &mut Tx<'_>, row: HoldRow) -> Result<LegalHoldResponse, ApiError> {
     let (id, case_id, reason_enc, review_on, placed_by, placed_at, released_by, released_at) = row;
     let reason = reason_enc
-        .map(|enc| st.cipher.decrypt_str("legal_holds", "reason", &id, &enc))
-        .transpose()?;
+        .map(|enc| st.keyring.open(tx, "legal_holds", "reason", &id, &enc))
+        .transpose()
+        .map_err(|e| e.about(format_args!("legal hold {id}")))?;
     Ok(LegalHoldResponse {
         id,
         case_id,
@@ -140,9 +142,15 @@ pub async fn place_legal_hold(
         }
         let hold_id = types::new_id();
         let now = types::now();
-        let reason_enc =
-            st.cipher
-                .encrypt_str("legal_holds", "reason", &hold_id, req.reason.trim())?;
+        // Sealed under the case's data key: erasing the case's cluster shreds it too.
+        let reason_enc = st.keyring.seal(
+            tx,
+            Subject::case(&case.id),
+            "legal_holds",
+            "reason",
+            &hold_id,
+            req.reason.trim(),
+        )?;
         diesel::insert_into(legal_holds::table)
             .values((
                 legal_holds::id.eq(&hold_id),
@@ -168,7 +176,7 @@ pub async fn place_legal_hold(
             },
         )?;
         let row = active(tx, &case.id)?.ok_or(ApiError::NotFound)?;
-        response(&st, row)
+        response(&st, tx, row)
     })
     .await?;
     Ok(actix_web::HttpResponse::Created().json(hold))
@@ -214,7 +222,7 @@ pub async fn release_legal_hold(
         )?;
         row.6 = Some(who.user_id.clone());
         row.7 = Some(now);
-        response(&st, row)
+        response(&st, tx, row)
     })
     .await?;
     Ok(web::Json(hold))

@@ -82,7 +82,11 @@ pub struct Summary {
 impl Summary {
     /// The human-readable lines (the machine-readable form is the JSON of `self`).
     pub fn lines(&self) -> Vec<String> {
-        let verb = if self.dry_run { "would erase" } else { "erased" };
+        let verb = if self.dry_run {
+            "would erase"
+        } else {
+            "erased"
+        };
         let mut out = Vec::new();
         for m in &self.municipalities {
             let name = m.municipality_code.as_deref().unwrap_or(&m.organization_id);

@@ -119,9 +119,19 @@ pub fn survey(conn: &mut AnyConnection, as_of: NaiveDate, years: u32) -> QueryRe
         ))
         .load(conn)?;
     let members: Vec<(String, String)> = household_members::table
-        .select((household_members::household_id, household_members::person_id))
+        .select((
+            household_members::household_id,
+            household_members::person_id,
+        ))
         .load(conn)?;
-    type CaseFacts = (String, String, String, NaiveDateTime, NaiveDateTime, Option<NaiveDateTime>);
+    type CaseFacts = (
+        String,
+        String,
+        String,
+        NaiveDateTime,
+        NaiveDateTime,
+        Option<NaiveDateTime>,
+    );
     let case_rows: Vec<CaseFacts> = cases::table
         .filter(cases::erased_at.is_null())
         .select((

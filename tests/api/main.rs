@@ -13,6 +13,7 @@ pub mod casework;
 mod cli;
 mod consents;
 mod cycles;
+mod data_keys;
 mod demo;
 mod errors;
 mod households;

@@ -163,7 +163,7 @@ fn the_shared_rows_of_before_are_split_per_municipality_and_flagged() {
         // Make the database look as before: one shared row (A's, global index, no
         // municipality) that both households point at.
         let keys = kvar::crypto::Keys::for_tests();
-        let cipher = kvar::crypto::field::FieldCipher::new(&keys.field);
+        let cipher = kvar::crypto::subjects::Keyring::new(&keys.field);
         let blind = kvar::crypto::field::BlindIndex::new(&keys.blind_index).expect("blind");
         let pnr = kvar::domain::personnummer::Personnummer::parse(HEAD_PNR).expect("pnr");
         let mut conn = app.connect();

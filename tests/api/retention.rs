@@ -100,8 +100,7 @@ fn seed(
             m
         })
         .collect();
-    let address =
-        json!({"street": street, "postal_code": "99901", "city": "Kanarieby", "municipality_code": code});
+    let address = json!({"street": street, "postal_code": "99901", "city": "Kanarieby", "municipality_code": code});
     let h = app.post(
         "/api/v1/households",
         token,
@@ -202,7 +201,10 @@ fn dump(app: &TestApp) -> Vec<(String, String)> {
                     diesel::sql_query(format!("SELECT name FROM pragma_table_info('{}')", t.name))
                         .load(&mut c)
                         .expect("columns");
-                out.extend(cols.into_iter().map(|col| (t.name.clone(), col.name, false)));
+                out.extend(
+                    cols.into_iter()
+                        .map(|col| (t.name.clone(), col.name, false)),
+                );
             }
             out
         }
@@ -285,14 +287,7 @@ fn skeleton(app: &TestApp) -> Vec<String> {
     let queries = [
         format!(
             "SELECT {} AS line FROM stats_facts ORDER BY 1",
-            concat(&[
-                "case_id",
-                "unit_id",
-                "figure",
-                "month",
-                "bucket",
-                "value"
-            ])
+            concat(&["case_id", "unit_id", "figure", "month", "bucket", "value"])
         ),
         format!(
             "SELECT {} AS line FROM cases ORDER BY 1",
@@ -310,7 +305,12 @@ fn skeleton(app: &TestApp) -> Vec<String> {
         ),
         format!(
             "SELECT {} AS line FROM household_members m JOIN persons p ON p.id = m.person_id ORDER BY 1",
-            concat(&["m.household_id", "m.relation", "m.residence", "p.birth_year"])
+            concat(&[
+                "m.household_id",
+                "m.relation",
+                "m.residence",
+                "p.birth_year"
+            ])
         ),
         format!(
             "SELECT {} AS line FROM households ORDER BY 1",
@@ -372,13 +372,43 @@ fn name_of(app: &TestApp, person: &str) -> (Option<String>, String) {
     .load(&mut app.connect())
     .expect("person");
     let row = rows.into_iter().next().expect("the person row stays");
-    let cipher = kvar::crypto::field::FieldCipher::new(&kvar::crypto::Keys::for_tests().field);
     (
-        cipher
-            .decrypt_str("persons", "name", person, &row.name_enc)
+        ring()
+            .open(&mut app.connect(), "persons", "name", person, &row.name_enc)
             .ok(),
         row.pnr_index,
     )
+}
+
+/// Every key kvar holds: the master field key and, through it, the data keys still stored.
+fn ring() -> kvar::crypto::subjects::Keyring {
+    kvar::crypto::subjects::Keyring::new(&kvar::crypto::Keys::for_tests().field)
+}
+
+#[derive(diesel::QueryableByName)]
+struct NoteCols {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    id: String,
+    #[diesel(sql_type = diesel::sql_types::Binary)]
+    body_enc: Vec<u8>,
+}
+
+/// The case's note bodies as the keys kvar holds open them (Err when they do not).
+fn notes_of(app: &TestApp, case: &str) -> Vec<Result<String, String>> {
+    let mut c = app.connect();
+    let rows: Vec<NoteCols> = diesel::sql_query(format!(
+        "SELECT id, body_enc FROM notes WHERE case_id = '{case}'"
+    ))
+    .load(&mut c)
+    .expect("notes");
+    assert!(!rows.is_empty(), "append-only: the note rows stay");
+    rows.iter()
+        .map(|n| {
+            ring()
+                .open(&mut c, "notes", "body", &n.id, &n.body_enc)
+                .map_err(|e| e.to_string())
+        })
+        .collect()
 }
 
 #[derive(diesel::QueryableByName)]
@@ -388,15 +418,12 @@ struct Count {
 }
 
 fn count(app: &TestApp, sql: &str) -> i64 {
-    let rows: Vec<Count> = diesel::sql_query(sql)
-        .load(&mut app.connect())
-        .expect(sql);
+    let rows: Vec<Count> = diesel::sql_query(sql).load(&mut app.connect()).expect(sql);
     rows[0].n
 }
 
 #[test]
-fn retention_erases_the_expired_cluster_and_keeps_the_skeleton_the_sample_the_held_and_the_open()
-{
+fn retention_erases_the_expired_cluster_and_keeps_the_skeleton_the_sample_the_held_and_the_open() {
     each_backend(|b| {
         let app = TestApp::spawn(b);
         let w = world(&app);
@@ -487,13 +514,20 @@ fn retention_erases_the_expired_cluster_and_keeps_the_skeleton_the_sample_the_he
         close(&app, &sup_b, &other.case);
 
         let before = skeleton(&app);
-        let six_years = (kvar::domain::sweden::today() + chrono::Duration::days(6 * 366))
-            .to_string();
+        let six_years =
+            (kvar::domain::sweden::today() + chrono::Duration::days(6 * 366)).to_string();
 
         // The dry run: counts per municipality and rule, no names; nothing changes.
         let dry = cli_json(
             &app,
-            &["retention", "run", "--dry-run", "--as-of", &six_years, "--json"],
+            &[
+                "retention",
+                "run",
+                "--dry-run",
+                "--as-of",
+                &six_years,
+                "--json",
+            ],
         );
         let muni = |v: &Value, code: &str| -> Value {
             v["municipalities"]
@@ -512,8 +546,14 @@ fn retention_erases_the_expired_cluster_and_keeps_the_skeleton_the_sample_the_he
         assert_eq!(a["kept"]["open"], 1, "{dry}");
         assert_eq!(a["holds_to_review"], 1, "past its review date: {dry}");
         assert_eq!(muni(&dry, "1480")["erase"]["limit"]["clusters"], 1);
-        let text = cli_ok(&app, &["retention", "run", "--dry-run", "--as-of", &six_years]);
-        assert!(text.contains("municipality 0180: rule limit: would erase 1 clusters"), "{text}");
+        let text = cli_ok(
+            &app,
+            &["retention", "run", "--dry-run", "--as-of", &six_years],
+        );
+        assert!(
+            text.contains("municipality 0180: rule limit: would erase 1 clusters"),
+            "{text}"
+        );
         for canary in ["Raderasson", "Raderagatan", &gone_pnr[..8]] {
             assert!(!text.contains(canary), "{text}");
         }
@@ -522,7 +562,15 @@ fn retention_erases_the_expired_cluster_and_keeps_the_skeleton_the_sample_the_he
         // Plan, approval by a second person of the municipality, run.
         let plan = cli_json(
             &app,
-            &["retention", "plan", "--as-of", &six_years, "--json", "--by", "super.a"],
+            &[
+                "retention",
+                "plan",
+                "--as-of",
+                &six_years,
+                "--json",
+                "--by",
+                "super.a",
+            ],
         );
         let plan_id = plan["plan_id"].as_str().expect("plan id").to_owned();
         for (by, why) in [
@@ -535,20 +583,38 @@ fn retention_erases_the_expired_cluster_and_keeps_the_skeleton_the_sample_the_he
         }
         let (ok, out) = kvar_cli(&app, &["retention", "run", "--plan", &plan_id]);
         assert!(ok, "{out}");
-        assert!(out.contains("erased 0 clusters"), "unapproved: nothing: {out}");
+        assert!(
+            out.contains("erased 0 clusters"),
+            "unapproved: nothing: {out}"
+        );
         let (ok, out) = kvar_cli(&app, &["retention", "approve", &plan_id, "--by", "auditor"]);
         assert!(!ok && out.contains("already run"), "{out}");
 
         let plan = cli_json(
             &app,
-            &["retention", "plan", "--as-of", &six_years, "--json", "--by", "super.a"],
+            &[
+                "retention",
+                "plan",
+                "--as-of",
+                &six_years,
+                "--json",
+                "--by",
+                "super.a",
+            ],
         );
         let plan_id = plan["plan_id"].as_str().expect("plan id").to_owned();
         cli_ok(&app, &["retention", "approve", &plan_id, "--by", "auditor"]);
         let done = cli_json(&app, &["retention", "run", "--plan", &plan_id, "--json"]);
         assert_eq!(done["dry_run"], false);
-        assert_eq!(muni(&done, "0180")["erase"]["limit"]["clusters"], 1, "{done}");
-        assert_eq!(done["total"]["persons"], 2, "only municipality 0180's: {done}");
+        assert_eq!(
+            muni(&done, "0180")["erase"]["limit"]["clusters"],
+            1,
+            "{done}"
+        );
+        assert_eq!(
+            done["total"]["persons"], 2,
+            "only municipality 0180's: {done}"
+        );
         assert_eq!(muni(&done, "1480")["kept"]["not_approved"], 1, "{done}");
 
         // (a) The canaries of the erased are nowhere in clear, their identity does not decrypt.
@@ -572,6 +638,34 @@ fn retention_erases_the_expired_cluster_and_keeps_the_skeleton_the_sample_the_he
             assert_eq!(name, None, "an erased name does not decrypt");
             assert!(index.starts_with("erased:"), "{index}");
         }
+        // The note (append-only, never updated) is there and unreadable: its key is shredded.
+        for body in notes_of(&app, &erased.case) {
+            assert!(body.is_err(), "an erased note still opens: {body:?}");
+        }
+        for s in [&sample, &held, &open, &other] {
+            for body in notes_of(&app, &s.case) {
+                assert!(body.is_ok(), "a kept note no longer opens: {body:?}");
+            }
+        }
+        let keys_of = |wrapped: &str| {
+            count(
+                &app,
+                &format!(
+                    "SELECT COUNT(*) AS n FROM data_keys WHERE wrapped IS {wrapped} AND subject_id IN \
+                     ('{}', '{}', '{}', '{}')",
+                    erased.persons[0], erased.persons[1], erased.household, erased.case
+                ),
+            )
+        };
+        assert_eq!(
+            keys_of("NOT NULL"),
+            0,
+            "no key of an erased subject is left"
+        );
+        assert!(
+            keys_of("NULL") >= 3,
+            "the persons' and the case's keys are destroyed"
+        );
         // The kept still hold theirs (in clear where they were in clear).
         let kept = found(
             &d,
@@ -582,7 +676,11 @@ fn retention_erases_the_expired_cluster_and_keeps_the_skeleton_the_sample_the_he
                 "Annangatan 4".to_owned(),
             ],
         );
-        assert_eq!(kept.len(), 8, "households and tenancies of the kept: {kept:?}");
+        assert_eq!(
+            kept.len(),
+            8,
+            "households and tenancies of the kept: {kept:?}"
+        );
         // (b), (c) The sample, the held, the open and the other municipality are intact.
         for (s, name) in [
             (&sample, "Urval Arkivsson"),
@@ -598,7 +696,11 @@ fn retention_erases_the_expired_cluster_and_keeps_the_skeleton_the_sample_the_he
             assert_eq!(h.status, 200, "{}", h.body);
         }
         // (d) The skeleton holds, and every figure over it is what it was.
-        assert_eq!(skeleton(&app), before, "skeleton and statistics facts unchanged");
+        assert_eq!(
+            skeleton(&app),
+            before,
+            "skeleton and statistics facts unchanged"
+        );
         assert_eq!(
             count(
                 &app,
@@ -635,7 +737,14 @@ fn retention_erases_the_expired_cluster_and_keeps_the_skeleton_the_sample_the_he
         let pkg_s = pkg.display().to_string();
         let out = cli_ok(
             &app,
-            &["retention", "archive", "--out", &pkg_s, "--as-of", &six_years],
+            &[
+                "retention",
+                "archive",
+                "--out",
+                &pkg_s,
+                "--as-of",
+                &six_years,
+            ],
         );
         assert!(out.contains("1 clusters"), "{out}");
         let lines = std::fs::read_to_string(pkg.join("clusters.jsonl")).expect("jsonl");
@@ -648,15 +757,33 @@ fn retention_erases_the_expired_cluster_and_keeps_the_skeleton_the_sample_the_he
         cli_ok(&app, &["retention", "archive", "--confirm", &pkg_s]);
         let plan = cli_json(
             &app,
-            &["retention", "plan", "--as-of", &six_years, "--json", "--by", "super.a"],
+            &[
+                "retention",
+                "plan",
+                "--as-of",
+                &six_years,
+                "--json",
+                "--by",
+                "super.a",
+            ],
         );
         let plan_id = plan["plan_id"].as_str().expect("plan id").to_owned();
-        assert_eq!(muni(&plan, "0180")["erase"]["archived_sample"]["clusters"], 1, "{plan}");
+        assert_eq!(
+            muni(&plan, "0180")["erase"]["archived_sample"]["clusters"],
+            1,
+            "{plan}"
+        );
         cli_ok(&app, &["retention", "approve", &plan_id, "--by", "auditor"]);
         cli_ok(&app, &["retention", "run", "--plan", &plan_id]);
         assert_eq!(name_of(&app, &sample.persons[0]).0, None);
-        assert_eq!(name_of(&app, &held.persons[0]).0.as_deref(), Some("Spärr Hållsson"));
-        assert_eq!(name_of(&app, &other.persons[0]).0.as_deref(), Some("Annan Kommunsson"));
+        assert_eq!(
+            name_of(&app, &held.persons[0]).0.as_deref(),
+            Some("Spärr Hållsson")
+        );
+        assert_eq!(
+            name_of(&app, &other.persons[0]).0.as_deref(),
+            Some("Annan Kommunsson")
+        );
         assert_eq!(skeleton(&app), before);
         assert_eq!(app.verify()["ok"], true);
     });

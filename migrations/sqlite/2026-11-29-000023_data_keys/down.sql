@@ -1,0 +1,2 @@
+DROP TABLE pending_data_steps;
+DROP TABLE data_keys;

@@ -133,6 +133,11 @@ pub async fn serve(settings: Settings, keys: Keys) -> Result<(), String> {
         std::time::Duration::from_secs(600),
         stop_background.clone(),
     );
+    let retention = crate::retention::daily::spawn(
+        state.db.pool().clone(),
+        (*state.settings).clone(),
+        stop_background.clone(),
+    );
     let sealer = crate::audit::sealer::spawn(
         state.db.clone(),
         state.keys.audit.clone(),
@@ -183,7 +188,7 @@ pub async fn serve(settings: Settings, keys: Keys) -> Result<(), String> {
     }
     let result = server.await.map_err(|e| e.to_string());
     stop_background.store(true, Ordering::Relaxed);
-    let _ = web::block(move || (sealer.join(), purger.join())).await;
+    let _ = web::block(move || (sealer.join(), purger.join(), retention.join())).await;
     result
 }
 

@@ -51,6 +51,7 @@ pub fn ensure_platform_admin(
                     org_number: None,
                     municipality_code: None,
                     county_code: None,
+                    research_sample_days: crate::domain::retention::DEFAULT_SAMPLE_DAYS.into(),
                     intake_unit_id: None,
                     version: 1,
                     created_at: now,

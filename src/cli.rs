@@ -1,6 +1,6 @@
 //! The command line: `serve`, `migrate`, `admin create-user`, `audit verify`,
 //! `access-review generate`, `keys rotate-field-key | retire-field-key | rotate-blind-index`,
-//! `openapi`, `demo`.
+//! `retention plan|approve|run|archive`, `openapi`, `demo`.
 
 use clap::{Parser, Subcommand};
 
@@ -40,6 +40,12 @@ pub enum Command {
     Keys {
         #[command(subcommand)]
         command: KeysCommand,
+    },
+    /// Retention (gallring): plan, approve and run the erasure of personal data past its
+    /// retention period, and the research sample's archive packages.
+    Retention {
+        #[command(subcommand)]
+        command: RetentionCommand,
     },
     /// Print the OpenAPI document.
     Openapi,
@@ -162,5 +168,55 @@ pub enum KeysCommand {
         #[arg(long, default_value_t = crate::keys_rotation::DEFAULT_BATCH,
               value_parser = clap::value_parser!(u32).range(1..=100_000))]
         batch_size: u32,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RetentionCommand {
+    /// Store a plan of the clusters to erase (counts per municipality and rule, never names);
+    /// prints its id and summary. It runs once approved (`approve`) with `run --plan ID`.
+    Plan {
+        /// The date to judge as of (tests and dry runs; refused in production).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        as_of: Option<String>,
+        /// One machine-readable JSON line instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Username of the person making the plan (who may then not approve it).
+        #[arg(long, default_value = "cli")]
+        by: String,
+    },
+    /// Approve a plan for the municipality of USERNAME, an active auditor or supervisor of a
+    /// municipality the plan erases in, who is not the planner.
+    Approve {
+        /// The plan id.
+        plan: String,
+        #[arg(long, value_name = "USERNAME")]
+        by: String,
+    },
+    /// Erase: `--plan ID` runs an approved plan; without it, `--dry-run` prints what would be
+    /// erased, and in development a real run plans and runs at once (production refuses).
+    Run {
+        #[arg(long, value_name = "ID")]
+        plan: Option<String>,
+        #[arg(long)]
+        dry_run: bool,
+        /// The date to judge as of (tests and dry runs; refused for a real run in production).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        as_of: Option<String>,
+        /// One machine-readable JSON line instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The research sample's archive package: `--out DIR` writes the sample clusters awaiting
+    /// the archive (JSON lines and MANIFEST.sha256); `--confirm DIR` verifies a delivered
+    /// package's manifest and marks it received, so the next run erases its clusters.
+    Archive {
+        #[arg(long, value_name = "DIR")]
+        out: Option<std::path::PathBuf>,
+        #[arg(long, value_name = "DIR")]
+        confirm: Option<std::path::PathBuf>,
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        as_of: Option<String>,
     },
 }

@@ -182,6 +182,9 @@ pub fn run(command: Command) -> i32 {
         Command::Keys { command } => {
             with_conn(&settings, &keys, |conn| self::keys(conn, &keys, command))
         }
+        Command::Retention { command } => with_conn(&settings, &keys, |conn| {
+            crate::retention::cli::run(conn, &settings, &keys, command)
+        }),
         Command::Demo { households, seed } => {
             crate::demo::run(settings, keys, crate::demo::Options { households, seed })
         }

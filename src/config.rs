@@ -103,6 +103,11 @@ pub struct Settings {
     /// More single-subject views than this by one reader within an hour are flagged
     /// (`KVAR_ACCESS_REVIEW_VOLUME_PER_HOUR`).
     pub access_review_volume_per_hour: u32,
+    /// Personal data is erased this many years after the last entry (`KVAR_RETENTION_YEARS`).
+    pub retention_years: u32,
+    /// Submission receipts are deleted this many days after they were issued
+    /// (`KVAR_RECEIPT_RETENTION_DAYS`).
+    pub receipt_retention_days: u32,
     pub keys: KeySettings,
 }
 
@@ -260,6 +265,8 @@ impl Settings {
                 1,
                 100_000,
             )?,
+            retention_years: number(&get, "KVAR_RETENTION_YEARS", 5, 1, 100)?,
+            receipt_retention_days: number(&get, "KVAR_RECEIPT_RETENTION_DAYS", 90, 1, 3650)?,
             keys,
         })
     }

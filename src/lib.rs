@@ -28,6 +28,7 @@ pub mod organizations;
 pub mod pagination;
 pub mod persons;
 pub mod rent_commitments;
+pub mod retention;
 pub mod routes;
 pub mod seed;
 pub mod state;

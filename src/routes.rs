@@ -88,6 +88,8 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
                 .service(consents::handlers::create_consent)
                 .service(consents::handlers::withdraw_consent)
                 .service(consents::handlers::list_case_consents)
+                .service(crate::retention::holds::place_legal_hold)
+                .service(crate::retention::holds::release_legal_hold)
                 .service(stats::handlers::get_enforcement_stats)
                 .service(stats::handlers::get_prevention_stats),
         );

@@ -62,5 +62,13 @@ text_enum! {
         ConsentCreate => "consent.create",
         ConsentWithdraw => "consent.withdraw",
         PersonUpdate => "person.update",
+        /// A subject's (person, household or case) personal data erased by retention.
+        RetentionErased => "retention.erased",
+        /// A retention plan approved for a municipality by a second person.
+        RetentionPlanApproved => "retention.plan_approved",
+        /// An archive package of the research sample confirmed as received.
+        RetentionArchiveConfirmed => "retention.archive_confirmed",
+        LegalHoldPlaced => "legal_hold.placed",
+        LegalHoldReleased => "legal_hold.released",
     }
 }

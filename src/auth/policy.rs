@@ -101,6 +101,8 @@ operations!(
     ListCaseConsents => "list_case_consents",
     GetEnforcementStats => "get_enforcement_stats",
     GetPreventionStats => "get_prevention_stats",
+    PlaceLegalHold => "place_legal_hold",
+    ReleaseLegalHold => "release_legal_hold",
 );
 
 /// What part of the data a permitted caller reaches: the table's scope column. [`super::scope`]
@@ -273,6 +275,10 @@ const POLICY: &[(Operation, &[(Role, Scope)])] = &[
     // Statistics (SPEC §1, §9): analysts only; administrators and auditors see none.
     (O::GetEnforcementStats, &[(R::Analyst, S::Statistics)]),
     (O::GetPreventionStats, &[(R::Analyst, S::Statistics)]),
+    // Legal holds (retention, issue 14): placed and released by a supervisor of the case's
+    // unit; a hold keeps the case's whole cluster from erasure until released.
+    (O::PlaceLegalHold, &[(R::Supervisor, S::Unit)]),
+    (O::ReleaseLegalHold, &[(R::Supervisor, S::Unit)]),
 ];
 
 /// The scope an integration client needs for an operation (None: not for clients).
@@ -508,6 +514,8 @@ pub mod ops {
         ListCaseConsents,
         GetEnforcementStats,
         GetPreventionStats,
+        PlaceLegalHold,
+        ReleaseLegalHold,
     );
 }
 

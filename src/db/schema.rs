@@ -13,6 +13,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         county_code -> Nullable<Text>,
+        research_sample_days -> Text,
     }
 }
 
@@ -131,6 +132,8 @@ diesel::table! {
         updated_at -> Timestamp,
         organization_id -> Nullable<Text>,
         needs_review -> Bool,
+        birth_day -> Nullable<Integer>,
+        erased_at -> Nullable<Timestamp>,
     }
 }
 
@@ -144,6 +147,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         address_enc -> Nullable<Binary>,
+        erased_at -> Nullable<Timestamp>,
     }
 }
 
@@ -206,6 +210,7 @@ diesel::table! {
         next_due_on -> Nullable<Date>,
         escalation_due_on -> Nullable<Date>,
         worklist_key -> Nullable<Text>,
+        erased_at -> Nullable<Timestamp>,
     }
 }
 
@@ -385,6 +390,13 @@ diesel::joinable!(access_review_entries -> access_reviews (review_id));
 diesel::joinable!(access_review_entries -> access_log (access_log_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    legal_holds,
+    retention_plans,
+    retention_plan_clusters,
+    retention_plan_approvals,
+    erasure_records,
+    archive_packages,
+    archive_package_clusters,
     stats_facts,
     stats_cells,
     access_reviews,
@@ -543,6 +555,89 @@ diesel::table! {
         value -> BigInt,
     }
 }
+
+diesel::table! {
+    legal_holds (id) {
+        id -> Text,
+        case_id -> Text,
+        organization_id -> Text,
+        reason_enc -> Nullable<Binary>,
+        review_on -> Date,
+        placed_by -> Text,
+        placed_at -> Timestamp,
+        released_by -> Nullable<Text>,
+        released_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    retention_plans (id) {
+        id -> Text,
+        as_of -> Date,
+        years -> Integer,
+        planned_by -> Text,
+        created_at -> Timestamp,
+        executed_at -> Nullable<Timestamp>,
+        summary -> Text,
+    }
+}
+
+diesel::table! {
+    retention_plan_clusters (plan_id, cluster_key) {
+        plan_id -> Text,
+        cluster_key -> Text,
+        organization_id -> Text,
+        rule -> Text,
+        persons -> Integer,
+        households -> Integer,
+        cases -> Integer,
+    }
+}
+
+diesel::table! {
+    retention_plan_approvals (plan_id, organization_id) {
+        plan_id -> Text,
+        organization_id -> Text,
+        approved_by -> Text,
+        approved_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    erasure_records (id) {
+        id -> Text,
+        plan_id -> Text,
+        executed_at -> Timestamp,
+        as_of -> Date,
+        organization_id -> Text,
+        rule -> Text,
+        clusters -> Integer,
+        persons -> Integer,
+        households -> Integer,
+        cases -> Integer,
+        planned_by -> Text,
+        approved_by -> Text,
+    }
+}
+
+diesel::table! {
+    archive_packages (id) {
+        id -> Text,
+        created_at -> Timestamp,
+        manifest_sha256 -> Text,
+        clusters -> Integer,
+        confirmed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    archive_package_clusters (package_id, cluster_key) {
+        package_id -> Text,
+        cluster_key -> Text,
+    }
+}
+
+diesel::joinable!(archive_package_clusters -> archive_packages (package_id));
 
 diesel::table! {
     data_keys (subject_id) {

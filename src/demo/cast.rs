@@ -134,6 +134,7 @@ pub(super) async fn cast(st: &AppState, admin: &Principal, password: &str) -> Re
         org_number: Some(org_number(nine)),
         municipality_code: code.map(Into::into),
         county_code: None,
+        research_sample_days: None,
     };
     let orgs = crate::organizations::service::create;
     let municipality = orgs(

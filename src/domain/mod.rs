@@ -9,6 +9,7 @@ pub mod legal_stage;
 pub mod outcome;
 pub mod personnummer;
 pub mod rent_commitment;
+pub mod retention;
 pub mod rng;
 pub mod states;
 pub mod statistics;

@@ -30,6 +30,11 @@ pub struct CreateOrganizationRequest {
     /// its kommunkod (the default); refused for other kinds.
     #[schema(pattern = "^[0-9]{2}$")]
     pub county_code: Option<String>,
+    /// A municipality's research sample under its archive plan (retention): the days of the
+    /// month whose persons are kept for the archive authority, comma-separated (default
+    /// `5,15,25`); refused for other kinds.
+    #[schema(pattern = "^[0-9]{1,2}(,[0-9]{1,2})*$")]
+    pub research_sample_days: Option<String>,
 }
 
 /// `PATCH /organizations/{id}` (platform admin; If-Match: the organization's ETag): set the
@@ -50,6 +55,8 @@ pub struct OrganizationResponse {
     pub org_number: Option<String>,
     pub municipality_code: Option<String>,
     pub county_code: Option<String>,
+    /// The research sample's days of the month (retention; municipalities).
+    pub research_sample_days: String,
     /// The unit that receives new cases from inbound notices (its first unit by default).
     pub intake_unit_id: Option<String>,
     pub version: i32,
@@ -66,6 +73,7 @@ impl From<OrgRow> for OrganizationResponse {
             org_number: o.org_number,
             municipality_code: o.municipality_code,
             county_code: o.county_code,
+            research_sample_days: o.research_sample_days,
             intake_unit_id: o.intake_unit_id,
             version: o.version,
             created_at: utc(o.created_at),

@@ -21,6 +21,8 @@ pub struct OrgRow {
     pub updated_at: NaiveDateTime,
     /// The county (länskod, 2 digits): a municipality's and a county board's.
     pub county_code: Option<String>,
+    /// The research sample's days of the month (retention), e.g. `5,15,25`.
+    pub research_sample_days: String,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -45,6 +47,7 @@ pub fn insert_org(conn: &mut AnyConnection, row: &OrgRow) -> QueryResult<()> {
             organizations::org_number.eq(&row.org_number),
             organizations::municipality_code.eq(&row.municipality_code),
             organizations::county_code.eq(&row.county_code),
+            organizations::research_sample_days.eq(&row.research_sample_days),
             organizations::intake_unit_id.eq(&row.intake_unit_id),
             organizations::version.eq(row.version),
             organizations::created_at.eq(row.created_at),

@@ -79,7 +79,31 @@ fn county(
     }
 }
 
-fn validate(req: &CreateOrganizationRequest) -> Result<(Option<String>, Option<String>), ApiError> {
+/// The research sample's days, canonical (`5,15,25` by default); only for municipalities.
+fn sample_days(req: &CreateOrganizationRequest, errors: &mut Vec<FieldError>) -> String {
+    use crate::domain::retention::{DEFAULT_SAMPLE_DAYS, parse_sample_days};
+    match (&req.research_sample_days, req.kind) {
+        (None, _) => DEFAULT_SAMPLE_DAYS.into(),
+        (Some(d), OrganizationKind::Municipality) => match parse_sample_days(d) {
+            Ok(days) => days.iter().map(u8::to_string).collect::<Vec<_>>().join(","),
+            Err(msg) => {
+                errors.push(FieldError::new("research_sample_days", msg));
+                DEFAULT_SAMPLE_DAYS.into()
+            }
+        },
+        (Some(_), _) => {
+            errors.push(FieldError::new(
+                "research_sample_days",
+                "is only for municipalities",
+            ));
+            DEFAULT_SAMPLE_DAYS.into()
+        }
+    }
+}
+
+type Validated = (Option<String>, Option<String>, String);
+
+fn validate(req: &CreateOrganizationRequest) -> Result<Validated, ApiError> {
     let mut errors = Vec::new();
     if !valid_name(&req.name) {
         errors.push(FieldError::new("name", "must be 1–200 characters"));
@@ -126,8 +150,9 @@ fn validate(req: &CreateOrganizationRequest) -> Result<(Option<String>, Option<S
         req.county_code.as_ref(),
         &mut errors,
     );
+    let days = sample_days(req, &mut errors);
     if errors.is_empty() {
-        Ok((org_number, county_code))
+        Ok((org_number, county_code, days))
     } else {
         Err(ApiError::Validation(errors))
     }
@@ -139,7 +164,7 @@ pub async fn create(
     who: Authorized<ops::CreateOrganization>,
     req: CreateOrganizationRequest,
 ) -> Result<OrganizationResponse, ApiError> {
-    let (org_number, county_code) = validate(&req)?;
+    let (org_number, county_code, research_sample_days) = validate(&req)?;
     db.write(move |tx| {
         let now = types::now();
         let row = OrgRow {
@@ -149,6 +174,7 @@ pub async fn create(
             org_number,
             municipality_code: req.municipality_code.clone(),
             county_code,
+            research_sample_days,
             intake_unit_id: None,
             version: 1,
             created_at: now,
@@ -165,7 +191,8 @@ pub async fn create(
             .created("name", row.name.as_str())
             .created("org_number", row.org_number.clone())
             .created("municipality_code", row.municipality_code.clone())
-            .created("county_code", row.county_code.clone());
+            .created("county_code", row.county_code.clone())
+            .created("research_sample_days", row.research_sample_days.as_str());
         audit::record(
             tx,
             NewEvent {

@@ -1,6 +1,6 @@
 //! Person rows. Personnummer and name are AES-GCM ciphertexts bound to their row and column.
 
-use chrono::NaiveDateTime;
+use chrono::{Datelike, NaiveDateTime};
 use diesel::prelude::*;
 
 use crate::crypto::field::BlindIndex;
@@ -173,6 +173,8 @@ pub fn insert(
                 persons::updated_at.eq(row.updated_at),
                 persons::organization_id.eq(&row.organization_id),
                 persons::needs_review.eq(row.needs_review),
+                // The research sample's day of the month (retention), not the birth date.
+                persons::birth_day.eq(Some(p.pnr.birth_date().day() as i32)),
             ),
         ))
         .execute(conn)?;

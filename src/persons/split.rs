@@ -149,6 +149,11 @@ pub fn migrate(
     if copies > 0 {
         tracing::info!(copies, "persons split per municipality");
     }
+    let days = crate::retention::backfill_birth_days(conn, &keyring)
+        .map_err(|e| format!("backfilling birth days: {e}"))?;
+    if days > 0 {
+        tracing::info!(persons = days, "research-sample birth days backfilled");
+    }
     if applied
         .iter()
         .any(|m| m.contains("000020") || m.contains("000021"))

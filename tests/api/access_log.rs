@@ -49,6 +49,10 @@ fn valid_body(op: &str) -> Value {
             json!({"scope": "share_with_landlord", "method": "written", "given_on": kvar::domain::sweden::today()})
         }
         "withdraw_consent" => json!({}),
+        "place_legal_hold" => {
+            json!({"reason": "r", "review_on": kvar::domain::sweden::today() + chrono::Duration::days(30)})
+        }
+        "release_legal_hold" => json!({}),
         "deliver_rent_commitment" => {
             json!({"delivered_on": kvar::domain::sweden::today(), "channel": "post"})
         }

@@ -28,6 +28,7 @@ mod persons_municipality;
 mod protected_identity;
 mod races;
 mod rent_commitments;
+mod retention;
 mod schema_parity;
 mod stats;
 mod supply_chain;

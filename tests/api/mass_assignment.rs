@@ -291,6 +291,16 @@ fn server_owned_properties_are_refused_on_every_write_and_change_nothing() {
                     sup.clone(),
                     json!({"withdrawn_on": today}),
                 ),
+                "place_legal_hold" => (
+                    format!("/api/v1/cases/{cid}/legal-hold"),
+                    sup.clone(),
+                    json!({"reason": "r", "review_on": today + chrono::Duration::days(30)}),
+                ),
+                "release_legal_hold" => (
+                    format!("/api/v1/cases/{cid}/legal-hold/release"),
+                    sup.clone(),
+                    json!({}),
+                ),
                 "update_person" => (
                     format!("/api/v1/persons/{pid}"),
                     sup.clone(),

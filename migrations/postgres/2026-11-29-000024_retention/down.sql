@@ -1,0 +1,14 @@
+DROP INDEX archive_package_clusters_key;
+DROP TABLE archive_package_clusters;
+DROP TABLE archive_packages;
+DROP TABLE erasure_records;
+DROP TABLE retention_plan_approvals;
+DROP TABLE retention_plan_clusters;
+DROP TABLE retention_plans;
+DROP INDEX legal_holds_case;
+DROP TABLE legal_holds;
+ALTER TABLE organizations DROP COLUMN research_sample_days;
+ALTER TABLE cases DROP COLUMN erased_at;
+ALTER TABLE households DROP COLUMN erased_at;
+ALTER TABLE persons DROP COLUMN erased_at;
+ALTER TABLE persons DROP COLUMN birth_day;

@@ -21,6 +21,9 @@ killed with SIGKILL at a random moment, restarted on the same database, and afte
 from __future__ import annotations
 
 import argparse
+import base64
+import hashlib
+import hmac
 import re
 import itertools
 import os
@@ -230,6 +233,15 @@ def list_note_bodies(port: int, token: str, case_id: str) -> list[str]:
             return bodies
 
 
+def kfm_case_index(server: k.Server, organization_id: str, number: str) -> str:
+    """The blind index kvar stores for a Kronofogden case number (the number itself is sealed
+    under the case's data key): HMAC-SHA256 with the blind-index key over the purpose
+    `kfm_case_number/{org}`, a zero byte and the number (key version 1: bare hex)."""
+    key = base64.b64decode(server.env["KVAR_BLIND_INDEX_KEY"])
+    msg = f"kfm_case_number/{organization_id}".encode() + b"\0" + number.strip().encode()
+    return hmac.new(key, msg, hashlib.sha256).hexdigest()
+
+
 def counts(db: k.Database, sql: str) -> dict[str, int]:
     return {row[0]: int(row[1]) for row in db.query(sql)}
 
@@ -240,8 +252,12 @@ def check(db: k.Database, server: k.Server, tokens: dict, subs: list[Submission]
     """The invariants; with `settle`, unknown submissions must be there at most once."""
     by_ref = counts(db, "SELECT external_ref, count(*) FROM notices "
                         "WHERE external_ref IS NOT NULL GROUP BY external_ref")
-    by_ref.update(counts(db, "SELECT kfm_case_number, count(*) FROM notices "
-                             "WHERE source = 'enforcement_authority' GROUP BY kfm_case_number"))
+    by_index = counts(db, "SELECT kfm_case_index, count(*) FROM notices "
+                          "WHERE source = 'enforcement_authority' GROUP BY kfm_case_index")
+    org = db.scalar(f"SELECT id FROM organizations WHERE kind = 'municipality' "
+                    f"AND municipality_code = '{k.MUNICIPALITY}'")
+    by_ref.update({s.ref: by_index.get(kfm_case_index(server, org, s.ref), 0)
+                   for s in subs if s.kind != "landlord"})
     idem = {}
     for key, status, body in db.query("SELECT idem_key, response_status, response_body "
                                       "FROM idempotency_keys"):

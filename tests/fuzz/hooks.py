@@ -131,6 +131,7 @@ BEYOND_SCHEMA = [
     (r".*personnummer$", r".*"),  # Luhn check digit, calendar date, not in the future
     (r"^org_number$", r"valid check digit"),  # Luhn check digit of the organisationsnummer
     (r".*", r"^must not be in the future$"),  # depends on today's date
+    (r"^review_on$", r"^must be after today$"),  # a legal hold's review date: today's date
     (r".*", r"^must not be before "),  # two dates in order
     (r"^period_end$", r"^the period is at most "),  # two dates at most a year apart
     (r".*", r"^is only for "),  # depends on another field (kind, relation, status)

@@ -346,7 +346,33 @@ class Run:
             ):
                 status, problem, _ = self.s.api("POST", f"/cases/{case_id}/notices", token, body)
                 assert status == 201, (status, problem)
-        self.formular3_case = cases[0]
+        self.formular3_case = self.fresh_case(token, cases)
+
+    def fresh_case(self, token: str, like: list[str]) -> str:
+        """A new household with a tenancy and a case and no notices yet (the demo gives its
+        cases legal tracks), for the formulär 3 flow; landlord and municipality as those of the
+        first case in `like` whose address the caseworker sees."""
+        for case_id in like:
+            _, kase, _ = self.s.api("GET", f"/cases/{case_id}", token)
+            _, tenancy, _ = self.s.api("GET", f"/tenancies/{kase['tenancy_id']}", token)
+            if tenancy.get("address"):
+                break
+        landlord = {"id": tenancy["landlord_organization_id"]}
+        code = tenancy["address"]["municipality_code"]
+        address = {"street": "Nyfallsvägen 3", "postal_code": "99910", "city": "Kvarby",
+                   "municipality_code": code}
+        status, h, _ = self.s.api("POST", "/households", token, {
+            "address": address,
+            "members": [{"personnummer": "19121212-1212", "name": "Nora Nyfall", "relation": "self"}]})
+        assert status == 201, (status, h)
+        status, t, _ = self.s.api("POST", "/tenancies", token, {
+            "household_id": h["id"], "landlord_organization_id": landlord["id"],
+            "apartment_number": "1201", "address": address, "monthly_rent": 7900,
+            "contract_type": "first_hand"})
+        assert status == 201, (status, t)
+        status, c, _ = self.s.api("POST", "/cases", token, {"household_id": h["id"], "tenancy_id": t["id"]})
+        assert status == 201, (status, c)
+        return c["id"]
 
     def pick_case_for_formular3(self) -> str:
         return self.formular3_case

@@ -8,8 +8,12 @@ use crate::support::{Backend, TestApp, backends};
 
 /// (table, column) pairs declared in src/db/schema.rs.
 fn declared() -> BTreeSet<(String, String)> {
-    let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/db/schema.rs"))
-        .expect("schema.rs");
+    let src = ["/src/db/schema.rs", "/src/db/schema/lifecycle.rs"]
+        .iter()
+        .map(|f| {
+            std::fs::read_to_string(format!("{}{f}", env!("CARGO_MANIFEST_DIR"))).expect("schema")
+        })
+        .collect::<String>();
     let mut out = BTreeSet::new();
     let mut table: Option<String> = None;
     for line in src.lines().map(str::trim) {

@@ -5,6 +5,7 @@ mod client;
 mod cpu;
 mod error;
 mod ops;
+mod pace;
 mod people;
 mod report;
 mod rng;
@@ -57,7 +58,11 @@ Load:
   --warmup D              warm-up before each measurement, e.g. 2s or 500ms (default: 2s)
   --duration D            measured window (default: 10s)
   --scenarios LIST        any of case_get, case_list, case_update, note_append, person_search,
-                          login_storm_reads, worklist, stats (default: all)
+                          login_storm_reads, worklist, stats (default: all), and mixed (80 %
+                          reads, 20 % writes; only when named)
+  --rate R                fixed-rate load: R requests/s in all (e.g. 200), or R% of the
+                          scenario's closed-loop maximum measured just before (e.g. 50%);
+                          latency counts from when each request was due
   --out FILE              also write the Markdown report to FILE
   -h, --help              this text
 ";
@@ -90,6 +95,7 @@ pub struct Options {
     pub warmup: Duration,
     pub duration: Duration,
     pub scenarios: Vec<Scenario>,
+    pub rate: Option<pace::Rate>,
     pub out: Option<PathBuf>,
 }
 
@@ -143,6 +149,7 @@ fn parse(args: &[String]) -> Result<Options> {
         warmup: Duration::from_secs(2),
         duration: Duration::from_secs(10),
         scenarios: Scenario::ALL.to_vec(),
+        rate: None,
         out: None,
     };
 
@@ -184,6 +191,7 @@ fn parse(args: &[String]) -> Result<Options> {
                     })
                     .collect::<Result<_>>()?;
             }
+            "--rate" => opts.rate = Some(pace::Rate::parse(flag, &value()?)?),
             "--out" => opts.out = Some(PathBuf::from(value()?)),
             other => return Err(BenchError(format!("unknown argument {other:?}"))),
         }

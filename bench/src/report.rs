@@ -72,6 +72,24 @@ pub fn table(rows: &[Row]) -> String {
     out
 }
 
+/// For a paced row: the rate asked for, the rate achieved, and the server's memory over the
+/// window (the soak's growth).
+pub fn paced(r: &Row) -> Option<String> {
+    let rate = r.paced_at?;
+    let memory = r.rss_start_end_mb.map_or(String::new(), |(a, b)| {
+        format!(
+            "; server RSS {a:.0} MB at the start of the window, {b:.0} MB at its end ({:+.1} %)",
+            (b - a) / a.max(1e-9) * 100.0
+        )
+    });
+    Some(format!(
+        "paced at {} requests/s, achieved {} /s, errors {}{memory}",
+        num(rate),
+        num(r.summary.per_sec),
+        r.summary.errors
+    ))
+}
+
 fn find<'a>(rows: &'a [Row], prefix: &str, level: usize) -> Option<&'a Row> {
     rows.iter()
         .find(|r| r.level == level && r.scenario.starts_with(prefix))

@@ -242,6 +242,7 @@ fn bench(
         duration: opts.duration,
         server_pid: pid,
         postgres_db: server.postgres_db.clone(),
+        rate: opts.rate,
     };
     for &scenario in &opts.scenarios {
         for &clients in &opts.concurrency {
@@ -268,6 +269,13 @@ fn bench(
                         c.bench,
                         c.other
                     );
+                }
+                if let Some(line) = report::paced(&row) {
+                    println!("    {line}");
+                    section.facts.push(format!(
+                        "{} ({} clients): {line}",
+                        row.scenario, row.threads
+                    ));
                 }
                 if s.relogins > 0 {
                     println!("    signed in again after a 401: {} times", s.relogins);

@@ -14,6 +14,7 @@ use crate::client::{Client, Request, field, unexpected};
 use crate::cpu::{self, Usage};
 use crate::error::{BenchError, Result};
 use crate::ops::{LIST_FILTERS, WorkerState, login};
+use crate::pace::{self, Pacer, Rate};
 use crate::rng::Rng;
 use crate::seed::Fixture;
 use crate::server::rss_mb;
@@ -30,6 +31,10 @@ pub enum Scenario {
     Worklist,
     /// The statistics series as an analyst (issue 15).
     Stats,
+    /// 80 % reads (case get and list), 20 % writes (case update and note append), each kind
+    /// its own row: the load baseline and the soak (security table rows 32 and 33). Not in the
+    /// default set.
+    Mixed,
 }
 
 impl Scenario {
@@ -44,8 +49,12 @@ impl Scenario {
         Scenario::Stats,
     ];
 
+    /// Scenarios run only when named.
+    pub const OPTIONAL: [Scenario; 1] = [Scenario::Mixed];
+
     pub fn name(self) -> &'static str {
         match self {
+            Scenario::Mixed => "mixed",
             Scenario::CaseGet => "case_get",
             Scenario::CaseList => "case_list",
             Scenario::CaseUpdate => "case_update",
@@ -58,7 +67,10 @@ impl Scenario {
     }
 
     pub fn parse(s: &str) -> Option<Scenario> {
-        Scenario::ALL.into_iter().find(|sc| sc.name() == s)
+        Scenario::ALL
+            .into_iter()
+            .chain(Scenario::OPTIONAL)
+            .find(|sc| sc.name() == s)
     }
 }
 
@@ -88,6 +100,8 @@ pub struct RunConfig {
     pub server_pid: Option<u32>,
     /// The PostgreSQL database of a spawned server, to tell its backends' CPU from other work.
     pub postgres_db: Option<String>,
+    /// `--rate`: fixed-rate load instead of closed-loop workers.
+    pub rate: Option<Rate>,
 }
 
 /// One row of the report.
@@ -101,6 +115,10 @@ pub struct Row {
     pub summary: Summary,
     /// Peak VmRSS of the server during the measured window.
     pub rss_peak_mb: Option<f64>,
+    /// VmRSS at the start and at the end of the measured window (the soak's growth).
+    pub rss_start_end_mb: Option<(f64, f64)>,
+    /// The fixed rate this row's workers were paced at (requests/s), if any.
+    pub paced_at: Option<f64>,
     /// Where the machine's CPU went during the window.
     pub cpu: Option<Usage>,
 }
@@ -158,14 +176,52 @@ pub fn preflight(base: &str, fixture: &Fixture) -> Result<()> {
     Ok(())
 }
 
-/// Run `scenario` with `clients` concurrent workers: its rows.
+/// Run `scenario` with `clients` concurrent workers: its rows. With `--rate N%` the closed-loop
+/// maximum is measured first (its rows come first), then the paced run.
 pub fn run(
     scenario: Scenario,
     clients: usize,
     cfg: &RunConfig,
     fixture: &Fixture,
 ) -> Result<Vec<Row>> {
+    match cfg.rate {
+        None => run_closed_or_paced(scenario, clients, cfg, fixture, None),
+        Some(Rate::PerSec(r)) => run_closed_or_paced(scenario, clients, cfg, fixture, Some(r)),
+        Some(Rate::ShareOfMax(share)) => {
+            let probe = RunConfig {
+                duration: cfg.duration.min(Duration::from_secs(10)),
+                ..cfg.clone()
+            };
+            let mut rows = run_closed_or_paced(scenario, clients, &probe, fixture, None)?;
+            let max: f64 = rows.iter().map(|r| r.summary.per_sec).sum();
+            for r in &mut rows {
+                r.scenario = format!("{} (closed loop: the maximum)", r.scenario);
+            }
+            thread::sleep(Duration::from_secs(1));
+            let paced = (max * share).max(1.0);
+            rows.extend(run_closed_or_paced(
+                scenario,
+                clients,
+                cfg,
+                fixture,
+                Some(paced),
+            )?);
+            Ok(rows)
+        }
+    }
+}
+
+fn run_closed_or_paced(
+    scenario: Scenario,
+    clients: usize,
+    cfg: &RunConfig,
+    fixture: &Fixture,
+    pace: Option<f64>,
+) -> Result<Vec<Row>> {
     let clients = clients.max(1);
+    let run_groups = |cfg: &RunConfig, fixture: &Fixture, groups: &[(Job, usize)], level| {
+        run_weighted(cfg, fixture, groups, None, level, pace)
+    };
     let single = |job| -> Result<Vec<Row>> {
         let mut rows = run_groups(cfg, fixture, &[(job, clients)], clients)?;
         rows[0].scenario = scenario.name().to_owned();
@@ -178,6 +234,17 @@ pub fn run(
         Scenario::NoteAppend => single(Job::NoteAppend),
         Scenario::PersonSearch => single(Job::PersonSearch),
         Scenario::Stats => single(Job::Stats),
+        Scenario::Mixed => {
+            // 80/20 by requests, whatever the split of workers: each kind gets its share of
+            // the rate (closed loop: the workers' split, 40/40/10/10 of the clients).
+            let groups = mixed_groups(clients);
+            let weights = [0.4, 0.4, 0.1, 0.1];
+            let mut rows = run_weighted(cfg, fixture, &groups, Some(&weights), clients, pace)?;
+            for (row, kind) in rows.iter_mut().zip(["read", "read", "write", "write"]) {
+                row.scenario = format!("mixed {kind}: {}", row.scenario);
+            }
+            Ok(rows)
+        }
         Scenario::LoginStormReads => {
             // Half the workers read, half sign in; the same readers first run alone.
             let readers = (clients / 2).max(1);
@@ -212,18 +279,49 @@ pub fn run(
     }
 }
 
-/// Run groups of workers side by side; one row per group.
-fn run_groups(
+/// The mixed scenario's workers: 40 % get, 40 % list, 10 % update, 10 % note (at least one of
+/// each).
+fn mixed_groups(clients: usize) -> [(Job, usize); 4] {
+    let writes = (clients / 10).max(1);
+    let reads = clients.saturating_sub(2 * writes).max(2);
+    [
+        (Job::CaseGet, reads / 2),
+        (Job::CaseList, reads - reads / 2),
+        (Job::CaseUpdate, writes),
+        (Job::NoteAppend, writes),
+    ]
+}
+
+/// Run groups of workers side by side; one row per group. With `pace` (requests/s in all),
+/// each group gets its `weights` share of it (by default its share of the workers).
+fn run_weighted(
     cfg: &RunConfig,
     fixture: &Fixture,
     groups: &[(Job, usize)],
+    weights: Option<&[f64]>,
     level: usize,
+    pace: Option<f64>,
 ) -> Result<Vec<Row>> {
     let total: usize = groups.iter().map(|(_, n)| n).sum();
+    let shares: Vec<(usize, f64)> = groups
+        .iter()
+        .enumerate()
+        .map(|(g, &(_, n))| {
+            (
+                n,
+                weights.and_then(|w| w.get(g).copied()).unwrap_or(n as f64),
+            )
+        })
+        .collect();
+    let rates: Vec<Option<f64>> = match pace {
+        Some(r) => pace::per_worker(r, &shares).into_iter().map(Some).collect(),
+        None => vec![None; groups.len()],
+    };
     let barrier = Barrier::new(total + 1); // the workers and the monitor
     let cpu_use: Mutex<Option<Usage>> = Mutex::new(None);
     let failed = AtomicBool::new(false);
     let rss_peak: Mutex<Option<f64>> = Mutex::new(None);
+    let rss_start_end: Mutex<Option<(f64, f64)>> = Mutex::new(None);
 
     let results: Vec<Result<(usize, Recorder)>> = thread::scope(|s| {
         let mut handles = Vec::new();
@@ -232,15 +330,17 @@ fn run_groups(
             for _ in 0..n {
                 let (barrier, failed) = (&barrier, &failed);
                 let worker_index = index;
+                let per_sec = rates[g];
                 handles.push(s.spawn(move || {
-                    worker(job, (worker_index, total), cfg, fixture, barrier, failed)
-                        .map(|r| (g, r))
+                    let slot = (worker_index, total);
+                    worker(job, slot, per_sec, cfg, fixture, barrier, failed).map(|r| (g, r))
                 }));
                 index += 1;
             }
         }
         {
             let (barrier, rss_peak, cpu_use) = (&barrier, &rss_peak, &cpu_use);
+            let rss_start_end = &rss_start_end;
             s.spawn(move || {
                 barrier.wait();
                 let measure_from = Instant::now() + cfg.warmup;
@@ -248,9 +348,11 @@ fn run_groups(
                 thread::sleep(cfg.warmup);
                 let before = cpu::snapshot(cfg.server_pid, cfg.postgres_db.as_deref());
                 let mut peak: Option<f64> = None;
+                let mut first_last: Option<(f64, f64)> = None;
                 while Instant::now() < end {
                     if let Some(mb) = cfg.server_pid.and_then(rss_mb) {
                         peak = Some(peak.map_or(mb, |p: f64| p.max(mb)));
+                        first_last = Some((first_last.map_or(mb, |(f, _)| f), mb));
                     }
                     thread::sleep(
                         end.saturating_duration_since(Instant::now())
@@ -259,6 +361,7 @@ fn run_groups(
                 }
                 let after = cpu::snapshot(cfg.server_pid, cfg.postgres_db.as_deref());
                 *lock(rss_peak) = peak;
+                *lock(rss_start_end) = first_last;
                 *lock(cpu_use) = before
                     .zip(after)
                     .map(|(a, b)| cpu::usage(&a, &b, cfg.server_pid.is_some()));
@@ -280,15 +383,21 @@ fn run_groups(
     }
     let peak = rss_peak.into_inner().unwrap_or_else(|p| p.into_inner());
     let cpu = cpu_use.into_inner().unwrap_or_else(|p| p.into_inner());
+    let start_end = rss_start_end
+        .into_inner()
+        .unwrap_or_else(|p| p.into_inner());
     Ok(merged
         .into_iter()
         .zip(groups)
-        .map(|(recorder, &(job, threads))| Row {
+        .zip(&rates)
+        .map(|((recorder, &(job, threads)), rate)| Row {
             scenario: format!("{job:?}"),
             level,
             threads,
             summary: recorder.summarize(cfg.duration),
             rss_peak_mb: peak,
+            rss_start_end_mb: start_end,
+            paced_at: rate.map(|r| r * threads as f64),
             cpu,
         })
         .collect())
@@ -298,6 +407,7 @@ fn run_groups(
 fn worker(
     job: Job,
     (index, workers): (usize, usize),
+    per_sec: Option<f64>,
     cfg: &RunConfig,
     fixture: &Fixture,
     barrier: &Barrier,
@@ -327,13 +437,23 @@ fn worker(
         etags: HashMap::new(),
         slice: (index, workers),
     };
-    let measure_from = Instant::now() + cfg.warmup;
+    let start = Instant::now();
+    let measure_from = start + cfg.warmup;
     let end = measure_from + cfg.duration;
+    // Paced: workers' first slots spread over one interval, so the requests arrive evenly.
+    let mut pacer = per_sec.map(|r| {
+        let offset = Duration::from_secs_f64(index as f64 / workers.max(1) as f64 / r);
+        Pacer::new(start, offset, r)
+    });
     loop {
-        let started = Instant::now();
-        if started >= end {
+        if pacer.as_ref().is_some_and(|p| p.due() >= end) || Instant::now() >= end {
             break;
         }
+        // A paced request's latency counts from when it was due.
+        let started = match pacer.as_mut() {
+            Some(p) => p.wait(),
+            None => Instant::now(),
+        };
         let outcome = match job {
             Job::CaseGet => state.case_get(&mut client, fixture),
             Job::CaseList => state.case_list(&mut client),
@@ -349,6 +469,7 @@ fn worker(
         }
         recorder.conflicts += outcome.conflicts;
         match outcome.result {
+            Ok(_) if pacer.is_some() => recorder.ok(started.elapsed()),
             Ok(latency) => recorder.ok(latency),
             Err(sample) => recorder.error(|| sample),
         }

@@ -192,7 +192,7 @@ fn a_key_in_flight_on_one_instance_gets_409_on_the_other_then_replays() {
             // by a connection of the test, a request with the key answers 409 on either app…
             let principal = format!(
                 "client:{}",
-                cl.kfm_client["client_id"].as_str().expect("client id")
+                cl.kfm_client["id"].as_str().expect("client id")
             );
             let mut conn = a.connect();
             let other = event(

@@ -146,29 +146,37 @@ impl TestApp {
 
     /// `n` apps on one fresh database, prepared at the same moment as instances of one
     /// deployment starting together (migrations, data steps and bootstrap race). They share
-    /// the keys; the first drops the database.
+    /// the keys; the first drops the database. On SQLite (one process by design: two processes
+    /// migrating one file is not a supported start) they are prepared one after the other.
     pub fn spawn_together(backend: Backend, n: usize, opts: Options) -> Vec<TestApp> {
         let first = tempfile::tempdir().expect("tempdir");
         let (database_url, pg_admin) = fresh_database(backend, first.path());
         let mut dirs = vec![first];
         dirs.extend((1..n).map(|_| tempfile::tempdir().expect("tempdir")));
-        let go = std::sync::Barrier::new(n);
+        let together = backend == Backend::Postgres;
+        let go = std::sync::Barrier::new(if together { n } else { 1 });
         let states: Vec<_> = std::thread::scope(|s| {
-            let started: Vec<_> = dirs
-                .iter()
-                .map(|d| {
-                    let settings = test_settings(&database_url, d.path(), &opts);
-                    let go = &go;
-                    s.spawn(move || {
-                        go.wait();
-                        kvar::app::prepare(settings, Keys::for_tests())
-                    })
-                })
-                .collect();
-            started
-                .into_iter()
-                .map(|h| h.join().expect("prepare thread").expect("prepare"))
-                .collect()
+            let mut started = Vec::new();
+            let mut done = Vec::new();
+            for d in &dirs {
+                let settings = test_settings(&database_url, d.path(), &opts);
+                let go = &go;
+                let h = s.spawn(move || {
+                    go.wait();
+                    kvar::app::prepare(settings, Keys::for_tests())
+                });
+                if together {
+                    started.push(h);
+                } else {
+                    done.push(h.join().expect("prepare thread").expect("prepare"));
+                }
+            }
+            done.extend(
+                started
+                    .into_iter()
+                    .map(|h| h.join().expect("prepare thread").expect("prepare")),
+            );
+            done
         });
         let mut admin = pg_admin;
         states

@@ -1,10 +1,12 @@
 //! First start: with no user in the database, create the platform organization and the `admin`
 //! user (SPEC §13). The password is `KVAR_BOOTSTRAP_ADMIN_PASSWORD` if set, otherwise a random
-//! one that the caller prints once to the terminal (never to the log).
+//! one that the caller prints once to the terminal (never to the log). Race-free across
+//! instances: the creation runs under an advisory lock and checks again for users under it.
 
 use crate::audit::AuditAction;
 use crate::audit::{self, Actor, NewEvent};
 use crate::auth::{Role, password};
+use crate::db::advisory::{self, Lock};
 use crate::db::{AnyConnection, types, write_tx};
 use crate::domain::states::OrganizationKind;
 use crate::error::ApiError;
@@ -38,7 +40,13 @@ pub fn ensure_platform_admin(
         }
     };
     let hash = password::hash(&pw)?;
-    write_tx(conn, |tx| {
+    let created = write_tx(conn, |tx| {
+        // Instances starting together on an empty database: one creates the admin, the others
+        // wait here and then find it (the count is read again under the lock).
+        advisory::lock_xact(tx, Lock::Bootstrap)?;
+        if users::count(tx)? > 0 {
+            return Ok::<_, ApiError>(false);
+        }
         let actor = Actor::system();
         let org = match orgs::find_by_kind(tx, OrganizationKind::Platform)? {
             Some(org) => org,
@@ -94,7 +102,7 @@ pub fn ensure_platform_admin(
                 changes: user_service::created_changes(&user),
             },
         )?;
-        Ok::<_, ApiError>(())
+        Ok(true)
     })?;
-    Ok(Some(first))
+    Ok(created.then_some(first))
 }

@@ -20,14 +20,14 @@ pub struct AppState {
     pub hasher: Hasher,
     pub auth_limit: AuthRateLimit,
     /// Person searches per user per minute.
-    pub search_limit: KeyedLimit<String>,
+    pub search_limit: KeyedLimit,
     /// Personal fields: sealed under per-subject data keys wrapped by the master field key.
     pub keyring: Keyring,
     pub blind: BlindIndex,
     pub keys: Arc<Keys>,
     pub settings: Arc<Settings>,
     pub shutting_down: Arc<AtomicBool>,
-    /// Idempotency keys being processed by this instance.
+    /// Idempotency keys being processed by this instance (across instances: an advisory lock).
     pub inflight: crate::integrations::idempotency::InFlight,
     /// Signed audit checkpoints: signer, schedule, external sink.
     pub checkpoints: crate::audit::checkpoint::Config,
@@ -50,7 +50,7 @@ impl AppState {
             // Hashes may take half the cores at most: reads keep the rest during a login storm.
             hasher: Hasher::new((cores / 2).max(1)),
             auth_limit: AuthRateLimit::per_minute(settings.auth_rate_per_minute),
-            search_limit: KeyedLimit::per_minute(settings.search_rate_per_minute),
+            search_limit: KeyedLimit::per_minute("search", settings.search_rate_per_minute),
             keyring: Keyring::from_keys(&keys).with_cache_ttl(settings.key_cache),
             blind: BlindIndex::from_keys(&keys)?,
             keys: Arc::new(keys),

@@ -1,11 +1,12 @@
 //! The single sealer: places committed, pending events in the chain in the order it sees them.
-//! On PostgreSQL a transaction-scoped advisory lock makes one sealer run at a time across every
-//! kvar instance; on SQLite the write transaction itself is exclusive.
+//! On PostgreSQL a transaction-scoped advisory lock ([`crate::db::advisory::Lock::AuditChain`])
+//! makes one sealer or checkpoint writer run at a time across every kvar instance and the CLI;
+//! on SQLite the write transaction itself is exclusive. Every instance runs the loop; whichever
+//! takes the lock seals what is pending, the others then find nothing.
 
 use std::time::Duration;
 
 use chrono::NaiveDateTime;
-use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
 use super::chain::{self, EventFields, GENESIS};
@@ -19,8 +20,6 @@ pub const BATCH: i64 = 500;
 pub const INTERVAL: Duration = Duration::from_millis(200);
 /// The bound within which every committed event is sealed (verify reports older unsealed ones).
 pub const BOUND: Duration = Duration::from_secs(5);
-
-const ADVISORY_LOCK_KEY: i64 = 0x6b76_6172_0001; // "kvar" 1
 
 #[derive(Queryable)]
 pub struct EventRow {
@@ -69,12 +68,7 @@ pub fn seal_pending(conn: &mut AnyConnection, key: &[u8]) -> QueryResult<usize> 
 /// On PostgreSQL, take the chain's advisory lock for the rest of the transaction (one sealer or
 /// checkpointer at a time across instances and the CLI; taking it twice is harmless).
 pub fn lock_chain(tx: &mut Tx<'_>) -> QueryResult<()> {
-    if let AnyConnection::Postgresql(c) = &mut **tx {
-        c.batch_execute(&format!(
-            "SELECT pg_advisory_xact_lock({ADVISORY_LOCK_KEY})"
-        ))?;
-    }
-    Ok(())
+    crate::db::advisory::lock_xact(tx, crate::db::advisory::Lock::AuditChain)
 }
 
 /// Seal up to [`BATCH`] pending events in the caller's transaction.

@@ -106,7 +106,7 @@ pub async fn login(
     req: LoginRequest,
     request_id: String,
 ) -> Result<TokenResponse, ApiError> {
-    state.auth_limit.check(ip)?;
+    state.auth_limit.check(&state.db, ip).await?;
     let username = req.username.trim().to_lowercase();
     let lookup = username.clone();
     let key = throttle::key(&state.blind, &username);
@@ -233,7 +233,7 @@ pub async fn refresh(
     req: RefreshRequest,
     request_id: String,
 ) -> Result<TokenResponse, ApiError> {
-    state.auth_limit.check(ip)?;
+    state.auth_limit.check(&state.db, ip).await?;
     let hash = random::token_hash(&req.refresh_token);
     let st = state.clone();
     let outcome = state
@@ -316,7 +316,7 @@ pub async fn logout(
     req: RefreshRequest,
     request_id: String,
 ) -> Result<(), ApiError> {
-    state.auth_limit.check(ip)?;
+    state.auth_limit.check(&state.db, ip).await?;
     let hash = random::token_hash(&req.refresh_token);
     state
         .db

@@ -2,6 +2,7 @@
 //! PostgreSQL, an r2d2 pool with per-connection setup, SQLite-safe write transactions, embedded
 //! migrations, and [`Db::run`], the one bridge from async handlers to the blocking pool.
 
+pub mod advisory;
 mod bridge;
 mod conn;
 mod migrate;

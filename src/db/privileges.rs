@@ -25,6 +25,7 @@ pub const TABLES: &[(&str, Access)] = &[
     ("users", Access::ReadWrite),
     ("refresh_tokens", Access::ReadWrite),
     ("login_throttle", Access::ReadWrite),
+    ("rate_limits", Access::ReadWrite),
     ("audit_events", Access::AppendOnly),
     ("audit_pending", Access::Queue),
     ("audit_chain", Access::AppendOnly),

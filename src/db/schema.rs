@@ -114,6 +114,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    rate_limits (key) {
+        key -> Text,
+        tat_us -> BigInt,
+        denied -> Bool,
+    }
+}
+
 diesel::joinable!(units -> organizations (organization_id));
 diesel::joinable!(users -> organizations (organization_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
@@ -428,6 +436,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_chain,
     audit_checkpoints,
     login_throttle,
+    rate_limits,
 );
 
 diesel::table! {

@@ -1,9 +1,8 @@
 //! Idempotency keys (SPEC §6): the response of a submission is stored in the same transaction
 //! as the notice, keyed by (submitter, key); a replay returns it, a different body under the
 //! same key is 422. While the first request with a key is being processed, a duplicate gets 409
-//! with `Retry-After` ([`InFlight`], per instance); once it has committed, duplicates replay.
-//! Across instances (PostgreSQL) the key row is written first, so a duplicate on another
-//! instance waits on the unique index and then replays. Keys are kept 7 days.
+//! with `Retry-After` ([`InFlight`] within an instance, [`hold_in_tx`] across instances on
+//! PostgreSQL); once it has committed, duplicates replay. Keys are kept 7 days.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -42,6 +41,18 @@ impl InFlight {
             set: Arc::clone(&self.0),
             id,
         })
+    }
+}
+
+/// Across instances: the first statement of the submission's transaction takes the key's
+/// transaction-scoped advisory lock, or answers 409 (with Retry-After) when another instance's
+/// transaction holds it, as [`InFlight`] does within one instance. Released by the commit or
+/// rollback, so a duplicate after that replays. On SQLite (one process) [`InFlight`] suffices.
+pub fn hold_in_tx(conn: &mut AnyConnection, principal: &str, key: &str) -> Result<(), ApiError> {
+    if crate::db::advisory::try_xact_idempotency(conn, principal, key)? {
+        Ok(())
+    } else {
+        Err(ApiError::InFlight)
     }
 }
 
@@ -162,7 +173,8 @@ pub fn purge_expired(conn: &mut AnyConnection) -> QueryResult<usize> {
         .execute(conn)
 }
 
-/// Purge expired keys every `every` until `stop` is set (harmless if several instances do it).
+/// Purge expired keys every `every` until `stop` is set; one instance at a time
+/// ([`Lock::Purge`](crate::db::advisory::Lock::Purge)), the others skip the round.
 pub fn spawn_purger(
     pool: crate::db::Pool,
     every: std::time::Duration,
@@ -175,10 +187,16 @@ pub fn spawn_purger(
             if waited >= every {
                 waited = std::time::Duration::ZERO;
                 match pool.get().map_err(|e| e.to_string()).and_then(|mut c| {
-                    // Decayed sign-in throttle rows go on the same schedule.
-                    crate::auth::throttle::purge(&mut c, crate::db::types::now())
-                        .and_then(|_| purge_expired(&mut c))
-                        .map_err(|e| e.to_string())
+                    use crate::db::advisory::{Lock, run_exclusive};
+                    run_exclusive(&mut c, Lock::Purge, |c| {
+                        // Decayed sign-in throttle and rate-limit rows go on the same schedule.
+                        let now = crate::db::types::now();
+                        crate::auth::throttle::purge(c, now)?;
+                        crate::auth::ratelimit::purge(c, now)?;
+                        purge_expired(c)
+                    })
+                    .map(Option::unwrap_or_default)
+                    .map_err(|e: diesel::result::Error| e.to_string())
                 }) {
                     Ok(n) if n > 0 => {
                         tracing::info!(purged = n, "expired idempotency keys removed")

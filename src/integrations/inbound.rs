@@ -286,6 +286,7 @@ pub fn submit(
     sub: Submission,
 ) -> Result<Answer, ApiError> {
     let result = write_tx(conn, |tx| {
+        idempotency::hold_in_tx(tx, &who.key, key)?;
         if let Some(stored) = idempotency::lookup(tx, &who.key, key, hash)? {
             return Ok(Answer {
                 status: stored.status,

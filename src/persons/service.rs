@@ -40,7 +40,7 @@ pub async fn search(
     who: Authorized<ops::SearchPersons>,
     req: PersonSearchRequest,
 ) -> Result<PersonSearchResponse, ApiError> {
-    state.search_limit.check(&who.user_id)?;
+    state.search_limit.check(&state.db, &who.user_id).await?;
     let pnr = Personnummer::parse(&req.personnummer)
         .map_err(|e| ApiError::field("personnummer", &e.to_string()))?;
     let st = state.clone();

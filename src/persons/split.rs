@@ -119,8 +119,21 @@ fn split_one(
     Ok(others.len())
 }
 
-/// The schema migrations, then this split: what start-up and `kvar migrate` run.
+/// The schema migrations, then this split: what start-up and `kvar migrate` run. All of it under
+/// the migrations' advisory lock: instances starting together run it one after the other, and
+/// the later ones find nothing left to do.
 pub fn migrate(
+    conn: &mut AnyConnection,
+    keys: &crate::crypto::Keys,
+) -> Result<Vec<String>, String> {
+    use crate::db::advisory::{Lock, run_waiting};
+    run_waiting::<_, crate::db::advisory::Failure, _>(conn, Lock::Migrations, |c| {
+        migrate_locked(c, keys).map_err(Into::into)
+    })
+    .map_err(|e| e.to_string())
+}
+
+fn migrate_locked(
     conn: &mut AnyConnection,
     keys: &crate::crypto::Keys,
 ) -> Result<Vec<String>, String> {

@@ -1,7 +1,7 @@
 //! The retention job of `serve` (issue 14 item 2): once a day (Swedish date), run every approved
 //! plan not yet run (only approved municipalities are erased: the scheduled job never erases
 //! without a second person's approval) and the shorter retentions. On PostgreSQL one instance
-//! at a time: a session advisory lock taken with `pg_try_advisory_lock`; an instance that does
+//! at a time: the session advisory lock [`Lock::Retention`] taken if free; an instance that does
 //! not get it leaves the day to the one that did.
 
 use std::sync::Arc;
@@ -11,11 +11,9 @@ use std::time::Duration;
 use diesel::prelude::*;
 
 use crate::config::Settings;
+use crate::db::advisory::{Failure, Lock, run_exclusive};
 use crate::db::schema::{retention_plan_approvals, retention_plans};
 use crate::db::{AnyConnection, Pool};
-
-/// The advisory lock's key ("kvar-ret" as an integer), distinct from the sealer's.
-pub const ADVISORY_LOCK_KEY: i64 = 0x6b76_6172_2d72_6574;
 
 /// Plans with at least one approval and not run yet, oldest first.
 pub fn approved_pending(conn: &mut AnyConnection) -> QueryResult<Vec<String>> {
@@ -28,32 +26,12 @@ pub fn approved_pending(conn: &mut AnyConnection) -> QueryResult<Vec<String>> {
         .load(conn)
 }
 
-fn try_lock(conn: &mut AnyConnection, lock: bool) -> QueryResult<bool> {
-    match conn {
-        AnyConnection::Postgresql(c) => {
-            let f = if lock {
-                "pg_try_advisory_lock"
-            } else {
-                "pg_advisory_unlock"
-            };
-            diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
-                "{f}({ADVISORY_LOCK_KEY})"
-            )))
-            .get_result(c)
-        }
-        // One SQLite file has one writer anyway; write transactions serialise the runs.
-        AnyConnection::Sqlite(_) => Ok(true),
-    }
-}
-
 /// One day's job: returns how many plans ran, or None when another instance holds the lock.
 pub fn run_once(conn: &mut AnyConnection, settings: &Settings) -> Result<Option<usize>, String> {
-    if !try_lock(conn, true).map_err(|e| e.to_string())? {
-        return Ok(None);
-    }
-    let result = run_approved(conn, settings);
-    try_lock(conn, false).map_err(|e| e.to_string())?;
-    result.map(Some)
+    run_exclusive::<_, Failure, _>(conn, Lock::Retention, |c| {
+        run_approved(c, settings).map_err(Into::into)
+    })
+    .map_err(|e| e.to_string())
 }
 
 /// Every approved plan not run yet, then the shorter retentions; returns how many plans ran.

@@ -147,6 +147,9 @@ pub(crate) async fn sweep_if_due(state: &AppState, today: NaiveDate) -> Result<(
     state
         .db
         .write(move |tx| {
+            // Instances at the first request of a day: one sweeps, the others wait, then find
+            // the day swept.
+            crate::db::advisory::lock_xact(tx, crate::db::advisory::Lock::DailySweep)?;
             if let Some(since) = repo::due_since(tx, today)? {
                 crate::households::members::children_grown_up(tx, since, today)?;
                 crate::stats::facts::sweep(tx, since, today)?;

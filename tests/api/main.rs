@@ -18,6 +18,7 @@ mod demo;
 mod errors;
 mod households;
 mod hygiene;
+mod instances;
 pub mod integrations;
 mod key_rotation;
 mod legal_clock;

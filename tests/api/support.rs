@@ -81,8 +81,39 @@ fn fresh_database(backend: Backend, dir: &std::path::Path) -> (String, Option<(S
     }
 }
 
+/// The settings of a test app on `database_url` with its data in `dir`.
+fn test_settings(database_url: &str, dir: &std::path::Path, opts: &Options) -> Settings {
+    let mut env: HashMap<&str, String> = HashMap::new();
+    env.insert("DATABASE_URL", database_url.to_owned());
+    env.insert("KVAR_DATA_DIR", dir.display().to_string());
+    env.insert("KVAR_BOOTSTRAP_ADMIN_PASSWORD", ADMIN_PASSWORD.into());
+    env.insert(
+        "KVAR_AUTH_RATE_PER_MINUTE",
+        opts.auth_rate_per_minute.to_string(),
+    );
+    env.insert(
+        "KVAR_SEARCH_RATE_PER_MINUTE",
+        opts.search_rate_per_minute.to_string(),
+    );
+    env.insert("KVAR_DB_POOL_SIZE", "4".into());
+    env.insert(
+        "KVAR_REQUEST_TIMEOUT_SECS",
+        opts.request_timeout_secs.to_string(),
+    );
+    env.insert("KVAR_BODY_TIMEOUT_SECS", opts.body_timeout_secs.to_string());
+    // The timing floor is measured against the release binary (tests/failure); the API
+    // tests need no wait.
+    env.insert("KVAR_SUBMISSION_FLOOR_MS", "0".into());
+    // Erasures by the tests' own connections show at once (no cached keys).
+    env.insert("KVAR_KEY_CACHE_SECS", "0".into());
+    // Generous under a loaded CI machine: the races queue many requests on few connections.
+    env.insert("KVAR_DB_TIMEOUT_MS", "15000".into());
+    Settings::from_lookup(|k| env.get(k).cloned()).expect("settings")
+}
+
 pub struct Options {
     pub auth_rate_per_minute: u32,
+    pub search_rate_per_minute: u32,
     /// `KVAR_REQUEST_TIMEOUT_SECS` and `KVAR_BODY_TIMEOUT_SECS`.
     pub request_timeout_secs: u32,
     pub body_timeout_secs: u32,
@@ -92,6 +123,7 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             auth_rate_per_minute: 100_000,
+            search_rate_per_minute: 30,
             // Generous: a loaded CI machine must not turn slow requests into 503s.
             request_timeout_secs: 120,
             body_timeout_secs: 60,
@@ -107,29 +139,62 @@ impl TestApp {
     pub fn spawn_with(backend: Backend, opts: Options) -> TestApp {
         let dir = tempfile::tempdir().expect("tempdir");
         let (database_url, pg_admin) = fresh_database(backend, dir.path());
-        let mut env: HashMap<&str, String> = HashMap::new();
-        env.insert("DATABASE_URL", database_url.clone());
-        env.insert("KVAR_DATA_DIR", dir.path().display().to_string());
-        env.insert("KVAR_BOOTSTRAP_ADMIN_PASSWORD", ADMIN_PASSWORD.into());
-        env.insert(
-            "KVAR_AUTH_RATE_PER_MINUTE",
-            opts.auth_rate_per_minute.to_string(),
-        );
-        env.insert("KVAR_DB_POOL_SIZE", "4".into());
-        env.insert(
-            "KVAR_REQUEST_TIMEOUT_SECS",
-            opts.request_timeout_secs.to_string(),
-        );
-        env.insert("KVAR_BODY_TIMEOUT_SECS", opts.body_timeout_secs.to_string());
-        // The timing floor is measured against the release binary (tests/failure); the API
-        // tests need no wait.
-        env.insert("KVAR_SUBMISSION_FLOOR_MS", "0".into());
-        // Erasures by the tests' own connections show at once (no cached keys).
-        env.insert("KVAR_KEY_CACHE_SECS", "0".into());
-        // Generous under a loaded CI machine: the races queue many requests on few connections.
-        env.insert("KVAR_DB_TIMEOUT_MS", "15000".into());
-        let settings = Settings::from_lookup(|k| env.get(k).cloned()).expect("settings");
+        let settings = test_settings(&database_url, dir.path(), &opts);
         let (state, _) = kvar::app::prepare(settings, Keys::for_tests()).expect("prepare");
+        Self::serve(state, backend, database_url, pg_admin, dir)
+    }
+
+    /// `n` apps on one fresh database, prepared at the same moment as instances of one
+    /// deployment starting together (migrations, data steps and bootstrap race). They share
+    /// the keys; the first drops the database. On SQLite (one process by design: two processes
+    /// migrating one file is not a supported start) they are prepared one after the other.
+    pub fn spawn_together(backend: Backend, n: usize, opts: Options) -> Vec<TestApp> {
+        let first = tempfile::tempdir().expect("tempdir");
+        let (database_url, pg_admin) = fresh_database(backend, first.path());
+        let mut dirs = vec![first];
+        dirs.extend((1..n).map(|_| tempfile::tempdir().expect("tempdir")));
+        let together = backend == Backend::Postgres;
+        let go = std::sync::Barrier::new(if together { n } else { 1 });
+        let states: Vec<_> = std::thread::scope(|s| {
+            let mut started = Vec::new();
+            let mut done = Vec::new();
+            for d in &dirs {
+                let settings = test_settings(&database_url, d.path(), &opts);
+                let go = &go;
+                let h = s.spawn(move || {
+                    go.wait();
+                    kvar::app::prepare(settings, Keys::for_tests())
+                });
+                if together {
+                    started.push(h);
+                } else {
+                    done.push(h.join().expect("prepare thread").expect("prepare"));
+                }
+            }
+            done.extend(
+                started
+                    .into_iter()
+                    .map(|h| h.join().expect("prepare thread").expect("prepare")),
+            );
+            done
+        });
+        let mut admin = pg_admin;
+        states
+            .into_iter()
+            .zip(dirs)
+            .map(|((state, _), dir)| {
+                Self::serve(state, backend, database_url.clone(), admin.take(), dir)
+            })
+            .collect()
+    }
+
+    fn serve(
+        state: kvar::state::AppState,
+        backend: Backend,
+        database_url: String,
+        pg_admin: Option<(String, String)>,
+        dir: tempfile::TempDir,
+    ) -> TestApp {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (tx, rx) = mpsc::channel();

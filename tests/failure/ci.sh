@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The short failure tests for CI (about a minute on the 2-core machine): kill -9 durability,
 # 3 rounds per backend; SIGTERM under load once on SQLite; a 10 s PostgreSQL outage on a private
-# cluster. The full runs are in tests/failure/README.md.
+# cluster; two instances on one PostgreSQL, one killed under load (one round). The full runs are
+# in tests/failure/README.md.
 #
 #   tests/failure/ci.sh            # uses target/debug/kvar (KVAR_BIN overrides)
 #
@@ -33,5 +34,6 @@ run() {
 run tests/failure/durability.py --backend sqlite,postgres --rounds 3
 run tests/failure/shutdown.py --backend sqlite --runs 1
 run tests/failure/outage.py --outage 10 --before 3 --after 6
+run tests/failure/instances.py --rounds 1 --min-run 1 --max-run 2 --after 1.5
 echo "== failure tests: $(( SECONDS - started )) s, $([[ $status == 0 ]] && echo PASS || echo FAILED)"
 exit $status

@@ -214,7 +214,7 @@ pub async fn token(
     req: TokenRequest,
     request_id: String,
 ) -> Result<ClientTokenResponse, ApiError> {
-    state.auth_limit.check(ip)?;
+    state.auth_limit.check(&state.db, ip).await?;
     if req.grant_type != "client_credentials" {
         return Err(ApiError::field("grant_type", "must be client_credentials"));
     }

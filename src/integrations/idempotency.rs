@@ -3,7 +3,9 @@
 //! same key is 422. While the first request with a key is being processed, a duplicate gets 409
 //! with `Retry-After` ([`InFlight`], per instance); once it has committed, duplicates replay.
 //! Across instances (PostgreSQL) the key row is written first, so a duplicate on another
-//! instance waits on the unique index and then replays. Keys are kept 7 days.
+//! instance waits on the unique index and then replays. Keys are kept [`RETENTION_DAYS`] days
+//! by [`crate::clock::now`] (which tests can move forward): a replay within it returns the stored
+//! answer, after it the same key is a new request.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -87,7 +89,7 @@ pub fn lookup(
     key: &str,
     hash: &str,
 ) -> Result<Option<Stored>, ApiError> {
-    let cutoff = types::now() - chrono::Duration::days(RETENTION_DAYS);
+    let cutoff = crate::clock::now() - chrono::Duration::days(RETENTION_DAYS);
     let row: Option<(String, i32, String)> = idempotency_keys::table
         .filter(idempotency_keys::principal.eq(principal))
         .filter(idempotency_keys::idem_key.eq(key))
@@ -121,7 +123,7 @@ pub fn claim(
     key: &str,
     hash: &str,
 ) -> QueryResult<String> {
-    let cutoff = types::now() - chrono::Duration::days(RETENTION_DAYS);
+    let cutoff = crate::clock::now() - chrono::Duration::days(RETENTION_DAYS);
     diesel::delete(
         idempotency_keys::table
             .filter(idempotency_keys::principal.eq(principal))
@@ -138,7 +140,7 @@ pub fn claim(
             idempotency_keys::request_hash.eq(hash),
             idempotency_keys::response_status.eq(0),
             idempotency_keys::response_body.eq(""),
-            idempotency_keys::created_at.eq(types::now()),
+            idempotency_keys::created_at.eq(crate::clock::now()),
         ))
         .execute(conn)?;
     Ok(id)
@@ -157,7 +159,7 @@ pub fn store(conn: &mut AnyConnection, id: &str, status: u16, body: &str) -> Que
 
 /// Delete keys older than the retention (run periodically by `serve`); returns how many.
 pub fn purge_expired(conn: &mut AnyConnection) -> QueryResult<usize> {
-    let cutoff = types::now() - chrono::Duration::days(RETENTION_DAYS);
+    let cutoff = crate::clock::now() - chrono::Duration::days(RETENTION_DAYS);
     diesel::delete(idempotency_keys::table.filter(idempotency_keys::created_at.le(cutoff)))
         .execute(conn)
 }
@@ -176,7 +178,7 @@ pub fn spawn_purger(
                 waited = std::time::Duration::ZERO;
                 match pool.get().map_err(|e| e.to_string()).and_then(|mut c| {
                     // Decayed sign-in throttle rows go on the same schedule.
-                    crate::auth::throttle::purge(&mut c, crate::db::types::now())
+                    crate::auth::throttle::purge(&mut c, crate::clock::now())
                         .and_then(|_| purge_expired(&mut c))
                         .map_err(|e| e.to_string())
                 }) {

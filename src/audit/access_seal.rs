@@ -315,7 +315,7 @@ fn seal_round(db: &Db, key: &std::sync::Arc<Vec<u8>>) -> Result<usize, ApiError>
         return Ok(0);
     };
     drop(conn);
-    Ok(db.write_blocking(move |tx| Ok(commit(tx, &batch)?))?)
+    db.write_blocking(move |tx| Ok(commit(tx, &batch)?))
 }
 
 /// Start the background access sealer; it stops when `stop` is set (sealing what is left).

@@ -234,7 +234,7 @@ fn rows_written_concurrently_are_all_sealed_exactly_once_and_verify() {
         loop {
             let sealed = scalar(
                 &mut c,
-                "SELECT COALESCE(SUM(row_count), 0) AS n FROM access_seals",
+                "SELECT CAST(COALESCE(SUM(row_count), 0) AS BIGINT) AS n FROM access_seals",
             );
             if sealed == total {
                 break;

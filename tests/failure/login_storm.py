@@ -67,7 +67,7 @@ def main() -> int:
             n = 0
             while time.monotonic() < stop:
                 n += 1
-                right = n % 10 == 0
+                right = n % 10 == 1
                 body = {"username": w.worker_username if right else f"storm-{uuid.uuid4().hex}",
                         "password": k.PASSWORD if right else "a wrong password"}
                 try:

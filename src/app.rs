@@ -144,6 +144,11 @@ pub async fn serve(settings: Settings, keys: Keys) -> Result<(), String> {
         state.checkpoints.clone(),
         stop_background.clone(),
     );
+    let access_sealer = crate::audit::access_seal::spawn(
+        state.db.clone(),
+        state.keys.audit.clone(),
+        stop_background.clone(),
+    );
     let data = web::Data::new(state.clone());
     let server = HttpServer::new(move || build(data.clone()))
         .workers(workers)
@@ -188,7 +193,15 @@ pub async fn serve(settings: Settings, keys: Keys) -> Result<(), String> {
     }
     let result = server.await.map_err(|e| e.to_string());
     stop_background.store(true, Ordering::Relaxed);
-    let _ = web::block(move || (sealer.join(), purger.join(), retention.join())).await;
+    let _ = web::block(move || {
+        (
+            access_sealer.join(),
+            sealer.join(),
+            purger.join(),
+            retention.join(),
+        )
+    })
+    .await;
     result
 }
 

@@ -40,6 +40,7 @@ pub async fn health_ready(state: web::Data<AppState>) -> Result<web::Json<Health
     responses((status = 200, content_type = "text/plain", body = String)))]
 #[get("/metrics")]
 pub async fn get_metrics(state: web::Data<AppState>) -> HttpResponse {
+    state.hasher.report_metrics();
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .body(crate::metrics::render(state.db.pool()))

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod bootstrap;
 pub mod cases;
 pub mod cli;
+pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod consents;

@@ -251,13 +251,15 @@ impl Client {
     }
 
     /// Sign in as `creds` and keep the token (and the credentials, to sign in again on a 401).
-    /// A 429 (the per-IP limit on /auth/*) is waited out a few times.
+    /// A 429 (the per-IP limit on /auth/*) or a 503 (every password-hashing permit busy past the
+    /// request timeout, as when many workers sign in at once on a loaded machine) is waited out
+    /// a few times; sign-ins before the clock starts are not measured.
     pub fn login(&mut self, creds: &Credentials) -> Result<()> {
         self.token = None;
         let mut tries = 0;
         loop {
             let reply = self.send(&login_request(creds))?;
-            if reply.status == 429 && tries < LOGIN_429_RETRIES {
+            if matches!(reply.status, 429 | 503) && tries < LOGIN_429_RETRIES {
                 tries += 1;
                 let wait = reply.retry_after.unwrap_or(1).min(MAX_RETRY_AFTER_SECS);
                 thread::sleep(Duration::from_secs(wait));

@@ -70,5 +70,7 @@ text_enum! {
         RetentionArchiveConfirmed => "retention.archive_confirmed",
         LegalHoldPlaced => "legal_hold.placed",
         LegalHoldReleased => "legal_hold.released",
+        /// A batch of access-log rows sealed (its range, count and hash: the anchor).
+        AccessLogSealed => "access_log.sealed",
     }
 }

@@ -26,7 +26,7 @@ pub struct EventFields {
     pub after_json: Option<String>,
 }
 
-fn put(mac: &mut Hmac<Sha256>, field: Option<&str>) {
+pub(super) fn put(mac: &mut Hmac<Sha256>, field: Option<&str>) {
     match field {
         None => mac.update(&[0]),
         Some(s) => {
@@ -42,7 +42,7 @@ fn put(mac: &mut Hmac<Sha256>, field: Option<&str>) {
 /// chaining an empty hash.
 #[derive(Debug, thiserror::Error)]
 #[error("the audit key was refused by HMAC-SHA256: {0}")]
-pub struct KeyRefused(hmac::digest::InvalidLength);
+pub struct KeyRefused(pub(super) hmac::digest::InvalidLength);
 
 impl From<KeyRefused> for diesel::result::Error {
     fn from(e: KeyRefused) -> Self {

@@ -13,6 +13,8 @@
 //! in the external sink), which catches a cut-off tail or a rewrite by someone holding the key.
 
 pub mod access;
+pub mod access_seal;
+pub mod access_verify;
 pub mod action;
 pub mod chain;
 pub mod checkpoint;

@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::access_verify::AccessLogReport;
 use super::chain::{self, GENESIS};
 use super::checkpoint::{self, Checkpoint};
 use super::sealer::{BOUND, EventRow};
@@ -30,12 +31,28 @@ pub struct VerifyReport {
     /// What is wrong, in words (no event content).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub problem: Option<String>,
+    /// The sealed access log (`ok` above includes it).
+    pub access_log: AccessLogReport,
 }
 
 impl std::fmt::Display for VerifyReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let a = &self.access_log;
+        if self.first_broken_seq.is_none() && self.unsealed_overdue == 0 && !a.ok {
+            return write!(
+                f,
+                "broken access log at batch={} (checked batches={}): {}",
+                a.first_broken_batch.unwrap_or(0),
+                a.batches,
+                a.problem.as_deref().unwrap_or("")
+            );
+        }
         match (self.ok, self.first_broken_seq) {
-            (true, _) => write!(f, "ok n={} checkpoints={}", self.events, self.checkpoints),
+            (true, _) => write!(
+                f,
+                "ok n={} checkpoints={} access_batches={} access_rows={}",
+                self.events, self.checkpoints, a.batches, a.rows
+            ),
             (false, Some(seq)) => write!(
                 f,
                 "broken at seq={} (checked n={}): {}",
@@ -87,6 +104,8 @@ pub fn seal_and_verify(
     cfg: &checkpoint::Config,
     extra: Vec<Checkpoint>,
 ) -> Result<VerifyReport, crate::error::ApiError> {
+    // Access batches are anchored by audit events: seal them first, then the chain.
+    super::access_seal::seal_all(conn, key)?;
     super::sealer::seal_all(conn, key)?;
     let mut all = cfg.all(conn).map_err(crate::error::ApiError::Internal)?;
     all.extend(extra);
@@ -211,12 +230,14 @@ pub fn verify(
         ),
         None => (None, None),
     };
+    let access_log = super::access_verify::verify(conn, key)?;
     Ok(VerifyReport {
-        ok: first_broken_seq.is_none() && unsealed_overdue == 0,
+        ok: first_broken_seq.is_none() && unsealed_overdue == 0 && access_log.ok,
         events,
         first_broken_seq,
         unsealed_overdue,
         checkpoints: signed.len() as i64,
         problem,
+        access_log,
     })
 }

@@ -2,6 +2,7 @@
 //! pool behind a semaphore: at most one hash per two cores at a time, so logins cannot starve
 //! reads (SPEC §12: a case get's p99 within 2× of its quiet value during a login storm).
 
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use argon2::password_hash::phc::PasswordHash;
@@ -72,20 +73,51 @@ pub fn check_strength(password: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
-/// Runs hashes off the async threads, at most `permits` at a time.
+/// Runs hashes off the async threads, at most `permits` at a time (security table row 11).
 #[derive(Clone)]
 pub struct Hasher {
     permits: Arc<Semaphore>,
+    size: usize,
+    stats: Arc<HashStats>,
+}
+
+/// What `/metrics` shows of the hasher: hashes running now and at most so far, verifications.
+#[derive(Default)]
+struct HashStats {
+    in_flight: AtomicUsize,
+    high_water: AtomicUsize,
+    verifications: AtomicU64,
+}
+
+/// Counts one hash as running while it lives.
+struct Running<'a>(&'a HashStats);
+
+impl<'a> Running<'a> {
+    fn start(stats: &'a HashStats) -> Self {
+        let n = stats.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        stats.high_water.fetch_max(n, Ordering::SeqCst);
+        Running(stats)
+    }
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl Hasher {
     pub fn new(permits: usize) -> Self {
+        let size = permits.max(1);
         Hasher {
-            permits: Arc::new(Semaphore::new(permits.max(1))),
+            permits: Arc::new(Semaphore::new(size)),
+            size,
+            stats: Arc::default(),
         }
     }
 
     pub async fn verify(&self, password: String, phc: String) -> Result<bool, ApiError> {
+        self.stats.verifications.fetch_add(1, Ordering::SeqCst);
         self.run(move || Ok(verify(&password, &phc))).await
     }
 
@@ -102,9 +134,23 @@ impl Hasher {
             .acquire()
             .await
             .map_err(|_| ApiError::Internal("hasher closed".into()))?;
+        let _running = Running::start(&self.stats);
         actix_web::web::block(f)
             .await
             .map_err(|_| ApiError::Internal("hash task failed".into()))?
+    }
+
+    /// Set the hasher's gauges for `/metrics`: permits, hashes running, the most that ever ran
+    /// at once (never above the permits), password verifications since the start.
+    pub fn report_metrics(&self) {
+        let s = &self.stats;
+        metrics::gauge!("kvar_password_hash_permits").set(self.size as f64);
+        metrics::gauge!("kvar_password_hashes_in_flight")
+            .set(s.in_flight.load(Ordering::SeqCst) as f64);
+        metrics::gauge!("kvar_password_hashes_in_flight_max")
+            .set(s.high_water.load(Ordering::SeqCst) as f64);
+        metrics::gauge!("kvar_password_verifications")
+            .set(s.verifications.load(Ordering::SeqCst) as f64);
     }
 }
 

@@ -98,7 +98,7 @@ impl KeyedLimit {
     /// Count one request for `key` (one statement, in its own transaction).
     pub async fn check(&self, db: &Db, key: &str) -> Result<(), ApiError> {
         let (key, n) = (format!("{}/{key}", self.prefix), self.per_minute);
-        db.write(move |tx| check(tx, &key, n, crate::db::types::now()))
+        db.write(move |tx| check(tx, &key, n, crate::clock::now()))
             .await
     }
 }

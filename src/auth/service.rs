@@ -110,7 +110,8 @@ pub async fn login(
     let username = req.username.trim().to_lowercase();
     let lookup = username.clone();
     let key = throttle::key(&state.blind, &username);
-    let (k, now) = (key.clone(), types::now());
+    // The throttle reads the clock tests can move (src/clock.rs); tokens keep the system time.
+    let (k, now) = (key.clone(), crate::clock::now());
     let (found, locked) = state
         .db
         .run(move |c| {
@@ -141,6 +142,7 @@ pub async fn login(
                 None => None,
             };
             let now = types::now();
+            let throttle_now = crate::clock::now();
             match user {
                 Some(u) if password_ok && u.status == UserStatus::Active => {
                     users::record_login_success(tx, &u.id, now)?;
@@ -163,7 +165,7 @@ pub async fn login(
                     };
                     // A right password for a disabled account is no guessing failure.
                     if !password_ok {
-                        throttle::record_failure(tx, &key, now)?;
+                        throttle::record_failure(tx, &key, throttle_now)?;
                     }
                     let actor = Actor::anonymous(request_id.clone());
                     audit_login(
@@ -176,7 +178,7 @@ pub async fn login(
                     Ok(LoginOutcome::Refused)
                 }
                 None => {
-                    throttle::record_failure(tx, &key, now)?;
+                    throttle::record_failure(tx, &key, throttle_now)?;
                     let actor = Actor::anonymous(request_id.clone());
                     audit_login(
                         tx,

@@ -43,6 +43,7 @@ pub const TABLES: &[(&str, Access)] = &[
     ("rent_commitments", Access::ReadWrite),
     ("consents", Access::ReadWrite),
     ("access_log", Access::AppendOnly),
+    ("access_seals", Access::AppendOnly),
     ("access_reviews", Access::ReadWrite),
     ("access_review_entries", Access::ReadWrite),
     ("notices", Access::AppendOnly),
@@ -138,6 +139,7 @@ mod tests {
             "audit_checkpoints",
             "notes",
             "access_log",
+            "access_seals",
             "notices",
         ] {
             assert!(

@@ -299,6 +299,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    access_seals (seq) {
+        seq -> BigInt,
+        first_id -> BigInt,
+        last_id -> BigInt,
+        row_count -> BigInt,
+        prev_hash -> Text,
+        hash -> Text,
+        sealed_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(household_members -> households (household_id));
 diesel::joinable!(household_members -> persons (person_id));
 diesel::joinable!(cases -> households (household_id));

@@ -2,7 +2,9 @@
 //! as the notice, keyed by (submitter, key); a replay returns it, a different body under the
 //! same key is 422. While the first request with a key is being processed, a duplicate gets 409
 //! with `Retry-After` ([`InFlight`] within an instance, [`hold_in_tx`] across instances on
-//! PostgreSQL); once it has committed, duplicates replay. Keys are kept 7 days.
+//! PostgreSQL); once it has committed, duplicates replay. Keys are kept [`RETENTION_DAYS`] days
+//! by [`crate::clock::now`] (which tests can move forward): a replay within it returns the
+//! stored answer, after it the same key is a new request.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -98,7 +100,7 @@ pub fn lookup(
     key: &str,
     hash: &str,
 ) -> Result<Option<Stored>, ApiError> {
-    let cutoff = types::now() - chrono::Duration::days(RETENTION_DAYS);
+    let cutoff = crate::clock::now() - chrono::Duration::days(RETENTION_DAYS);
     let row: Option<(String, i32, String)> = idempotency_keys::table
         .filter(idempotency_keys::principal.eq(principal))
         .filter(idempotency_keys::idem_key.eq(key))
@@ -132,7 +134,7 @@ pub fn claim(
     key: &str,
     hash: &str,
 ) -> QueryResult<String> {
-    let cutoff = types::now() - chrono::Duration::days(RETENTION_DAYS);
+    let cutoff = crate::clock::now() - chrono::Duration::days(RETENTION_DAYS);
     diesel::delete(
         idempotency_keys::table
             .filter(idempotency_keys::principal.eq(principal))
@@ -149,7 +151,7 @@ pub fn claim(
             idempotency_keys::request_hash.eq(hash),
             idempotency_keys::response_status.eq(0),
             idempotency_keys::response_body.eq(""),
-            idempotency_keys::created_at.eq(types::now()),
+            idempotency_keys::created_at.eq(crate::clock::now()),
         ))
         .execute(conn)?;
     Ok(id)
@@ -168,7 +170,7 @@ pub fn store(conn: &mut AnyConnection, id: &str, status: u16, body: &str) -> Que
 
 /// Delete keys older than the retention (run periodically by `serve`); returns how many.
 pub fn purge_expired(conn: &mut AnyConnection) -> QueryResult<usize> {
-    let cutoff = types::now() - chrono::Duration::days(RETENTION_DAYS);
+    let cutoff = crate::clock::now() - chrono::Duration::days(RETENTION_DAYS);
     diesel::delete(idempotency_keys::table.filter(idempotency_keys::created_at.le(cutoff)))
         .execute(conn)
 }
@@ -190,7 +192,7 @@ pub fn spawn_purger(
                     use crate::db::advisory::{Lock, run_exclusive};
                     run_exclusive(&mut c, Lock::Purge, |c| {
                         // Decayed sign-in throttle and rate-limit rows go on the same schedule.
-                        let now = crate::db::types::now();
+                        let now = crate::clock::now();
                         crate::auth::throttle::purge(c, now)?;
                         crate::auth::ratelimit::purge(c, now)?;
                         purge_expired(c)

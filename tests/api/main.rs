@@ -4,6 +4,7 @@
 
 mod access_log;
 mod access_reviews;
+mod access_seal;
 mod admin;
 mod audit;
 mod auth;
@@ -27,6 +28,7 @@ mod openapi_doc;
 mod ops;
 mod persons_municipality;
 mod protected_identity;
+mod proxies;
 mod races;
 mod rent_commitments;
 mod retention;

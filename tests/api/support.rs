@@ -101,6 +101,7 @@ fn test_settings(database_url: &str, dir: &std::path::Path, opts: &Options) -> S
         opts.request_timeout_secs.to_string(),
     );
     env.insert("KVAR_BODY_TIMEOUT_SECS", opts.body_timeout_secs.to_string());
+    env.insert("KVAR_TRUSTED_PROXIES", opts.trusted_proxies.into());
     // The timing floor is measured against the release binary (tests/failure); the API
     // tests need no wait.
     env.insert("KVAR_SUBMISSION_FLOOR_MS", "0".into());
@@ -117,6 +118,8 @@ pub struct Options {
     /// `KVAR_REQUEST_TIMEOUT_SECS` and `KVAR_BODY_TIMEOUT_SECS`.
     pub request_timeout_secs: u32,
     pub body_timeout_secs: u32,
+    /// `KVAR_TRUSTED_PROXIES` (empty: none; the tests connect from 127.0.0.1).
+    pub trusted_proxies: &'static str,
 }
 
 impl Default for Options {
@@ -127,6 +130,7 @@ impl Default for Options {
             // Generous: a loaded CI machine must not turn slow requests into 503s.
             request_timeout_secs: 120,
             body_timeout_secs: 60,
+            trusted_proxies: "",
         }
     }
 }

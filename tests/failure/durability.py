@@ -377,9 +377,11 @@ def verify_chain(db: k.Database, server: k.Server, stats: Stats, round_no: int) 
     for attempt in range(5):
         out = server.cli("audit", "verify")
         total = db.scalar("SELECT count(*) FROM audit_events")
-        # "ok n=N checkpoints=K": every event in the chain, held to K signed checkpoints.
-        if out.returncode == 0 and re.fullmatch(rf"ok n={total}( checkpoints=\d+)?",
-                                                out.stdout.strip()):
+        # "ok n=N checkpoints=K access_batches=B access_rows=R": every event in the chain, held
+        # to K signed checkpoints; the access log's sealed batches verify too.
+        if out.returncode == 0 and re.fullmatch(
+                rf"ok n={total}( checkpoints=\d+)?( access_batches=\d+ access_rows=\d+)?",
+                out.stdout.strip()):
             stats.chain_ok += 1
             return
         k.log(f"round {round_no}: audit verify attempt {attempt + 1}: rc={out.returncode} "

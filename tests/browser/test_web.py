@@ -41,6 +41,7 @@ from pathlib import Path
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -471,6 +472,8 @@ class Run:
         self.heading("Att besluta")
         closure = self.find(f"li[data-case='{self.closure_case}'] form.closure-decide")
         self.find(f"li[data-case='{case_id}'] form.rc-decide")
+        # By keyboard to the reason: the focus is visible in the screenshot.
+        closure.find_element(By.CSS_SELECTOR, "select[name=decision]").send_keys(Keys.TAB)
         self.screen("supervisor-decisions")
         # A missing reason is shown at its field.
         closure.find_element(By.CSS_SELECTOR, "button[type=submit]").click()

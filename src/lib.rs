@@ -13,6 +13,7 @@ pub mod config;
 pub mod consents;
 pub mod crypto;
 pub mod db;
+pub mod decisions;
 pub mod demo;
 pub mod domain;
 pub mod error;

@@ -91,6 +91,9 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
                 .service(crate::retention::holds::place_legal_hold)
                 .service(crate::retention::holds::release_legal_hold)
                 .service(stats::handlers::get_enforcement_stats)
-                .service(stats::handlers::get_prevention_stats),
+                .service(stats::handlers::get_prevention_stats)
+                .service(crate::decisions::handlers::list_closure_requests)
+                .service(crate::decisions::handlers::list_unit_rent_commitments)
+                .service(users::members::list_unit_members),
         );
 }

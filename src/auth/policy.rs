@@ -103,6 +103,9 @@ operations!(
     GetPreventionStats => "get_prevention_stats",
     PlaceLegalHold => "place_legal_hold",
     ReleaseLegalHold => "release_legal_hold",
+    ListClosureRequests => "list_closure_requests",
+    ListUnitRentCommitments => "list_unit_rent_commitments",
+    ListUnitMembers => "list_unit_members",
 );
 
 /// What part of the data a permitted caller reaches: the table's scope column. [`super::scope`]
@@ -279,6 +282,11 @@ const POLICY: &[(Operation, &[(Role, Scope)])] = &[
     // unit; a hold keeps the case's whole cluster from erasure until released.
     (O::PlaceLegalHold, &[(R::Supervisor, S::Unit)]),
     (O::ReleaseLegalHold, &[(R::Supervisor, S::Unit)]),
+    // What waits for the unit's supervisor (closure requests, rent commitments) and whom the
+    // supervisor may assign the unit's cases to: the supervisor's own unit only.
+    (O::ListClosureRequests, &[(R::Supervisor, S::Unit)]),
+    (O::ListUnitRentCommitments, &[(R::Supervisor, S::Unit)]),
+    (O::ListUnitMembers, &[(R::Supervisor, S::Unit)]),
 ];
 
 /// The scope an integration client needs for an operation (None: not for clients).
@@ -516,6 +524,9 @@ pub mod ops {
         GetPreventionStats,
         PlaceLegalHold,
         ReleaseLegalHold,
+        ListClosureRequests,
+        ListUnitRentCommitments,
+        ListUnitMembers,
     );
 }
 

@@ -58,6 +58,14 @@ pub fn cases(grant: &Grant) -> CaseReach<'_> {
     }
 }
 
+/// The unit whose members a grant reaches (`Unit`: the caller's own), or None.
+pub fn own_unit(grant: &Grant) -> Option<&str> {
+    match grant.scope() {
+        Scope::Unit => grant.unit_id.as_deref(),
+        _ => None,
+    }
+}
+
 /// The landlord organization whose rent-commitment letters a submitter reaches (a landlord
 /// user's or integration client's own organization), for the operations that read letters.
 pub fn letters_to(op: Operation, organization_id: &str) -> Option<&str> {

@@ -50,6 +50,11 @@ pub struct CaseResponse {
     /// stamps its closure and never erases it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub closures: Option<Vec<ClosureResponse>>,
+    /// In the single-case view only: the statuses you may ask the case to move to now
+    /// (`POST /cases/{id}/transitions`), from the workflow's one table and the policy; `closed`
+    /// is left out while a closure request waits for a supervisor.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed_transitions: Option<Vec<CaseStatus>>,
 }
 
 /// The case's tenancy, with what is still missing or a placeholder (what intake could not know).
@@ -124,6 +129,7 @@ impl From<CaseRow> for CaseResponse {
             members: None,
             tenancy: None,
             closures: None,
+            allowed_transitions: None,
         }
     }
 }

@@ -149,6 +149,9 @@ pub async fn get(
                 None => None,
             };
             let closures = repo::closures_of(conn, &case.id)?;
+            let closure_pending = repo::pending_closure(conn, &case.id)?.is_some();
+            let allowed =
+                super::transitions::allowed_transitions(who.role, case.status, closure_pending);
             let mut out = CaseResponse::from(case.clone());
             out.members = Some(members);
             out.tenancy = tenancy;
@@ -167,6 +170,7 @@ pub async fn get(
                 })
                 .collect::<Result<_, ApiError>>()?;
             out.closures = Some(closures);
+            out.allowed_transitions = Some(allowed);
             Ok(out)
         })
         .await

@@ -12,14 +12,15 @@ use super::service::{audit_case, visible_for_write};
 use crate::audit::AuditAction;
 use crate::audit::Changes;
 use crate::audit::sealed;
-use crate::auth::policy::{Authorized, ops};
-use crate::auth::{Principal, rules};
+use crate::auth::policy::{Authorized, Operation, ops, scope_for};
+use crate::auth::{Principal, Role, rules};
 use crate::crypto::subjects::{Keyring, Subject};
 use crate::db::{Tx, types};
 use crate::domain::outcome::{HomelessnessSituation, Outcome};
 use crate::domain::states::ClosureRequestStatus;
 use crate::domain::workflow::{
-    CaseStatus, ClosureContext, TransitionEffect, TransitionError, check_transition,
+    CaseStatus, ClosureContext, TransitionEffect, TransitionError, allowed_targets,
+    check_transition,
 };
 use crate::error::ApiError;
 use crate::http::etag::IfMatch;
@@ -47,6 +48,25 @@ impl From<ClosureRow> for ClosureRequestResponse {
             created_at: types::utc(r.created_at),
         }
     }
+}
+
+/// The statuses a caller of `role` may ask a case in `status` to move to now: the workflow's
+/// targets ([`allowed_targets`], the one table) when the policy lets the role transition cases
+/// at all, without `closed` while a closure request already waits for a supervisor (a second
+/// one is refused). Closing may still become a closure request (202): that is the request.
+pub fn allowed_transitions(
+    role: Role,
+    status: CaseStatus,
+    closure_pending: bool,
+) -> Vec<CaseStatus> {
+    if scope_for(role, Operation::TransitionCase).is_none() {
+        return Vec::new();
+    }
+    allowed_targets(status)
+        .iter()
+        .copied()
+        .filter(|t| !(closure_pending && *t == CaseStatus::Closed))
+        .collect()
 }
 
 fn illegal(e: TransitionError) -> ApiError {
@@ -374,4 +394,35 @@ pub async fn decide(
         })
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use CaseStatus::*;
+
+    #[test]
+    fn allowed_transitions_follow_the_table_and_the_policy() {
+        assert_eq!(
+            allowed_transitions(Role::Caseworker, Triage, false),
+            [Outreach, Active, Closed]
+        );
+        assert_eq!(
+            allowed_transitions(Role::Supervisor, Closed, false),
+            [Reopened]
+        );
+        assert_eq!(
+            allowed_transitions(Role::Supervisor, New, false),
+            [Triage, Closed]
+        );
+        // A closure request already waits: closing again is not offered.
+        assert_eq!(
+            allowed_transitions(Role::Caseworker, Active, true),
+            [FollowUp]
+        );
+        // Roles the policy does not let transition cases get nothing, whatever the status.
+        for role in [Role::Auditor, Role::Analyst, Role::Admin, Role::Landlord] {
+            assert_eq!(allowed_transitions(role, Active, false), []);
+        }
+    }
 }

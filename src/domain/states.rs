@@ -95,6 +95,8 @@ text_enum! {
 
 text_enum! {
     /// A request to close a case that needs a supervisor (SPEC §4.1).
+    #[derive(Serialize, Deserialize, ToSchema)]
+    #[serde(rename_all = "snake_case")]
     pub enum ClosureRequestStatus ("closure request status", UnknownClosureRequestStatus) {
         Pending => "pending",
         Approved => "approved",

@@ -75,9 +75,12 @@ pub fn reinstatement_end(
     conn: &mut AnyConnection,
     case_id: &str,
 ) -> Result<Option<(NaiveDate, Option<NaiveDate>)>, ApiError> {
-    let rows = notices::deadlines_for_case(conn, case_id)?;
-    Ok(rows
-        .into_iter()
+    Ok(period_end(&notices::deadlines_for_case(conn, case_id)?))
+}
+
+/// [`reinstatement_end`] of one case's deadline rows, already loaded.
+pub fn period_end(rows: &[notices::DeadlineRow]) -> Option<(NaiveDate, Option<NaiveDate>)> {
+    rows.iter()
         .filter(|d| d.kind == DeadlineKind::ReinstatementEnd && d.status != DeadlineStatus::Void)
         // The latest cycle's period (cycles are numbered in order).
         .max_by_key(|d| (d.cycle, d.due_on))
@@ -85,7 +88,7 @@ pub fn reinstatement_end(
             let other = d.alternative_due_on.filter(|a| *a != d.due_on);
             let earliest = other.map_or(d.due_on, |a| a.min(d.due_on));
             (earliest, other.map(|a| a.max(d.due_on)))
-        }))
+        })
 }
 
 /// The staff view of a commitment, with its delivery measured against `end`.

@@ -2,5 +2,6 @@
 
 pub mod dto;
 pub mod handlers;
+pub mod members;
 pub mod repo;
 pub mod service;

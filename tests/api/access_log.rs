@@ -176,8 +176,18 @@ fn every_case_read_is_logged_and_every_out_of_scope_404_has_a_denied_row() {
                 }
             }
         }
-        // Lists and search show case content too.
+        // Lists and search show case content too (a closure request waits, filed by a
+        // caseworker: the household has a child).
+        let filed = crate::casework::transition(
+            &app,
+            &w.worker_a1.1,
+            &cid,
+            json!({"to": "closed", "reason": "r", "outcome": "retained_paid"}),
+        );
+        assert_eq!(filed.status, 202, "{}", filed.body);
         for r in [
+            app.get("/api/v1/closure-requests", sup_a),
+            app.get("/api/v1/rent-commitments?status=approved", sup_a),
             app.get("/api/v1/cases", sup_a),
             app.get("/api/v1/worklist", sup_a),
             app.post(

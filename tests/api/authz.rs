@@ -447,6 +447,14 @@ fn foreign_matrix(b: crate::support::Backend) {
             "{user_id}" => (w.worker_a1.0.clone(), vec![foreign_user.clone()]),
             "{person_id}" => (head.clone(), vec![person_c.clone()]),
             "{organization_id}" => (w.org.clone(), vec![org2.clone()]),
+            "{unit_id}" => {
+                let (own, other) = if unit_b(caller) {
+                    (&w.unit_b, &w.unit_a)
+                } else {
+                    (&w.unit_a, &w.unit_b)
+                };
+                (own.clone(), with_other_unit(Vec::new(), other.clone()))
+            }
             "{receipt_id}" if template.contains("/landlord/") => match caller {
                 "landlord A" | "landlord client A" => {
                     (receipt_la.clone(), vec![receipt_lb.clone()])

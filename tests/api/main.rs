@@ -15,6 +15,7 @@ mod cli;
 mod consents;
 mod cycles;
 mod data_keys;
+mod decisions;
 mod demo;
 mod errors;
 mod households;

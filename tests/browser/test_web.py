@@ -8,7 +8,12 @@ Flows (issue 17):
   2. the caseworker proposes a rent commitment; a supervisor approves it, records its delivery,
      and the deadline shows as met;
   3. a landlord user submits a notice, sees the receipt, and cannot open any case URL;
-  4. axe-core (vendored) reports no violations on each screen; a screenshot of each screen is
+  4. the case page's other forms: the transitions the API allows, a household member, an
+     intervention, the placeholder tenancy completed, protected identity set and cleared;
+  5. the supervisor's decisions screen: a closure request and the rent commitment decided there,
+     a case assigned to a caseworker of the unit, and a 412 on the assignment offering a reload;
+  6. the landlord confirms a payment and reports a withdrawn Kronofogden application;
+  7. axe-core (vendored) reports no violations on each screen; a screenshot of each screen is
      saved under target/browser-artifacts/<database>/.
 
 Usage: tests/browser/run.sh [--database sqlite|postgres] (it makes the virtualenv).
@@ -36,6 +41,7 @@ from pathlib import Path
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -306,22 +312,75 @@ class Run:
 
         # Someone else changes the case meanwhile: the status change answers 412 and the page
         # offers to reload the case.
-        token = self.s.token("demo.supervisor1")
-        _, kase, headers = self.s.api("GET", f"/cases/{target}", token)
-        etag = {k.lower(): v for k, v in headers.items()}["etag"]
-        risk = "critical" if kase["risk_level"] != "critical" else "high"
-        status, body, _ = self.s.api("PATCH", f"/cases/{target}", token, {"risk_level": risk}, {"If-Match": etag})
-        assert status == 200, (status, body)
+        self.change_elsewhere(target, self.s.token("demo.supervisor1"))
         self.fill("#transition-form", {"reason": "Hushållet har fått stöd och följs upp."})
         d.find_element(By.CSS_SELECTOR, "#transition-form button[type=submit]").click()
-        reload = self.visible("#conflict button")
-        self.screen("case-conflict-412")
-        reload.click()
-        self.wait.until(lambda _: not d.find_elements(By.CSS_SELECTOR, "#conflict button"))
+        self.reload_offered("case-conflict-412")
         print("browser: a 412 offered to reload the case, and the reload worked")
+        self.case_forms(target)
         self.sign_out()
         self.screen("signed-out")
         return target
+
+    def case_forms(self, target: str) -> None:
+        """The case page's other forms, each followed by what the user then sees (and the API)."""
+        d = self.d
+        token = self.s.token("demo.caseworker1")
+        # The transitions offered are the API's allowed_transitions, not a copy in the client.
+        _, kase, _ = self.s.api("GET", f"/cases/{target}", token)
+        offered = [o.get_attribute("value") for o in d.find_elements(By.CSS_SELECTOR, "#transition-form select[name=to] option")]
+        assert offered == kase["allowed_transitions"] and offered, (offered, kase["allowed_transitions"])
+        # A child joins the household.
+        d.find_element(By.CSS_SELECTOR, "#more-member summary").click()
+        self.fill("#member-form", {"name": "Nils Nyfall", "personnummer": "20160512-1233", "relation": "child"})
+        d.find_element(By.CSS_SELECTOR, "#member-form button[type=submit]").click()
+        self.wait.until(lambda _: any("Nils Nyfall" in li.text for li in d.find_elements(By.CSS_SELECTOR, "ul.members li.child")))
+        child = next(li for li in d.find_elements(By.CSS_SELECTOR, "ul.members li") if "Nils Nyfall" in li.text)
+        assert "Barn" in child.text, child.text
+        self.text_in(".case-head dl.facts", "Barn i hushållet")  # children involved, in words
+        # An intervention.
+        d.find_element(By.CSS_SELECTOR, "#more-intervention summary").click()
+        self.fill("#intervention-form", {"kind": "home_visit", "status": "completed", "outcome": "Budget genomgången."})
+        d.find_element(By.CSS_SELECTOR, "#intervention-form button[type=submit]").click()
+        self.text_in("section[aria-labelledby=sec-interventions] table", "Hembesök")
+        _, ivs, _ = self.s.api("GET", f"/cases/{target}/interventions", token)
+        assert any(i["kind"] == "home_visit" for i in ivs["items"]), ivs
+        # The tenancy intake left incomplete: its start, rooms and size.
+        self.visible("#tenancy-incomplete")
+        self.screen("case-tenancy-incomplete")
+        self.fill("#tenancy-form", {"start_on": "2019-04-01", "rooms": "3", "size_m2": "71"})
+        d.find_element(By.CSS_SELECTOR, "#tenancy-form button[type=submit]").click()
+        self.wait.until(lambda _: not d.find_elements(By.CSS_SELECTOR, "#tenancy-incomplete"))
+        self.text_in("section[aria-labelledby=sec-tenancy]", "71 m²")
+        _, kase, _ = self.s.api("GET", f"/cases/{target}", token)
+        assert kase["tenancy"]["incomplete"] == [], kase["tenancy"]
+        # Protected identity on the child, shown in words, then cleared again.
+        d.find_element(By.CSS_SELECTOR, "ul.members li.child button.link").click()
+        self.wait.until(lambda _: d.find_elements(By.CSS_SELECTOR, "ul.members li.child .tag.protected"))
+        assert "Skyddad identitet" in d.find_element(By.CSS_SELECTOR, "ul.members li.child .tag.protected").text
+        self.screen("case-forms-done")
+        child_id = next(m["person_id"] for m in kase["members"] if m["name"] == "Nils Nyfall")
+        _, person, _ = self.s.api("GET", f"/persons/{child_id}", token)
+        assert person["protected_identity"] is True, person
+        d.find_element(By.CSS_SELECTOR, "ul.members li.child button.link").click()
+        self.wait.until(lambda _: not d.find_elements(By.CSS_SELECTOR, "ul.members li.child .tag.protected"))
+        print("browser: member, intervention, tenancy completion and protected identity driven on the case page")
+
+    def change_elsewhere(self, case_id: str, token: str) -> None:
+        """Someone else changes the case (its risk level) behind the page's back."""
+        _, kase, headers = self.s.api("GET", f"/cases/{case_id}", token)
+        etag = {k.lower(): v for k, v in headers.items()}["etag"]
+        risk = "critical" if kase["risk_level"] != "critical" else "high"
+        status, body, _ = self.s.api("PATCH", f"/cases/{case_id}", token, {"risk_level": risk}, {"If-Match": etag})
+        assert status == 200, (status, body)
+
+    def reload_offered(self, shot: str) -> None:
+        """The page answered a 412 by offering to reload the case; the reload works."""
+        reload = self.visible("#conflict button")
+        assert "ändrats av någon annan" in self.d.find_element(By.CSS_SELECTOR, "#conflict").text
+        self.screen(shot)
+        reload.click()
+        self.wait.until(lambda _: not self.d.find_elements(By.CSS_SELECTOR, "#conflict button"))
 
     def seed_deadlines(self) -> None:
         """`kvar demo` registers no notices: post what came in for three of caseworker1's cases
@@ -347,8 +406,17 @@ class Run:
                 status, problem, _ = self.s.api("POST", f"/cases/{case_id}/notices", token, body)
                 assert status == 201, (status, problem)
         self.formular3_case = self.fresh_case(token, cases)
+        # A family's case the caseworker asks to close: a closure request for the supervisor.
+        self.closure_case = self.fresh_case(token, cases, members=[
+            {"personnummer": "19850315-1238", "name": "Stina Stängd", "relation": "self"},
+            {"personnummer": "20181212-1216", "name": "Sam Stängd", "relation": "child"}], street="Stängdvägen 5")
+        _, _, headers = self.s.api("GET", f"/cases/{self.closure_case}", token)
+        etag = {k.lower(): v for k, v in headers.items()}["etag"]
+        status, body, _ = self.s.api("POST", f"/cases/{self.closure_case}/transitions", token,
+                                     {"to": "closed", "reason": "Skulden är betald.", "outcome": "retained_paid"}, {"If-Match": etag})
+        assert status == 202, (status, body)
 
-    def fresh_case(self, token: str, like: list[str]) -> str:
+    def fresh_case(self, token: str, like: list[str], members=None, street="Nyfallsvägen 3") -> str:
         """A new household with a tenancy and a case and no notices yet (the demo gives its
         cases legal tracks), for the formulär 3 flow; landlord and municipality as those of the
         first case in `like` whose address the caseworker sees."""
@@ -359,12 +427,13 @@ class Run:
                 break
         landlord = {"id": tenancy["landlord_organization_id"]}
         code = tenancy["address"]["municipality_code"]
-        address = {"street": "Nyfallsvägen 3", "postal_code": "99910", "city": "Kvarby",
+        address = {"street": street, "postal_code": "99910", "city": "Kvarby",
                    "municipality_code": code}
         status, h, _ = self.s.api("POST", "/households", token, {
             "address": address,
-            "members": [{"personnummer": "19121212-1212", "name": "Nora Nyfall", "relation": "self"}]})
+            "members": members or [{"personnummer": "19121212-1212", "name": "Nora Nyfall", "relation": "self"}]})
         assert status == 201, (status, h)
+        # Intake knew the rent but not the start, rooms or size (a placeholder to complete).
         status, t, _ = self.s.api("POST", "/tenancies", token, {
             "household_id": h["id"], "landlord_organization_id": landlord["id"],
             "apartment_number": "1201", "address": address, "monthly_rent": 7900,
@@ -394,18 +463,63 @@ class Run:
         self.sign_in("demo.supervisor1")
         self.heading("Enhetens arbetslista")
         self.screen("supervisor-worklist")
-        self.go("/decisions")
-        self.heading("Att besluta")
-        self.find(f"main a[href='#/cases/{case_id}']")
-        self.screen("supervisor-decisions")
         self.go("/escalations")
         self.heading("Eskalerade")
         self.screen("supervisor-escalations")
+        # What waits in the unit: the closure request and the rent commitment, from the API's
+        # unit-scoped lists.
+        self.go("/decisions")
+        self.heading("Att besluta")
+        closure = self.find(f"li[data-case='{self.closure_case}'] form.closure-decide")
+        self.find(f"li[data-case='{case_id}'] form.rc-decide")
+        # By keyboard to the reason: the focus is visible in the screenshot.
+        closure.find_element(By.CSS_SELECTOR, "select[name=decision]").send_keys(Keys.TAB)
+        self.screen("supervisor-decisions")
+        # A missing reason is shown at its field.
+        closure.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        err = self.visible(f"li[data-case='{self.closure_case}'] [data-field=reason] .field-error")
+        assert err.text, "no error at the reason field"
+        self.fill(f"li[data-case='{self.closure_case}'] form.closure-decide",
+                  {"decision": "approve", "reason": "Skulden är betald och barnen bor kvar."})
+        d.find_element(By.CSS_SELECTOR, f"li[data-case='{self.closure_case}'] form.closure-decide button[type=submit]").click()
+        self.text_in("#decided", "Avslutet är godkänt")
+        assert not d.find_elements(By.CSS_SELECTOR, f"li[data-case='{self.closure_case}']")
+        token = self.s.token("demo.supervisor1")
+        _, closed, _ = self.s.api("GET", f"/cases/{self.closure_case}", token)
+        assert closed["status"] == "closed" and closed["outcome"] == "retained_paid", closed
+        # The rent commitment, approved from the same screen.
+        self.fill(f"li[data-case='{case_id}'] form.rc-decide",
+                  {"decision": "approve", "reason": "Förbindelsen förhindrar en vräkning av en barnfamilj."})
+        d.find_element(By.CSS_SELECTOR, f"li[data-case='{case_id}'] form.rc-decide button[type=submit]").click()
+        self.text_in("#decided", "hyresförbindelsen är registrerat")
+        assert not d.find_elements(By.CSS_SELECTOR, f"li[data-case='{case_id}']")
+        self.screen("supervisor-decided")
+        _, rcs, _ = self.s.api("GET", f"/cases/{case_id}/rent-commitments", token)
+        assert [rc["status"] for rc in rcs["items"]] == ["approved"], rcs
+        print("browser: the supervisor approved a closure request and a rent commitment on the decisions screen")
+
+        # Assign the case to a caseworker of the unit.
         self.go(f"/cases/{case_id}")
-        form = self.find("form.rc-decide")
-        self.fill("form.rc-decide", {"decision": "approve", "reason": "Förbindelsen förhindrar en vräkning av en barnfamilj."})
-        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
         self.find("ul.commitments li[data-status=approved]")
+        form = self.find("#assign-form")
+        _, me, _ = self.s.api("GET", "/me", token)
+        _, members, _ = self.s.api("GET", f"/units/{me['unit_id']}/members?limit=100", token)
+        worker = next(m for m in members["items"] if m["role"] == "caseworker")
+        self.fill("#assign-form", {"assigned_to": worker["id"]})
+        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        self.text_in(".case-head dl.facts", worker["display_name"])
+        _, kase, _ = self.s.api("GET", f"/cases/{case_id}", token)
+        assert kase["assigned_to"] == worker["id"], kase
+        self.screen("supervisor-assigned")
+        # Someone else changes the case: assigning now answers 412 and offers a reload.
+        self.change_elsewhere(case_id, token)
+        self.fill("#assign-form", {"assigned_to": ""})
+        d.find_element(By.CSS_SELECTOR, "#assign-form button[type=submit]").click()
+        self.reload_offered("supervisor-assign-412")
+        _, kase, _ = self.s.api("GET", f"/cases/{case_id}", token)
+        assert kase["assigned_to"] == worker["id"], "the refused assignment changed the case"
+        print(f"browser: assigned to {worker['display_name']}; a 412 on the assignment offered a reload")
+
         self.find("form.rc-deliver")
         self.screen("supervisor-approved")
         d.find_element(By.CSS_SELECTOR, "form.rc-deliver button[type=submit]").click()
@@ -430,9 +544,31 @@ class Run:
         receipt = self.visible("#receipt")
         assert "Kvittonummer" in receipt.text, receipt.text
         self.screen("landlord-receipt")
+        # The tenant paid, and the landlord withdrew its application to Kronofogden: a receipt each.
+        landlord = self.s.token("demo.landlord")
+        _, receipts, _ = self.s.api("GET", "/landlord/receipts", landlord)
+        before_ids = {r["receipt_id"] for r in receipts["items"]}
+        tenant = {"tenant_name": "Test Testsson", "tenant_pnr": "19800101-0001", "street": "Storgatan 1",
+                  "postal_code": "999 99", "city": "Kvarby", "municipality_code": "9999", "apartment_number": "1001"}
+        shown = []
+        for kind, extra in (("payment_confirmed", {"amount_paid": "12000"}),
+                            ("kfm_withdrawn", {"kfm_case_number": "12-345678-26"})):
+            before = receipt.text
+            self.fill("#landlord-notice", {"kind": kind, **tenant, **extra})
+            d.find_element(By.CSS_SELECTOR, "#landlord-notice button[type=submit]").click()
+            self.wait.until(lambda _: before not in d.find_element(By.CSS_SELECTOR, "main").text
+                            and d.find_elements(By.CSS_SELECTOR, "#receipt"))
+            receipt = d.find_element(By.CSS_SELECTOR, "#receipt")
+            shown.append(re.search(r"Kvittonummer (\S+)\.", receipt.text).group(1))
+        _, receipts, _ = self.s.api("GET", "/landlord/receipts", landlord)
+        new_ids = {r["receipt_id"] for r in receipts["items"]} - before_ids
+        assert new_ids == set(shown), (new_ids, shown)
+        print(f"browser: landlord confirmed a payment and reported a withdrawn application: receipts {shown}")
         self.go("/landlord/receipts")
         self.heading("Kvitton")
         self.find("main table tbody tr")
+        self.text_in("main table", "Underrättelse")
+        assert len(d.find_elements(By.CSS_SELECTOR, "main table tbody tr")) >= 3
         self.screen("landlord-receipts")
         self.go("/landlord/commitments")
         self.heading("Hyresförbindelser")

@@ -5,14 +5,14 @@
 import * as api from "../api.js";
 import { h, mount } from "../dom.js";
 import { t, label, fmtDate, fmtDateTime, fmtMoney, daysText, daysUntil } from "../i18n.js";
-import { role } from "../session.js";
+import { role, session } from "../session.js";
 import { caseRef } from "./worklist.js";
 import * as forms from "./case_forms.js";
 
 /** The case and everything shown with it, fetched in parallel. */
 async function load(id) {
   const { data: kase, etag } = await api.request("GET", `/cases/${id}`);
-  const [notices, deadlines, notes, interventions, commitments, tenancy, consents] = await Promise.all([
+  const [notices, deadlines, notes, interventions, commitments, tenancy, consents, staff] = await Promise.all([
     api.get(`/cases/${id}/notices`),
     api.get(`/cases/${id}/deadlines`),
     api.get(`/cases/${id}/notes`),
@@ -20,8 +20,10 @@ async function load(id) {
     api.get(`/cases/${id}/rent-commitments`),
     kase.tenancy_id ? api.get(`/tenancies/${kase.tenancy_id}`).catch(() => null) : Promise.resolve(null),
     api.get(`/cases/${id}/consents`).catch(() => ({ items: [] })),
+    // Whom a supervisor may assign the case to (the unit's caseworkers and supervisors).
+    role() === "supervisor" ? api.get(`/units/${kase.unit_id}/members?limit=100`).then((p) => p.items) : Promise.resolve(null),
   ]);
-  return { kase, etag, notices, deadlines, notes, interventions, commitments, tenancy, consents };
+  return { kase, etag, notices, deadlines, notes, interventions, commitments, tenancy, consents, staff };
 }
 
 export async function renderCase(main, id) {
@@ -37,7 +39,7 @@ export async function renderCase(main, id) {
 
 function draw(main, d, reload) {
   const k = d.kase;
-  const ctx = { kase: k, etag: d.etag, reload, tenancy: d.tenancy };
+  const ctx = { kase: k, etag: d.etag, reload, tenancy: d.tenancy, staff: d.staff };
   mount(main,
     h("div.case-head", null,
       h("h1", null, t("case_title", { ref: caseRef(k.id) })),
@@ -46,6 +48,7 @@ function draw(main, d, reload) {
         fact(t("legal_stage"), label("stage", k.legal_stage)),
         fact(t("risk"), label("risk", k.risk_level)),
         fact(t("col_children"), k.children_involved ? h("span.tag.children", null, t("children_yes")) : t("children_no")),
+        fact(t("assignee"), assigneeText(k, d.staff)),
         fact(t("created"), fmtDate(k.created_at)))),
     h("div.conflict-slot", { id: "conflict" }),
     h("div.case-grid", null,
@@ -56,6 +59,7 @@ function draw(main, d, reload) {
         interventionsSection(d.interventions, ctx),
         commitmentsSection(d.commitments, ctx)),
       h("div.col-side", null,
+        d.staff ? assignmentSection(ctx) : null,
         householdSection(k, ctx),
         consentsSection(d.consents, ctx),
         tenancySection(d.tenancy, k, ctx),
@@ -202,17 +206,31 @@ function tenancySection(ten, k, ctx) {
       fact(t("contract_type"), label("contract", ten.contract_type)),
       ten.rooms ? fact(t("rooms"), String(ten.rooms)) : null,
       ten.size_m2 ? fact(t("size"), `${ten.size_m2} m²`) : null),
-    incomplete.length ? [h("p.notice.warn", null, `${t("tenancy_incomplete")} ${incomplete.join(", ")}`), forms.completeTenancyForm(ctx, incomplete)] : null);
+    incomplete.length ? [h("p.notice.warn", { id: "tenancy-incomplete" }, `${t("tenancy_incomplete")} ${incomplete.map(missingLabel).join(", ")}`), forms.completeTenancyForm(ctx, incomplete)] : null);
 }
 
-const TRANSITIONS = {
-  // The workflow's allowed targets (src/domain/workflow.rs `allowed_targets`).
-  new: ["triage", "closed"], triage: ["outreach", "active", "closed"], outreach: ["active", "closed"],
-  active: ["follow_up", "closed"], follow_up: ["active", "closed"], closed: ["reopened"], reopened: ["triage", "active"],
-};
+/** A tenancy field intake left out, in words. */
+function missingLabel(code) {
+  const keys = { address: "address", apartment_number: "apartment_number", monthly_rent: "monthly_rent", start_on: "started_on",
+    contract_type: "contract_type", rooms: "rooms", size_m2: "size" };
+  return keys[code] ? t(keys[code]).toLowerCase() : code;
+}
+
+/** Who holds the case, in words: a name where the supervisor's member list has it. */
+function assigneeText(k, staff) {
+  if (!k.assigned_to) return t("unassigned");
+  if (session.me && k.assigned_to === session.me.id) return t("assignee_me");
+  const m = (staff || []).find((x) => x.id === k.assigned_to);
+  return m ? m.display_name : t("assignee_other");
+}
+
+function assignmentSection(ctx) {
+  return section("sec-assignment", t("assignment"), forms.assignForm(ctx, ctx.staff));
+}
 
 function transitionsSection(ctx) {
-  const targets = TRANSITIONS[ctx.kase.status] || [];
+  // The targets the API says this user may request now (the workflow's table and the policy).
+  const targets = ctx.kase.allowed_transitions || [];
   return section("sec-transitions", t("transitions"),
     h("p", null, `${t("status")}: `, h("strong", null, label("status", ctx.kase.status))),
     targets.length ? forms.transitionForm(ctx, targets) : null);

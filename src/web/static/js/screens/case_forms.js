@@ -143,10 +143,16 @@ export function completeTenancyForm(ctx, incomplete) {
   if (want.has("apartment_number")) fields.push(field("apartment_number", t("apartment_number"), { required: true }));
   if (want.has("monthly_rent")) fields.push(field("monthly_rent", t("monthly_rent"), { kind: "number", required: true, min: 1 }));
   if (want.has("start_on")) fields.push(field("start_on", t("started_on"), { kind: "date", required: true }));
+  if (want.has("contract_type")) {
+    fields.push(field("contract_type", t("contract_type"), { kind: "select", required: true, options: opts("contract").filter(([c]) => c !== "other") }));
+  }
+  if (want.has("rooms")) fields.push(field("rooms", t("rooms"), { kind: "number", min: 1 }));
+  if (want.has("size_m2")) fields.push(field("size_m2", t("size"), { kind: "number", min: 1 }));
   if (!fields.length) return null;
   const f = form(null, fields, t("save"), async (v) => {
     const body = compact({
       apartment_number: v.apartment_number, monthly_rent: v.monthly_rent, start_on: v.start_on,
+      contract_type: v.contract_type, rooms: v.rooms, size_m2: v.size_m2,
       address: v.street ? { street: v.street, postal_code: v.postal_code, city: v.city, municipality_code: v.municipality_code } : null,
     });
     await api.request("PATCH", `/tenancies/${ten.id}`, { body, ifMatch: `"${ten.version}"` });
@@ -206,6 +212,20 @@ export function memberForm(ctx) {
     await ctx.reload("sec-household");
   }, { onError: conflict(ctx) });
   f.id = "member-form";
+  return f;
+}
+
+/** Assign the case to a member of its unit (supervisors): PATCH /cases/{id} with If-Match. */
+export function assignForm(ctx, members) {
+  const current = ctx.kase.assigned_to || "";
+  const options = [["", t("unassigned")], ...members.map((m) => [m.id, `${m.display_name} (${label("role", m.role)})`])];
+  if (current && !members.some((m) => m.id === current)) options.push([current, t("assignee_other")]);
+  const f = form(null, [field("assigned_to", t("assign_to"), { kind: "select", value: current, options })],
+    t("assign"), async (v) => {
+      await api.request("PATCH", `/cases/${ctx.kase.id}`, { body: { assigned_to: v.assigned_to }, ifMatch: ctx.etag });
+      await ctx.reload("sec-assignment");
+    }, { class: "form", onError: conflict(ctx) });
+  f.id = "assign-form";
   return f;
 }
 

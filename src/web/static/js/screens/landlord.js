@@ -119,9 +119,15 @@ export async function renderReceipts(main) {
         h("thead", null, h("tr", null, [t("receipt_id"), t("receipt_kind"), t("receipt_at"), t("receipt_status")].map((x) => h("th", { scope: "col" }, x)))),
         h("tbody", null, items.map((r) => h("tr", null,
           h("td", null, h("code", null, r.receipt_id)),
-          h("td", null, r.kind === "arrears_report" ? t("nav_landlord_arrears") : label("notice", r.kind)),
+          h("td", null, receiptKind(r.kind)),
           h("td", null, fmtDateTime(r.received_at)),
-          h("td", null, r.status))))));
+          h("td", null, r.status === "accepted" ? t("receipt_accepted") : r.status))))));
+}
+
+function receiptKind(kind) {
+  if (kind === "arrears_report") return t("nav_landlord_arrears");
+  if (kind === "landlord_notice") return t("receipt_notice");
+  return label("notice", kind);
 }
 
 export async function renderCommitments(main) {

@@ -15,6 +15,8 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod health;
 pub mod households;
 pub mod http;

@@ -17,6 +17,8 @@ pub mod decisions;
 pub mod demo;
 pub mod domain;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod health;
 pub mod households;
 pub mod http;

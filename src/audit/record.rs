@@ -97,9 +97,20 @@ fn json_or_none(m: Map<String, Value>) -> Option<String> {
     (!m.is_empty()).then(|| Value::Object(m).to_string())
 }
 
+/// The stored text of `changes`, hashed into the chain as written: `changed_fields`,
+/// `before_json`, `after_json` (objects with sorted keys, compact).
+pub fn encode(changes: Changes) -> (String, Option<String>, Option<String>) {
+    let changed = serde_json::to_string(&changes.fields).unwrap_or_else(|_| "[]".into());
+    (
+        changed,
+        json_or_none(changes.before),
+        json_or_none(changes.after),
+    )
+}
+
 /// Append `event` in the caller's transaction; it is sealed into the chain after commit.
 pub fn record(tx: &mut Tx<'_>, event: NewEvent<'_>) -> QueryResult<i64> {
-    let changed = serde_json::to_string(&event.changes.fields).unwrap_or_else(|_| "[]".into());
+    let (changed, before_json, after_json) = encode(event.changes);
     let id: i64 = diesel::insert_into(audit_events::table)
         .values((
             audit_events::at.eq(types::now()),
@@ -113,8 +124,8 @@ pub fn record(tx: &mut Tx<'_>, event: NewEvent<'_>) -> QueryResult<i64> {
             audit_events::case_id.eq(event.case_id),
             audit_events::request_id.eq(event.actor.request_id.as_deref()),
             audit_events::changed_fields.eq(changed),
-            audit_events::before_json.eq(json_or_none(event.changes.before)),
-            audit_events::after_json.eq(json_or_none(event.changes.after)),
+            audit_events::before_json.eq(before_json),
+            audit_events::after_json.eq(after_json),
         ))
         .returning(audit_events::id)
         .get_result(&mut **tx)?;

@@ -60,13 +60,18 @@ pub(crate) fn bearer(req: &HttpRequest) -> Option<String> {
 
 /// [`bearer`], saying why there is none.
 fn bearer_or_reason(req: &HttpRequest) -> Result<String, &'static str> {
-    let query = req.query_string();
+    bearer_token(req.query_string(), req.headers().get(header::AUTHORIZATION))
+}
+
+/// The token from a request's query string and `Authorization` header, or why there is none.
+pub(crate) fn bearer_token(
+    query: &str,
+    authorization: Option<&header::HeaderValue>,
+) -> Result<String, &'static str> {
     if query.contains("access_token") || query.contains("token=") {
         return Err("token_in_query");
     }
-    let value = req
-        .headers()
-        .get(header::AUTHORIZATION)
+    let value = authorization
         .ok_or("missing")?
         .to_str()
         .map_err(|_| "malformed_header")?;

@@ -88,7 +88,7 @@ impl From<InterventionRow> for InterventionResponse {
     }
 }
 
-fn validate(req: &CreateInterventionRequest) -> Result<(), ApiError> {
+pub(crate) fn validate(req: &CreateInterventionRequest) -> Result<(), ApiError> {
     let mut errors = Vec::new();
     if let (Some(s), Some(e)) = (req.started_on, req.ended_on)
         && e < s

@@ -83,7 +83,7 @@ fn illegal(e: TransitionError) -> ApiError {
     }
 }
 
-fn validate(req: &TransitionRequest) -> Result<Option<HomelessnessSituation>, ApiError> {
+pub(crate) fn validate(req: &TransitionRequest) -> Result<Option<HomelessnessSituation>, ApiError> {
     let mut errors = Vec::new();
     if req.reason.trim().is_empty() || req.reason.chars().count() > 1000 {
         errors.push(crate::error::FieldError::new(

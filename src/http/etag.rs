@@ -40,11 +40,16 @@ impl FromRequest for IfMatch {
     }
 }
 
-/// `"3"` or `W/"3"` → 3.
+/// `"3"` or `W/"3"` → 3. Only digits between the quotes (as the OpenAPI pattern says): a
+/// sign is not part of an ETag we send, so `"+3"` or `"-1"` is malformed, not version 3 or -1.
 pub fn parse_etag(v: &str) -> Option<i32> {
     let v = v.trim();
     let v = v.strip_prefix("W/").unwrap_or(v);
-    v.strip_prefix('"')?.strip_suffix('"')?.parse().ok()
+    let digits = v.strip_prefix('"')?.strip_suffix('"')?;
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
 }
 
 pub fn etag_value(version: i32) -> String {
@@ -95,5 +100,15 @@ mod tests {
         assert_eq!(parse_etag("3"), None);
         assert_eq!(parse_etag("\"x\""), None);
         assert_eq!(parse_etag(&etag_value(7)), Some(7));
+    }
+
+    #[test]
+    fn etags_with_a_sign_are_malformed() {
+        // Found by the `headers` fuzz target: `str::parse` takes a sign.
+        assert_eq!(parse_etag("\"+3\""), None);
+        assert_eq!(parse_etag("W/\"-1\""), None);
+        assert_eq!(parse_etag("\"\""), None);
+        assert_eq!(parse_etag("\"2147483648\""), None);
+        assert_eq!(parse_etag("\"2147483647\""), Some(i32::MAX));
     }
 }

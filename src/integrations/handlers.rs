@@ -168,13 +168,13 @@ mod tests {
     }
 }
 
-fn parse_event(v: Value) -> Result<Submission, ApiError> {
+pub(crate) fn parse_event(v: Value) -> Result<Submission, ApiError> {
     from_value::<EnforcementEvent>(v)?.validate()
 }
-fn parse_notice(v: Value) -> Result<Submission, ApiError> {
+pub(crate) fn parse_notice(v: Value) -> Result<Submission, ApiError> {
     from_value::<LandlordNotice>(v)?.validate()
 }
-fn parse_arrears(v: Value) -> Result<Submission, ApiError> {
+pub(crate) fn parse_arrears(v: Value) -> Result<Submission, ApiError> {
     from_value::<ArrearsReport>(v)?.validate()
 }
 
@@ -230,12 +230,7 @@ pub async fn submit_enforcement_events(
     payload: web::Payload,
 ) -> Result<web::Json<BatchResponse>, ApiError> {
     let body = read_json(&req, payload, MAX_BATCH_BYTES).await?;
-    let Some(events) = body.get("events").and_then(Value::as_array).cloned() else {
-        return Err(ApiError::field("events", "must be a list of events"));
-    };
-    if events.is_empty() || events.len() > MAX_BATCH {
-        return Err(ApiError::field("events", "must hold 1–500 events"));
-    }
+    let events = batch_events(&body)?;
     let who = who.0;
     let st = state.get_ref().clone();
     let items = state
@@ -246,20 +241,14 @@ pub async fn submit_enforcement_events(
             let mut out = Vec::with_capacity(events.len());
             // Keys held until the batch is committed (returned with the answers, dropped after).
             let mut held = std::collections::HashMap::new();
-            for mut ev in events {
-                let key = ev
-                    .as_object_mut()
-                    .and_then(|o| o.remove("idempotency_key"))
-                    .and_then(|k| k.as_str().map(str::to_owned));
-                let hash = idempotency::request_hash(&ev);
-                let result = idempotency::parse_key(key.as_deref())
-                    .and_then(|k| parse_event(ev).map(|s| (k, s)))
-                    .and_then(|(k, s)| {
-                        if !held.contains_key(&k) {
-                            held.insert(k.clone(), st.inflight.hold(&who.key, &k)?);
-                        }
-                        inbound::submit(&mut *conn, &st, &who, &k, &hash, s)
-                    });
+            for ev in events {
+                let (key, hash, parsed) = batch_item(ev);
+                let result = parsed.and_then(|(k, s)| {
+                    if !held.contains_key(&k) {
+                        held.insert(k.clone(), st.inflight.hold(&who.key, &k)?);
+                    }
+                    inbound::submit(&mut *conn, &st, &who, &k, &hash, s)
+                });
                 out.push(match result {
                     Ok(a) => BatchItem {
                         idempotency_key: key,
@@ -285,6 +274,36 @@ pub async fn submit_enforcement_events(
     let (items, held) = items;
     drop(held);
     Ok(web::Json(BatchResponse { items }))
+}
+
+/// The events of a batch body: a list of 1–500.
+pub(crate) fn batch_events(body: &Value) -> Result<Vec<Value>, ApiError> {
+    let Some(events) = body.get("events").and_then(Value::as_array).cloned() else {
+        return Err(ApiError::field("events", "must be a list of events"));
+    };
+    if events.is_empty() || events.len() > MAX_BATCH {
+        return Err(ApiError::field("events", "must hold 1–500 events"));
+    }
+    Ok(events)
+}
+
+/// One event of a batch, before the database: its key as sent, the hash of the event without
+/// the key, and the parsed key and submission.
+pub(crate) fn batch_item(
+    mut ev: Value,
+) -> (
+    Option<String>,
+    String,
+    Result<(String, Submission), ApiError>,
+) {
+    let key = ev
+        .as_object_mut()
+        .and_then(|o| o.remove("idempotency_key"))
+        .and_then(|k| k.as_str().map(str::to_owned));
+    let hash = idempotency::request_hash(&ev);
+    let parsed =
+        idempotency::parse_key(key.as_deref()).and_then(|k| parse_event(ev).map(|s| (k, s)));
+    (key, hash, parsed)
 }
 
 /// Landlords: a rent-arrears report (Idempotency-Key required).

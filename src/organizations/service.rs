@@ -101,9 +101,9 @@ fn sample_days(req: &CreateOrganizationRequest, errors: &mut Vec<FieldError>) ->
     }
 }
 
-type Validated = (Option<String>, Option<String>, String);
+pub(crate) type Validated = (Option<String>, Option<String>, String);
 
-fn validate(req: &CreateOrganizationRequest) -> Result<Validated, ApiError> {
+pub(crate) fn validate(req: &CreateOrganizationRequest) -> Result<Validated, ApiError> {
     let mut errors = Vec::new();
     if !valid_name(&req.name) {
         errors.push(FieldError::new("name", "must be 1–200 characters"));

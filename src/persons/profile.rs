@@ -58,7 +58,7 @@ pub struct UpdatePersonRequest {
 
 impl UpdatePersonRequest {
     /// The checked change, every field error at once.
-    fn validate(&self) -> Result<Option<String>, ApiError> {
+    pub(crate) fn validate(&self) -> Result<Option<String>, ApiError> {
         let mut errors = Vec::new();
         if let Some(name) = &self.name {
             crate::households::dto::text(&mut errors, "name", name, 200);

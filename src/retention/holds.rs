@@ -53,7 +53,7 @@ pub struct LegalHoldResponse {
 }
 
 impl PlaceLegalHoldRequest {
-    fn validate(self, today: NaiveDate) -> Result<Self, ApiError> {
+    pub(crate) fn validate(self, today: NaiveDate) -> Result<Self, ApiError> {
         let mut errors = Vec::new();
         let n = self.reason.trim().chars().count();
         if n == 0 || n > MAX_REASON_CHARS {

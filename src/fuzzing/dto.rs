@@ -1,0 +1,182 @@
+//! The request bodies: the first input byte picks the DTO, the rest is the body, read as the
+//! handler reads it (`web::Json`: `serde_json::from_slice` into the type; the integration
+//! handlers: into a `Value`, then `from_value`) and then validated as the handler validates it
+//! before touching the database. A DTO without such a step is only deserialized.
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::access_reviews::dto::{CreateAccessReviewRequest, VerdictRequest};
+use crate::auth::service::{LoginRequest, RefreshRequest};
+use crate::cases::dto::{
+    ClosureDecisionRequest, CreateCaseRequest, TransitionRequest, UpdateCaseRequest,
+};
+use crate::cases::interventions::CreateInterventionRequest;
+use crate::cases::notes::CreateNoteRequest;
+use crate::consents::dto::{CreateConsentRequest, WithdrawConsentRequest};
+use crate::domain::states::NoticeSource;
+use crate::households::dto::{
+    CreateHouseholdRequest, CreateTenancyRequest, MemberInput, UpdateMemberRequest,
+    UpdateTenancyRequest,
+};
+use crate::http::extract::data_error;
+use crate::integrations::clients::dto::{CreateClientRequest, TokenRequest};
+use crate::integrations::handlers as integrations;
+use crate::integrations::idempotency::request_hash;
+use crate::notices::dto::CreateNoticeRequest;
+use crate::organizations::dto::{
+    CreateOrganizationRequest, CreateUnitRequest, UpdateOrganizationRequest,
+};
+use crate::persons::extract::AccessExtractRequest;
+use crate::persons::profile::UpdatePersonRequest;
+use crate::persons::service::PersonSearchRequest;
+use crate::rent_commitments::dto::{
+    DraftRentCommitmentRequest, RentCommitmentDecisionRequest, RentCommitmentDeliveryRequest,
+};
+use crate::retention::holds::{PlaceLegalHoldRequest, ReleaseLegalHoldRequest};
+use crate::users::dto::{CreateUserRequest, UpdateUserRequest};
+
+/// Deserialize `body` as `web::Json::<T>` does, then run `validate` on the value.
+fn json<T: DeserializeOwned>(body: &[u8], validate: impl FnOnce(T)) {
+    match serde_json::from_slice::<T>(body) {
+        Ok(t) => validate(t),
+        Err(e) if e.is_data() => no_echo(body, &data_error(&e)),
+        Err(_) => {}
+    }
+}
+
+/// A body without a validation step of its own: deserialized only.
+fn only<T: DeserializeOwned>(body: &[u8]) {
+    json(body, |_: T| {});
+}
+
+/// A body read into a `Value` (`read_json`), as the integration handlers do.
+fn value(body: &[u8], handle: impl FnOnce(Value)) {
+    if let Ok(v) = serde_json::from_slice::<Value>(body) {
+        let _ = request_hash(&v);
+        handle(v);
+    }
+}
+
+/// The problem detail of a refused body never repeats a string value of the body (it may
+/// carry personal data, and problem details reach logs and browsers).
+fn no_echo(body: &[u8], detail: &str) {
+    let Ok(v) = serde_json::from_slice::<Value>(body) else {
+        return;
+    };
+    let (mut keys, mut strings) = (Vec::new(), Vec::new());
+    collect(&v, &mut keys, &mut strings);
+    for s in strings {
+        if s.chars().count() >= 4 && !keys.contains(&s) {
+            assert!(
+                !detail.contains(s),
+                "problem detail echoes a value: {detail}"
+            );
+        }
+    }
+}
+
+fn collect<'a>(v: &'a Value, keys: &mut Vec<&'a str>, strings: &mut Vec<&'a str>) {
+    match v {
+        Value::String(s) => strings.push(s),
+        Value::Array(a) => a.iter().for_each(|x| collect(x, keys, strings)),
+        Value::Object(m) => m.iter().for_each(|(k, x)| {
+            keys.push(k);
+            collect(x, keys, strings);
+        }),
+        _ => {}
+    }
+}
+
+fn today() -> chrono::NaiveDate {
+    super::default_today()
+}
+
+/// The DTO target.
+pub fn dto(data: &[u8]) {
+    let Some((&which, b)) = data.split_first() else {
+        return;
+    };
+    match which % 37 {
+        0 => only::<CreateCaseRequest>(b),
+        1 => only::<UpdateCaseRequest>(b),
+        2 => json(b, |r: TransitionRequest| {
+            let _ = crate::cases::transitions::validate(&r);
+        }),
+        3 => only::<ClosureDecisionRequest>(b),
+        4 => only::<CreateNoteRequest>(b),
+        5 => json(b, |r: CreateInterventionRequest| {
+            let _ = crate::cases::interventions::validate(&r);
+        }),
+        6 => json(b, |r: CreateUserRequest| {
+            let _ =
+                crate::users::service::validate_new_user(&r.username, &r.display_name, &r.password);
+        }),
+        7 => only::<UpdateUserRequest>(b),
+        8 => only::<LoginRequest>(b),
+        9 => only::<RefreshRequest>(b),
+        10 => json(b, |r: PlaceLegalHoldRequest| {
+            let _ = r.validate(today());
+        }),
+        11 => only::<ReleaseLegalHoldRequest>(b),
+        12 => only::<CreateClientRequest>(b),
+        13 => only::<TokenRequest>(b),
+        14 => value(b, |v| {
+            let _ = integrations::parse_event(v);
+        }),
+        15 => value(b, |v| {
+            let _ = integrations::parse_notice(v);
+        }),
+        16 => value(b, |v| {
+            let _ = integrations::parse_arrears(v);
+        }),
+        17 => value(b, |v| {
+            if let Ok(events) = integrations::batch_events(&v) {
+                for ev in events {
+                    let _ = integrations::batch_item(ev);
+                }
+            }
+        }),
+        18 => only::<PersonSearchRequest>(b),
+        19 => only::<AccessExtractRequest>(b),
+        20 => json(b, |r: UpdatePersonRequest| {
+            let _ = r.validate();
+        }),
+        21 => json(b, |r: CreateConsentRequest| {
+            let _ = r.validate(today());
+        }),
+        22 => only::<WithdrawConsentRequest>(b),
+        23 => json(b, |r: CreateAccessReviewRequest| {
+            let _ = r.validate(today());
+        }),
+        24 => json(b, |r: VerdictRequest| {
+            let _ = r.validate();
+        }),
+        25 => json(b, |r: CreateHouseholdRequest| {
+            let _ = r.validate();
+        }),
+        26 => json(b, |r: MemberInput| {
+            let _ = r.validate();
+        }),
+        27 => json(b, |r: CreateTenancyRequest| {
+            let _ = r.validate();
+        }),
+        28 => only::<UpdateMemberRequest>(b),
+        29 => only::<UpdateTenancyRequest>(b),
+        30 => json(b, |r: CreateOrganizationRequest| {
+            let _ = crate::organizations::service::validate(&r);
+        }),
+        31 => only::<UpdateOrganizationRequest>(b),
+        32 => only::<CreateUnitRequest>(b),
+        33 => json(b, |r: CreateNoticeRequest| {
+            let _ = r.validate(NoticeSource::SocialServices, today());
+        }),
+        34 => json(b, |r: DraftRentCommitmentRequest| {
+            let _ = r.validate();
+        }),
+        35 => json(b, |r: RentCommitmentDecisionRequest| {
+            let _ = r.validate();
+        }),
+        _ => only::<RentCommitmentDeliveryRequest>(b),
+    }
+}

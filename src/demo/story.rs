@@ -33,7 +33,10 @@ pub(super) enum Step {
     Notice(Box<CreateNoticeRequest>),
     /// A rent commitment through its whole flow: drafted by the caseworker, approved by the
     /// unit's supervisor (on a legal basis), the letter delivered to the landlord today.
-    RentCommitment { amount: i64, months: i32 },
+    RentCommitment {
+        amount: i64,
+        months: i32,
+    },
 }
 
 /// How a case's arrears cycle ends in the demo (the statistics' prevention and enforcement

@@ -66,14 +66,31 @@ fn no_echo(body: &[u8], detail: &str) {
     };
     let (mut keys, mut strings) = (Vec::new(), Vec::new());
     collect(&v, &mut keys, &mut strings);
+    // serde names fields in backticks (the unknown one, and those expected): names, not values.
+    let said = without_quoted_names(detail);
     for s in strings {
         if s.chars().count() >= 4 && !keys.contains(&s) {
-            assert!(
-                !detail.contains(s),
-                "problem detail echoes a value: {detail}"
-            );
+            assert!(!said.contains(s), "problem detail echoes a value: {detail}");
         }
     }
+}
+
+/// `detail` without its backticked identifiers (`` `county_code` ``): what is left is the text
+/// that could repeat a value.
+fn without_quoted_names(detail: &str) -> String {
+    detail
+        .split('`')
+        .enumerate()
+        .filter(|(i, part)| {
+            let name = part.starts_with(|c: char| c.is_ascii_lowercase())
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            i % 2 == 0 || !name
+        })
+        .map(|(_, part)| part)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn collect<'a>(v: &'a Value, keys: &mut Vec<&'a str>, strings: &mut Vec<&'a str>) {

@@ -241,7 +241,8 @@ def check_chain(db: k.Database, server: k.Server, fails: list[str]) -> None:
                         "FROM audit_chain")[0]
         gap_free = seqs == (total, "1", total)
         if out.returncode == 0 and gap_free and \
-                re.fullmatch(rf"ok n={total}( checkpoints=\d+)?", out.stdout.strip()):
+                re.fullmatch(rf"ok n={total}( checkpoints=\d+)?( access_batches=\d+ access_rows=\d+)?",
+                             out.stdout.strip()):
             return
         time.sleep(1)
     fails.append(f"audit chain: verify rc={out.returncode} {out.stdout.strip()} "

@@ -47,11 +47,15 @@ impl Cursor {
         URL_SAFE_NO_PAD.encode(format!("k1:{key}"))
     }
 
+    /// The key of a cursor this server made; `None` for anything else. Keys are printable
+    /// (ids, dates, sort keys), so one with a control character is foreign: refused here rather
+    /// than sent to the database (PostgreSQL refuses a NUL in text with an error, not a 400).
     pub fn decode(cursor: &str) -> Option<String> {
         let raw = URL_SAFE_NO_PAD.decode(cursor).ok()?;
         String::from_utf8(raw)
             .ok()?
             .strip_prefix("k1:")
+            .filter(|key| !key.chars().any(char::is_control))
             .map(str::to_owned)
     }
 
@@ -69,6 +73,16 @@ impl Cursor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cursor_whose_key_holds_a_control_character_is_refused() {
+        assert_eq!(Cursor::decode(&Cursor::encode("a\u{0}b")), None);
+        assert_eq!(Cursor::decode(&Cursor::encode("a\nb")), None);
+        assert_eq!(
+            Cursor::decode(&Cursor::encode("2026-11-29|x")),
+            Some("2026-11-29|x".into())
+        );
+    }
 
     #[test]
     fn cursors_round_trip_and_foreign_ones_are_refused() {

@@ -75,7 +75,12 @@ pub(crate) fn bearer_token(
         .ok_or("missing")?
         .to_str()
         .map_err(|_| "malformed_header")?;
-    let token = value.strip_prefix("Bearer ").ok_or("not_bearer")?.trim();
+    // The scheme name is case-insensitive (RFC 9110 §11.1): `bearer x` is a bearer token too.
+    let (scheme, token) = value.split_once(' ').ok_or("not_bearer")?;
+    if !scheme.eq_ignore_ascii_case("Bearer") {
+        return Err("not_bearer");
+    }
+    let token = token.trim();
     if token.is_empty() {
         return Err("missing");
     }
@@ -131,5 +136,28 @@ impl FromRequest for Principal {
                 request_id: context::request_id(),
             })
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token(query: &str, value: &str) -> Result<String, &'static str> {
+        bearer_token(
+            query,
+            Some(&header::HeaderValue::from_str(value).expect("value")),
+        )
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        assert_eq!(token("", "Bearer abc"), Ok("abc".into()));
+        assert_eq!(token("", "bearer abc"), Ok("abc".into()));
+        assert_eq!(token("", "BEARER  abc "), Ok("abc".into()));
+        assert_eq!(token("", "Basic abc"), Err("not_bearer"));
+        assert_eq!(token("", "Bearerabc"), Err("not_bearer"));
+        assert_eq!(token("", "Bearer "), Err("missing"));
+        assert_eq!(token("access_token=x", "Bearer abc"), Err("token_in_query"));
     }
 }

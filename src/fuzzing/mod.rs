@@ -112,7 +112,11 @@ fn authorization(data: &[u8]) {
     assert!(!token.is_empty() && token.len() <= MAX_TOKEN_BYTES);
     assert_eq!(token.trim(), token);
     let text = value.to_str().unwrap_or_default();
-    assert!(text.starts_with("Bearer ") && text.trim_end().ends_with(&token));
+    assert!(
+        text.get(..7)
+            .is_some_and(|p| p.eq_ignore_ascii_case("bearer "))
+            && text.trim_end().ends_with(&token)
+    );
     // Nobody signs a token without the key.
     let issuer = TokenIssuer::new(b"fuzz-key-fuzz-key-fuzz-key-fuzz-key", Default::default());
     assert!(
@@ -159,7 +163,12 @@ pub fn cursor(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    assert_eq!(Cursor::decode(&Cursor::encode(text)).as_deref(), Some(text));
+    // Every printable key round-trips; one with a control character is refused (never a key).
+    let printable = !text.chars().any(char::is_control);
+    assert_eq!(
+        Cursor::decode(&Cursor::encode(text)).as_deref(),
+        printable.then_some(text)
+    );
     if let Some(key) = Cursor::decode(text) {
         assert_eq!(Cursor::decode(&Cursor::encode(&key)), Some(key));
     }

@@ -78,7 +78,7 @@ pub async fn decide_access_review_entry(
 /// Sign the set off (If-Match: the set's version): once, and only when every entry has a
 /// verdict (409 says how many have none).
 #[utoipa::path(tag = "access-reviews", security(("bearer" = [])),
-    params(("review_id" = String, Path), ("If-Match" = String, Header, description = "ETag of the review as read", pattern = r#"^(W/)?"[0-9]{1,9}"$"#)),
+    params(("review_id" = String, Path), ("If-Match" = String, Header, description = "ETag of the review as read", pattern = r#"^(W/)?"(0|[1-9][0-9]{0,8})"$"#)),
     responses((status = 200, body = AccessReviewSummary), (status = "4XX", body = Problem)))]
 #[post("/access-reviews/{review_id}/sign-off")]
 pub async fn sign_off_access_review(

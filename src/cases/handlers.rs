@@ -63,7 +63,7 @@ pub async fn get_case(
 
 /// Change risk level, assignee or unit (If-Match).
 #[utoipa::path(tag = "cases", request_body = UpdateCaseRequest, security(("bearer" = [])),
-    params(("case_id" = String, Path), ("If-Match" = String, Header, description = "ETag of the case as read", pattern = r#"^(W/)?"[0-9]{1,9}"$"#)),
+    params(("case_id" = String, Path), ("If-Match" = String, Header, description = "ETag of the case as read", pattern = r#"^(W/)?"(0|[1-9][0-9]{0,8})"$"#)),
     responses((status = 200, body = CaseResponse), (status = "4XX", body = Problem)))]
 #[patch("/cases/{case_id}")]
 pub async fn update_case(
@@ -87,7 +87,7 @@ pub async fn update_case(
 /// Move the case to another status (If-Match). 409 lists the allowed targets; closing a case
 /// with children needs a supervisor: 202 with the closure request.
 #[utoipa::path(tag = "cases", request_body = TransitionRequest, security(("bearer" = [])),
-    params(("case_id" = String, Path), ("If-Match" = String, Header, description = "ETag of the case as read", pattern = r#"^(W/)?"[0-9]{1,9}"$"#)),
+    params(("case_id" = String, Path), ("If-Match" = String, Header, description = "ETag of the case as read", pattern = r#"^(W/)?"(0|[1-9][0-9]{0,8})"$"#)),
     responses((status = 200, body = CaseResponse), (status = 202, body = ClosureRequestResponse), (status = "4XX", body = Problem)))]
 #[post("/cases/{case_id}/transitions")]
 pub async fn transition_case(

@@ -69,7 +69,8 @@ fn no_echo(body: &[u8], detail: &str) {
     // serde names fields in backticks (the unknown one, and those expected): names, not values.
     let said = without_quoted_names(detail);
     for s in strings {
-        if s.chars().count() >= 4 && !keys.contains(&s) {
+        // A value inside a key may come back with the key's name (an unknown field is named).
+        if s.chars().count() >= 4 && !keys.iter().any(|k| k.contains(s)) {
             assert!(!said.contains(s), "problem detail echoes a value: {detail}");
         }
     }

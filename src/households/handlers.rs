@@ -70,7 +70,7 @@ pub async fn create_household_member(
 /// Change a member's relation, residence or move-out date (If-Match: the household's ETag);
 /// `children_involved` of the household's cases follows.
 #[utoipa::path(tag = "households", request_body = UpdateMemberRequest, security(("bearer" = [])),
-    params(("household_id" = String, Path), ("member_id" = String, Path), ("If-Match" = String, Header, description = "ETag of the household as read", pattern = r#"^(W/)?"[0-9]{1,9}"$"#)),
+    params(("household_id" = String, Path), ("member_id" = String, Path), ("If-Match" = String, Header, description = "ETag of the household as read", pattern = r#"^(W/)?"(0|[1-9][0-9]{0,8})"$"#)),
     responses((status = 200, body = HouseholdResponse), (status = "4XX", body = Problem)))]
 #[patch("/households/{household_id}/members/{member_id}")]
 pub async fn update_household_member(
@@ -114,7 +114,7 @@ pub async fn list_household_tenancies(
 /// Complete or correct a tenancy (rent, contract, rooms, size... that intake left as
 /// placeholders), validated like a new one (If-Match).
 #[utoipa::path(tag = "households", request_body = UpdateTenancyRequest, security(("bearer" = [])),
-    params(("tenancy_id" = String, Path), ("If-Match" = String, Header, description = "ETag of the tenancy as read", pattern = r#"^(W/)?"[0-9]{1,9}"$"#)),
+    params(("tenancy_id" = String, Path), ("If-Match" = String, Header, description = "ETag of the tenancy as read", pattern = r#"^(W/)?"(0|[1-9][0-9]{0,8})"$"#)),
     responses((status = 200, body = TenancyResponse), (status = "4XX", body = Problem)))]
 #[patch("/tenancies/{tenancy_id}")]
 pub async fn update_tenancy(

@@ -57,7 +57,7 @@ pub async fn get_organization(
 /// Set an organization's county (länskod; platform admin, If-Match: its ETag), validated as at
 /// creation. Audited. A county board's analysts see the statistics of its county.
 #[utoipa::path(tag = "organizations", request_body = UpdateOrganizationRequest, security(("bearer" = [])),
-    params(("organization_id" = String, Path), ("If-Match" = String, Header, description = "ETag of the organization as read", pattern = r#"^(W/)?"[0-9]{1,9}"$"#)),
+    params(("organization_id" = String, Path), ("If-Match" = String, Header, description = "ETag of the organization as read", pattern = r#"^(W/)?"(0|[1-9][0-9]{0,8})"$"#)),
     responses((status = 200, body = OrganizationResponse), (status = "4XX", body = Problem)))]
 #[patch("/organizations/{organization_id}")]
 pub async fn update_organization(

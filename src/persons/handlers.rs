@@ -99,7 +99,7 @@ pub async fn get_person(
 /// Audited. While it is set, the addresses of the person's households are shown only to their
 /// cases' assigned caseworkers and the units' supervisors.
 #[utoipa::path(tag = "persons", request_body = UpdatePersonRequest, security(("bearer" = [])),
-    params(("person_id" = String, Path), ("If-Match" = String, Header, description = "ETag of the person as read", pattern = r#"^(W/)?"[0-9]{1,9}"$"#)),
+    params(("person_id" = String, Path), ("If-Match" = String, Header, description = "ETag of the person as read", pattern = r#"^(W/)?"(0|[1-9][0-9]{0,8})"$"#)),
     responses((status = 200, body = PersonResponse), (status = "4XX", body = Problem)))]
 #[patch("/persons/{person_id}", guard = "not_a_sibling")]
 pub async fn update_person(

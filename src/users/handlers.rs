@@ -53,7 +53,7 @@ pub async fn get_user(
 
 /// Change role, unit, status, display name or password (If-Match required).
 #[utoipa::path(tag = "users", request_body = UpdateUserRequest, security(("bearer" = [])),
-    params(("user_id" = String, Path), ("If-Match" = String, Header, description = "ETag of the user as read", pattern = r#"^(W/)?"[0-9]{1,9}"$"#)),
+    params(("user_id" = String, Path), ("If-Match" = String, Header, description = "ETag of the user as read", pattern = r#"^(W/)?"(0|[1-9][0-9]{0,8})"$"#)),
     responses((status = 200, body = UserResponse), (status = "4XX", body = Problem)))]
 #[patch("/users/{user_id}")]
 pub async fn update_user(

@@ -30,7 +30,7 @@ fn every_corpus_and_regression_input_passes_its_target() {
             .iter()
             .chain(&files(&root.join("regressions").join(name)))
         {
-            let data = std::fs::read(path).unwrap();
+            let data = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             if std::panic::catch_unwind(|| target(&data)).is_err() {
                 failed.push(path.display().to_string());
             }

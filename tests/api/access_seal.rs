@@ -311,7 +311,7 @@ fn migrated(mut c: kvar::db::AnyConnection) -> kvar::db::AnyConnection {
 /// batches of 20,000). A measurement, not run by default:
 /// `KVAR_TEST_POSTGRES_URL=… cargo test --test api -- --ignored access_seal_throughput --nocapture`
 #[test]
-#[ignore]
+#[ignore = "a throughput measurement, not a pass/fail test: run with --ignored (README, access-log sealing)"]
 fn access_seal_throughput() {
     use diesel::Connection;
     let rows: usize = std::env::var("KVAR_SEAL_ROWS")

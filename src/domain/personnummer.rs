@@ -30,7 +30,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{Datelike, Local, NaiveDate};
+use chrono::{Datelike, NaiveDate};
 
 /// Added to the day of birth in a samordningsnummer.
 const COORDINATION_DAY_OFFSET: u32 = 60;
@@ -79,10 +79,10 @@ impl fmt::Display for PersonnummerError {
 impl std::error::Error for PersonnummerError {}
 
 impl Personnummer {
-    /// Parse any accepted form, resolving the century of ten-digit forms against today's local
-    /// date.
+    /// Parse any accepted form, resolving the century of ten-digit forms against today's Swedish
+    /// date (not the machine's: a server on UTC would read a number differently for an hour).
     pub fn parse(input: &str) -> Result<Self, PersonnummerError> {
-        Self::parse_at(input, Local::now().date_naive())
+        Self::parse_at(input, crate::domain::sweden::today())
     }
 
     /// Parse any accepted form, resolving the century of ten-digit forms against `today`.

@@ -37,6 +37,7 @@ import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -140,6 +141,25 @@ class Server:
         return body["access_token"]
 
 
+SWEDEN = ZoneInfo("Europe/Stockholm")
+
+
+def sweden_today() -> dt.date:
+    """The date of the legal clock: Sweden's, whatever this machine's time zone."""
+    return dt.datetime.now(SWEDEN).date()
+
+
+def far_zone() -> str:
+    """A time zone whose date differs from Sweden's right now. The browser runs in it, so a client
+    that takes "today" from the device instead of the Swedish calendar fails the flows at any
+    hour (a delivery dated the day before the letter, or in the future)."""
+    now = dt.datetime.now(dt.timezone.utc)
+    for zone in ("Pacific/Kiritimati", "Pacific/Pago_Pago"):  # UTC+14 and UTC-11
+        if now.astimezone(ZoneInfo(zone)).date() != now.astimezone(SWEDEN).date():
+            return zone
+    raise AssertionError("no time zone with another date than Sweden's")
+
+
 def browser() -> webdriver.Chrome:
     opts = webdriver.ChromeOptions()
     opts.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
@@ -155,7 +175,8 @@ def browser() -> webdriver.Chrome:
         opts.add_argument(arg)
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     # Swedish for the browser's own widgets (date inputs show ÅÅÅÅ-MM-DD).
-    env = {**os.environ, "LANG": "sv_SE.UTF-8", "LANGUAGE": "sv"}
+    env = {**os.environ, "LANG": "sv_SE.UTF-8", "LANGUAGE": "sv", "TZ": far_zone()}
+    print(f"browser: the browser's time zone is {env['TZ']} (another date than Sweden's)")
     service = Service(executable_path="/usr/bin/chromedriver", env=env)
     return webdriver.Chrome(service=service, options=opts)
 
@@ -264,7 +285,7 @@ class Run:
         self.find("#notice-form")
         self.screen("case-page")
         before = len(d.find_elements(By.CSS_SELECTOR, "li.deadline[data-kind=reinstatement_end]"))
-        received = (dt.date.today() - dt.timedelta(days=2)).isoformat()
+        received = (sweden_today() - dt.timedelta(days=2)).isoformat()
         self.fill("#notice-form", {"kind": "social_notice_received", "received_on": received, "amount_to_reinstate": "18400"})
         d.find_element(By.CSS_SELECTOR, "#notice-form button[type=submit]").click()
         self.wait.until(lambda _: len(d.find_elements(By.CSS_SELECTOR, "li.deadline[data-kind=reinstatement_end]")) > before)
@@ -389,7 +410,7 @@ class Run:
         notices for the formulär 3 flow."""
         token = self.s.token("demo.caseworker1")
         _, page, _ = self.s.api("GET", "/worklist?limit=100", token)
-        today = dt.date.today()
+        today = sweden_today()
         cases = []
         for item in sorted(page["items"], key=lambda i: not i["children_involved"]):
             _, kase, _ = self.s.api("GET", f"/cases/{item['case_id']}", token)
@@ -538,7 +559,7 @@ class Run:
         self.fill("#landlord-notice", {
             "kind": "termination_served", "tenant_name": "Test Testsson", "tenant_pnr": "19800101-0001",
             "street": "Storgatan 1", "postal_code": "999 99", "city": "Kvarby", "municipality_code": "9999",
-            "apartment_number": "1001", "sent_on": dt.date.today().isoformat(), "amount_to_reinstate": "12000",
+            "apartment_number": "1001", "sent_on": sweden_today().isoformat(), "amount_to_reinstate": "12000",
         })
         d.find_element(By.CSS_SELECTOR, "#landlord-notice button[type=submit]").click()
         receipt = self.visible("#receipt")

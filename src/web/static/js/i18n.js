@@ -669,11 +669,12 @@ export function fmtDate(iso) {
   }).format(date);
 }
 
-/** A timestamp as a Swedish date and time: "4 dec. 2026 14:05". */
+/** A timestamp as a Swedish date and time (Swedish time): "4 dec. 2026 14:05". */
 export function fmtDateTime(iso) {
   if (!iso) return t("none");
   return new Intl.DateTimeFormat(locale(), {
     day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit",
+    timeZone: "Europe/Stockholm",
   }).format(new Date(iso));
 }
 
@@ -682,13 +683,30 @@ export function fmtMoney(n) {
   return new Intl.NumberFormat("sv-SE").format(n) + " kr";
 }
 
-/** Whole days from today (local) to `iso` (negative: past). */
+/**
+ * Today in Sweden as [year, month, day]: the legal clock's calendar (the server's
+ * `sweden::today`), whatever the device's time zone. A device abroad or set to UTC would
+ * otherwise date a delivery the day before the letter, or count a deadline's days wrong.
+ */
+export function swedishToday() {
+  const parts = new Intl.DateTimeFormat("en-CA", {
+    timeZone: "Europe/Stockholm", year: "numeric", month: "2-digit", day: "2-digit",
+  }).formatToParts(new Date());
+  const part = (type) => Number(parts.find((p) => p.type === type).value);
+  return [part("year"), part("month"), part("day")];
+}
+
+/** A calendar date as YYYY-MM-DD. */
+export function isoDate(y, m, d) {
+  const p = (x) => String(x).padStart(2, "0");
+  return `${y}-${p(m)}-${p(d)}`;
+}
+
+/** Whole days from today (Swedish date) to `iso` (negative: past). */
 export function daysUntil(iso) {
   const [y, m, d] = String(iso).slice(0, 10).split("-").map(Number);
-  const due = Date.UTC(y, m - 1, d);
-  const now = new Date();
-  const today = Date.UTC(now.getFullYear(), now.getMonth(), now.getDate());
-  return Math.round((due - today) / 86_400_000);
+  const [ty, tm, td] = swedishToday();
+  return Math.round((Date.UTC(y, m - 1, d) - Date.UTC(ty, tm - 1, td)) / 86_400_000);
 }
 
 /** "3 dagar kvar" / "Förfaller i dag" / "2 dagar sedan". */
@@ -701,8 +719,7 @@ export function daysText(iso) {
   return t("days_over_n", { n: -n });
 }
 
+/** Today's Swedish date as YYYY-MM-DD (the default of the forms' date fields). */
 export function todayIso() {
-  const now = new Date();
-  const p = (x) => String(x).padStart(2, "0");
-  return `${now.getFullYear()}-${p(now.getMonth() + 1)}-${p(now.getDate())}`;
+  return isoDate(...swedishToday());
 }

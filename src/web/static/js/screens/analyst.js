@@ -3,7 +3,7 @@
 
 import * as api from "../api.js";
 import { h, mount, svg } from "../dom.js";
-import { t, currentLang } from "../i18n.js";
+import { t, currentLang, swedishToday, isoDate } from "../i18n.js";
 import { field, form } from "../forms.js";
 
 const KEYS = new Set(["period", "level", "county_code", "municipality_code", "unit_id", "suppressed"]);
@@ -17,16 +17,18 @@ const MAIN = ["social_notices_received", "reinstatement_periods", "contacted_bef
   "share_contacted_before_reinstatement_end", "median_days_to_first_contact", "rent_commitments_issued",
   "rent_commitment_amount", "closures", "repeat_signals_12m"];
 
+/** The first day of the Swedish month `monthsBack` months before this one. */
 function monthStart(monthsBack) {
-  const d = new Date();
-  const x = new Date(d.getFullYear(), d.getMonth() - monthsBack, 1);
-  return `${x.getFullYear()}-${String(x.getMonth() + 1).padStart(2, "0")}-01`;
+  const [y, m] = swedishToday();
+  const x = new Date(Date.UTC(y, m - 1 - monthsBack, 1));
+  return isoDate(x.getUTCFullYear(), x.getUTCMonth() + 1, 1);
 }
 
+/** The last day of this Swedish month. */
 function monthEnd() {
-  const d = new Date();
-  const x = new Date(d.getFullYear(), d.getMonth() + 1, 0);
-  return `${x.getFullYear()}-${String(x.getMonth() + 1).padStart(2, "0")}-${String(x.getDate()).padStart(2, "0")}`;
+  const [y, m] = swedishToday();
+  const x = new Date(Date.UTC(y, m, 0));
+  return isoDate(x.getUTCFullYear(), x.getUTCMonth() + 1, x.getUTCDate());
 }
 
 export async function renderStats(main) {

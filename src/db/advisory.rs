@@ -12,6 +12,7 @@
 //! | [`Lock::Retention`] | session, skips if held | the daily retention job |
 //! | [`Lock::Purge`] | session, skips if held | purging expired idempotency keys, sign-in throttle and rate-limit rows |
 //! | idempotency keys | transaction, 409 if held | an integration submission, keyed by a hash of (client, key) |
+//! | letter numbers | transaction, waits | numbering a municipality's rent-commitment letters of a year (count + 1), keyed by a hash of (organization, prefix) |
 //!
 //! Session locks are released by [`run_exclusive`] / [`run_waiting`] when the work ends, and by
 //! PostgreSQL when the connection closes (a killed instance leaves no lock behind).
@@ -90,6 +91,27 @@ pub fn try_xact_idempotency(
         &format!(
             "pg_try_advisory_xact_lock({IDEMPOTENCY_SPACE}, {})",
             hash32(principal, key)
+        ),
+    )
+}
+
+/// The first argument of the two-key form for a series of numbers ("nr").
+const NUMBERING_SPACE: i32 = 0x6e72;
+
+/// Take the transaction lock of one numbered series (an organization's letters of a year),
+/// waiting while another transaction numbers in it: two approvals at the same moment would
+/// otherwise both count the same letters and take the same number (a unique violation on
+/// PostgreSQL; SQLite's single writer already serializes them).
+pub fn lock_xact_numbering(
+    conn: &mut AnyConnection,
+    organization: &str,
+    series: &str,
+) -> QueryResult<()> {
+    wait_for(
+        conn,
+        &format!(
+            "pg_advisory_xact_lock({NUMBERING_SPACE}, {})",
+            hash32(organization, series)
         ),
     )
 }

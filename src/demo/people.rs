@@ -208,7 +208,11 @@ pub(super) fn tenancy(
         size_m2: Some(size),
         monthly_rent: i64::from(size) * rng.range(95, 130) / 10 * 10,
         contract_type,
-        start_on: Some(rng.days_ago(today, 200, 6000)),
+        // A municipal second-hand contract is a recent step out of homelessness.
+        start_on: Some(match contract_type {
+            ContractType::MunicipalSecondHand => rng.days_ago(today, 200, 1100),
+            _ => rng.days_ago(today, 200, 6000),
+        }),
         end_on: None,
         conversion,
     }

@@ -11,7 +11,7 @@ use crate::cases::interventions::{
 };
 use crate::domain::outcome::Outcome;
 use crate::domain::workflow::CaseStatus;
-use crate::households::dto::{Address, CreateTenancyRequest, Relation};
+use crate::households::dto::{Address, ContractType, CreateTenancyRequest, Relation};
 use crate::notices::dto::CreateNoticeRequest;
 
 use super::MUNICIPALITY_CODE;
@@ -31,6 +31,12 @@ pub(super) enum Step {
     Intervention(CreateInterventionRequest),
     /// A legal-track event registered by the caseworker (from the paper or Kronofogden's letter).
     Notice(Box<CreateNoticeRequest>),
+    /// A rent commitment through its whole flow: drafted by the caseworker, approved by the
+    /// unit's supervisor (on a legal basis), the letter delivered to the landlord today.
+    RentCommitment {
+        amount: i64,
+        months: i32,
+    },
 }
 
 /// How a case's arrears cycle ends in the demo (the statistics' prevention and enforcement
@@ -239,6 +245,12 @@ impl Story<'_> {
                     },
                 );
             }
+            // A current cycle: sometimes the board promises to pay (the rent-commitment flow, so
+            // that the statistics' commitments and amounts have figures).
+            Legal::Recent if self.rng.chance(35) => {
+                let months = i32::try_from(self.rng.range(1, 4)).unwrap_or(1);
+                self.steps.push(Step::RentCommitment { amount, months });
+            }
             Legal::Lapsed | Legal::Recent => {}
         }
     }
@@ -412,6 +424,8 @@ pub(super) struct Plan {
     pub(super) protected: bool,
     pub(super) members: Vec<Person>,
     pub(super) tenancy: CreateTenancyRequest,
+    /// The day a municipal second-hand contract became first-hand (PATCH after creation).
+    pub(super) converted_on: Option<NaiveDate>,
     pub(super) steps: Vec<Step>,
 }
 
@@ -453,6 +467,14 @@ pub(super) fn plans(rng: &mut Rng, n: usize, today: NaiveDate) -> Vec<Plan> {
                 municipality_code: MUNICIPALITY_CODE.into(),
             };
             let tenancy = tenancy(rng, today, members.len(), address);
+            // Half the municipal second-hand contracts become first-hand after 10–25 months
+            // (the statistics' conversions at 18 and 24 months).
+            let converted_on = match (&tenancy.contract_type, tenancy.start_on) {
+                (ContractType::MunicipalSecondHand, Some(start)) if rng.chance(50) => {
+                    Some(start + TimeDelta::days(rng.range(300, 760))).filter(|d| *d <= today)
+                }
+                _ => None,
+            };
             let story = Story {
                 rng: &mut *rng,
                 today,
@@ -467,6 +489,7 @@ pub(super) fn plans(rng: &mut Rng, n: usize, today: NaiveDate) -> Vec<Plan> {
                 protected: rng.chance(2),
                 members,
                 tenancy,
+                converted_on,
                 steps,
             }
         })

@@ -289,6 +289,7 @@ fn letter_for(
     let name = crate::persons::repo::decrypt(&st.keyring, tx, &tenant.1)?.name;
     let issued_on = sweden::today();
     let prefix = domain::letter_prefix(issued_on.year());
+    crate::db::advisory::lock_xact_numbering(tx, &rc.organization_id, &prefix)?;
     let seq = repo::count_numbered(tx, &rc.organization_id, &prefix)? + 1;
     Ok(Letter {
         number: domain::letter_number(issued_on.year(), seq),

@@ -382,3 +382,63 @@ fn many_updates(b: Backend) {
 fn updates_from_50_clients_across_100_cases_keep_the_audit_chain_whole() {
     each_backend(many_updates);
 }
+
+/// Supervisors approving rent commitments of one municipality at the same moment: every letter
+/// takes its own number of the year (on PostgreSQL two approvals used to count the same letters
+/// and collide on the unique number: a 500 for one of them).
+#[test]
+fn letters_approved_at_the_same_moment_take_distinct_numbers() {
+    const N: usize = 8;
+    each_backend(|b| {
+        let app = TestApp::spawn(b);
+        let w = world(&app);
+        let drafts: Vec<(String, String)> = (0..N)
+            .map(|_| {
+                let case = open_case(&app, &w, &w.worker_a1.1)["id"]
+                    .as_str()
+                    .expect("id")
+                    .to_owned();
+                let rc = app
+                    .post(
+                        &format!("/api/v1/cases/{case}/rent-commitments"),
+                        &w.worker_a1.1,
+                        json!({"amount": 9000, "months_covered": 1, "reason": "En månads hyra."}),
+                    )
+                    .str("id");
+                (case, rc)
+            })
+            .collect();
+        let gate = Barrier::new(N);
+        let answers: Vec<Resp> = std::thread::scope(|s| {
+            let handles: Vec<_> = drafts
+                .iter()
+                .map(|(case, rc)| {
+                    let (app, gate, token) = (&app, &gate, &w.supervisor_a.1);
+                    s.spawn(move || {
+                        gate.wait();
+                        app.post(
+                            &format!("/api/v1/cases/{case}/rent-commitments/{rc}/decision"),
+                            token,
+                            json!({"decision": "approve", "reason": "Underlaget räcker.",
+                                   "legal_basis": {"reason": "Prövat enligt OSL 26:1."}}),
+                        )
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("approval thread"))
+                .collect()
+        });
+        let mut numbers: Vec<String> = answers
+            .iter()
+            .map(|a| {
+                assert_eq!(a.status, 200, "{}", a.body);
+                a.str("number")
+            })
+            .collect();
+        numbers.sort();
+        numbers.dedup();
+        assert_eq!(numbers.len(), N, "letter numbers taken twice: {numbers:?}");
+    });
+}

@@ -42,6 +42,8 @@ const CHUNK: u32 = 500;
 /// SQLite has one writer: the other threads wait on `busy_timeout` (5 s) for each transaction,
 /// so its transactions stay short.
 const SQLITE_CHUNK: u32 = 50;
+/// Attempts of a chunk that found the database locked.
+const RETRIES: u64 = 70;
 /// Distinct birth dates of adults (1950 onwards) and of children (2010 onwards).
 const ADULT_DAYS: u64 = 20_000;
 const CHILD_DAYS: u64 = 5_000;
@@ -116,8 +118,10 @@ pub fn run(settings: Settings, keys: Keys, opts: Options) -> Result<bool, String
                     while from + done < to {
                         let n = chunk.min(to - from - done);
                         // A chunk that met a locked database (SQLite's busy_timeout ran out
-                        // behind the server's sealer) rolled back whole: it is made again.
-                        let mut attempt = 0;
+                        // behind the server's sealer, which on a busy machine can hold the
+                        // writer longer) rolled back whole: it is made again after a pause
+                        // that grows to 2 s, for up to ~2 minutes.
+                        let mut attempt: u64 = 0;
                         loop {
                             let made = crate::stats::facts::deferring_cells(|| {
                                 write_tx(&mut conn, |tx| {
@@ -125,7 +129,12 @@ pub fn run(settings: Settings, keys: Keys, opts: Options) -> Result<bool, String
                                 })
                             });
                             match made {
-                                Err(ApiError::Unavailable(_)) if attempt < 5 => attempt += 1,
+                                Err(ApiError::Unavailable(_)) if attempt < RETRIES => {
+                                    attempt += 1;
+                                    std::thread::sleep(std::time::Duration::from_millis(
+                                        (attempt * 100).min(2_000),
+                                    ));
+                                }
                                 other => break other.map_err(|e: ApiError| e.to_string())?,
                             }
                         }

@@ -168,10 +168,16 @@ pub struct Client {
 
 impl Client {
     pub fn new(base: &str) -> Self {
+        Self::with_timeout(base, Duration::from_secs(60))
+    }
+
+    /// A client whose requests may take up to `timeout` (the audit verification over millions
+    /// of events after `--bulk`).
+    pub fn with_timeout(base: &str, timeout: Duration) -> Self {
         let config = Agent::config_builder()
             .http_status_as_error(false)
             .proxy(None)
-            .timeout_global(Some(Duration::from_secs(60)))
+            .timeout_global(Some(timeout))
             .max_idle_connections_per_host(4)
             .build();
         Client {

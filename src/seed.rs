@@ -42,6 +42,8 @@ const CHUNK: u32 = 500;
 /// SQLite has one writer: the other threads wait on `busy_timeout` (5 s) for each transaction,
 /// so its transactions stay short.
 const SQLITE_CHUNK: u32 = 50;
+/// The page cache of a seeding SQLite connection (256 MiB).
+const SQLITE_CACHE_KIB: u32 = 256 * 1024;
 /// Attempts of a chunk that found the database locked.
 const RETRIES: u64 = 70;
 /// Distinct birth dates of adults (1950 onwards) and of children (2010 onwards).
@@ -98,7 +100,20 @@ pub fn run(settings: Settings, keys: Keys, opts: Options) -> Result<bool, String
                 s.spawn(move || -> Result<u32, String> {
                     let mut conn = pool.get().map_err(|e| e.to_string())?;
                     let chunk = match *conn {
-                        db::AnyConnection::Sqlite(_) => SQLITE_CHUNK,
+                        db::AnyConnection::Sqlite(ref mut c) => {
+                            // Every household inserts into a dozen indexes keyed by random ids
+                            // and blind indexes; SQLite's default page cache (2 MiB) holds a
+                            // small part of them once the database grows past a few hundred
+                            // MB, and every other page is read back from the file. (The seed
+                            // slowed from 600/s at 50,000 households to 300/s past 250,000;
+                            // the server's sealer taking the one writer is the other part.)
+                            diesel::connection::SimpleConnection::batch_execute(
+                                c,
+                                &format!("PRAGMA cache_size = -{SQLITE_CACHE_KIB}"),
+                            )
+                            .map_err(|e| format!("PRAGMA cache_size: {e}"))?;
+                            SQLITE_CHUNK
+                        }
                         db::AnyConnection::Postgresql(_) => CHUNK,
                     };
                     let mut maker = Generator {

@@ -14,7 +14,6 @@
 use std::time::Duration;
 
 use chrono::NaiveDateTime;
-use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -22,6 +21,7 @@ use sha2::Sha256;
 use super::AuditAction;
 use super::chain::{GENESIS, KeyRefused, put};
 use super::record::{Actor, Changes, record_outside_case};
+use crate::db::advisory::{Lock, lock_xact};
 use crate::db::schema::{access_log, access_seals};
 use crate::db::{AnyConnection, Db, Tx, types, write_tx};
 use crate::error::ApiError;
@@ -32,11 +32,6 @@ pub const BATCH: i64 = 20_000;
 pub const INTERVAL: Duration = Duration::from_millis(500);
 /// The bound within which every access row is sealed (verify reports older unsealed ones).
 pub const BOUND: Duration = Duration::from_secs(5);
-
-/// One access sealer at a time across instances (PostgreSQL).
-const SEALER_LOCK_KEY: i64 = 0x6b76_6172_0002;
-/// Shared by every insert into `access_log` (the migration's trigger), exclusive for the horizon.
-const HORIZON_LOCK_KEY: i64 = 0x6b76_6172_0003;
 
 /// An `access_log` row, in hashing order.
 #[derive(Queryable)]
@@ -197,7 +192,7 @@ fn horizon(conn: &mut AnyConnection) -> QueryResult<Option<i64>> {
         AnyConnection::Postgresql(_) => conn.transaction(|c| {
             // Waits for the inserts in flight (each holds the shared lock to its commit); new
             // ones wait an instant, until this transaction ends.
-            c.batch_execute(&format!("SELECT pg_advisory_xact_lock({HORIZON_LOCK_KEY})"))?;
+            lock_xact(c, Lock::AccessHorizon)?;
             max(c)
         }),
         AnyConnection::Sqlite(_) => max(conn),
@@ -245,9 +240,8 @@ fn prepare(conn: &mut AnyConnection, key: &[u8]) -> QueryResult<Option<Batch>> {
 /// Write a prepared batch and its audit anchor, unless another sealer moved the head meanwhile;
 /// returns the rows sealed.
 fn commit(tx: &mut Tx<'_>, batch: &Batch) -> QueryResult<usize> {
-    if let AnyConnection::Postgresql(c) = &mut **tx {
-        c.batch_execute(&format!("SELECT pg_advisory_xact_lock({SEALER_LOCK_KEY})"))?;
-    }
+    // One access sealer at a time across instances.
+    lock_xact(tx, Lock::AccessSealer)?;
     let s = &batch.seal;
     let now = head(tx)?;
     if now.seq + 1 != s.seq || now.hash != s.prev_hash {

@@ -8,6 +8,8 @@
 //! | [`Lock::Migrations`] | session, waits | schema migrations and the data steps at start (`kvar serve`, `kvar migrate`) |
 //! | [`Lock::AuditChain`] | transaction, waits | the audit sealer and checkpoint writer |
 //! | [`Lock::Bootstrap`] | transaction, waits | creating the platform admin on first start |
+//! | [`Lock::AccessSealer`] | transaction, waits | writing a sealed batch of the access log |
+//! | [`Lock::AccessHorizon`] | transaction, shared by every insert into `access_log` (migration 000028's trigger), exclusive for an instant | the access sealer reading the id below which no access row can still appear |
 //! | [`Lock::DailySweep`] | transaction, waits | the worklist's daily sweep |
 //! | [`Lock::Retention`] | session, skips if held | the daily retention job |
 //! | [`Lock::Purge`] | session, skips if held | purging expired idempotency keys, sign-in throttle and rate-limit rows |
@@ -36,18 +38,25 @@ pub enum Lock {
     DailySweep,
     Retention,
     Purge,
+    AccessSealer,
+    AccessHorizon,
 }
 
 impl Lock {
-    /// The 64-bit key: "kvar" and a number (the sealer's and the retention job's keys predate
-    /// this table and are kept, so a mixed-version fleet still excludes itself).
+    /// The 64-bit key: "kvar" and a number (the sealer's, the migrations' and the retention
+    /// job's keys are kept, so a mixed-version fleet still excludes itself). The access log's
+    /// horizon key is written into migration 000028's trigger; the access sealer and the
+    /// bootstrap had shared keys with the migrations and the horizon until 2026-11-30 (each
+    /// waited for the other's unrelated work), and moved.
     pub const fn key(self) -> i64 {
         match self {
             Lock::AuditChain => 0x6b76_6172_0001,
             Lock::Migrations => 0x6b76_6172_0002,
-            Lock::Bootstrap => 0x6b76_6172_0003,
+            Lock::AccessHorizon => 0x6b76_6172_0003,
             Lock::DailySweep => 0x6b76_6172_0004,
             Lock::Purge => 0x6b76_6172_0005,
+            Lock::Bootstrap => 0x6b76_6172_0006,
+            Lock::AccessSealer => 0x6b76_6172_0007,
             Lock::Retention => 0x6b76_6172_2d72_6574,
         }
     }
@@ -169,11 +178,27 @@ mod tests {
             Lock::DailySweep,
             Lock::Retention,
             Lock::Purge,
+            Lock::AccessSealer,
+            Lock::AccessHorizon,
         ];
         let mut keys: Vec<i64> = all.iter().map(|l| l.key()).collect();
         keys.sort_unstable();
         keys.dedup();
         assert_eq!(keys.len(), all.len());
+    }
+
+    #[test]
+    fn the_access_log_trigger_takes_the_horizon_key() {
+        let trigger =
+            include_str!("../../migrations/postgres/2026-11-29-000028_access_seals/up.sql");
+        let call = format!(
+            "pg_advisory_xact_lock_shared({})",
+            Lock::AccessHorizon.key()
+        );
+        assert!(
+            trigger.contains(&call),
+            "the trigger takes another key than {call}"
+        );
     }
 
     #[test]

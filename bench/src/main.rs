@@ -29,6 +29,7 @@ kvar-bench: load generator for kvar (SPEC §12)
 Usage:
   kvar-bench --base http://127.0.0.1:8080 [--server-pid PID] [options]
       against a running kvar; the platform admin's password in KVAR_BENCH_ADMIN_PASSWORD
+      (and its username in KVAR_BENCH_ADMIN_USERNAME when it is not `admin`)
   kvar-bench --spawn [--backends sqlite,postgres] [options]
       starts target/release/kvar serve itself, once per backend, on a temporary data
       directory (and a fresh PostgreSQL database made with createdb), with the auth and

@@ -156,9 +156,12 @@ fn modified(path: &std::path::Path) -> String {
     )
 }
 
+/// The platform admin: `admin` (the bootstrap's), or `KVAR_BENCH_ADMIN_USERNAME` (another admin
+/// made with `kvar admin create-user`, e.g. on a database kept by `--keep`, whose bootstrap
+/// password was random and is gone).
 fn admin_creds(password: String) -> Credentials {
     Credentials {
-        username: "admin".into(),
+        username: std::env::var("KVAR_BENCH_ADMIN_USERNAME").unwrap_or_else(|_| "admin".into()),
         password,
     }
 }

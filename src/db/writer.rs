@@ -193,16 +193,60 @@ fn run_writer(pool: &Pool, jobs: &mpsc::Receiver<Box<dyn Work>>) {
     }
 }
 
+/// WAL frames (4 KiB pages: 64 MiB) past which the checkpointer also rewinds the WAL.
+const REWIND_FRAMES: i32 = 16_384;
+
+/// The one column of `PRAGMA wal_checkpoint`'s answer the checkpointer reads.
+#[derive(diesel::QueryableByName)]
+struct WalCheckpoint {
+    /// Frames in the WAL file.
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    log: i32,
+}
+
+/// `PRAGMA wal_checkpoint(mode)` (SQLite only): the WAL's length in frames afterwards.
+fn wal_checkpoint(conn: &mut AnyConnection, mode: &str) -> diesel::QueryResult<Option<i32>> {
+    use diesel::RunQueryDsl;
+    match conn {
+        AnyConnection::Sqlite(c) => diesel::sql_query(format!("PRAGMA wal_checkpoint({mode})"))
+            .get_result::<WalCheckpoint>(c)
+            .map(|r| Some(r.log)),
+        AnyConnection::Postgresql(_) => Ok(None),
+    }
+}
+
+/// Whether a WAL of `frames` must be rewound. A PASSIVE checkpoint copies the WAL back but
+/// never waits for readers, and SQLite starts the WAL over only when no reader still uses it:
+/// under a read load that never pauses it never does, and the file grows by every write (the
+/// 30-minute soak of 2026-11-30 filled the disk with a 62.5 GB WAL).
+fn must_rewind(frames: i32) -> bool {
+    frames > REWIND_FRAMES
+}
+
 /// Copy the WAL into the database file every [`CHECKPOINT_EVERY`] (PASSIVE: never waits for
-/// the writer or readers), until the last [`Writer`] handle is gone.
+/// the writer or readers), and when the WAL has grown past [`REWIND_FRAMES`] rewind it
+/// (TRUNCATE: waits, within the busy timeout, for the writer and for the readers of older
+/// snapshots, then empties the file), until the last [`Writer`] handle is gone.
 fn run_checkpointer(pool: &Pool, alive: &std::sync::Weak<()>) {
-    use diesel::connection::SimpleConnection;
     while alive.upgrade().is_some() {
         std::thread::sleep(CHECKPOINT_EVERY);
-        if let Ok(mut c) = pool.get()
-            && let Err(e) = c.batch_execute("PRAGMA wal_checkpoint(PASSIVE)")
-        {
-            tracing::warn!(error = %e, "WAL checkpoint failed; retrying");
+        let Ok(mut c) = pool.get() else { continue };
+        let rewound = match wal_checkpoint(&mut c, "PASSIVE") {
+            Ok(Some(frames)) if must_rewind(frames) => {
+                wal_checkpoint(&mut c, "TRUNCATE").map(|after| (frames, after))
+            }
+            Ok(_) => continue,
+            Err(e) => Err(e),
+        };
+        match rewound {
+            Ok((before, Some(0))) => tracing::info!(frames_before = before, "WAL rewound"),
+            // Readers or the writer outlasted the busy timeout: tried again in 500 ms.
+            Ok((before, after)) => tracing::warn!(
+                frames_before = before,
+                frames_after = ?after,
+                "WAL not rewound yet; retrying"
+            ),
+            Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed; retrying"),
         }
     }
 }
@@ -225,4 +269,17 @@ fn run_batch(conn: &mut AnyConnection, batch: &mut [Box<dyn Work>]) -> Result<()
         let _ = <AnyConnection as Connection>::TransactionManager::rollback_transaction(conn);
         format!("commit failed: {e}")
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_wal_is_rewound_past_64_mib_only() {
+        assert!(!must_rewind(0));
+        assert!(!must_rewind(REWIND_FRAMES));
+        assert!(must_rewind(REWIND_FRAMES + 1));
+        assert_eq!(i64::from(REWIND_FRAMES) * 4096, 64 * 1024 * 1024);
+    }
 }

@@ -106,7 +106,10 @@ fn unit_to_review(
         (ReviewReach::Unit(own), Some(u)) if u == own => own,
         (ReviewReach::Organization(_) | ReviewReach::Everything, Some(u)) => u,
         (ReviewReach::Organization(_) | ReviewReach::Everything, None) => {
-            return Err(ApiError::field("unit_id", "is required"));
+            return Err(ApiError::field(
+                "unit_id",
+                "is required: only a supervisor's review may leave it out (their own unit)",
+            ));
         }
         _ => return Err(unknown()),
     };

@@ -178,6 +178,19 @@ fn a_review_set_flags_risky_reads_samples_reproducibly_and_is_signed_off_when_co
             json!({"period_start": today(), "period_end": "2999-01-01"}),
         )
         .problem(422);
+        // An auditor names the unit: only a supervisor's review defaults to their own.
+        let no_unit = app.post(
+            "/api/v1/access-reviews",
+            &w.auditor.1,
+            json!({"period_start": today(), "period_end": today()}),
+        );
+        assert_eq!(no_unit.status, 422, "{}", no_unit.body);
+        assert_eq!(no_unit.json["errors"][0]["field"], "unit_id");
+        assert!(
+            no_unit.body.contains("only a supervisor"),
+            "{}",
+            no_unit.body
+        );
         let created = app.post(
             "/api/v1/access-reviews",
             sup_a,

@@ -152,6 +152,7 @@ BEYOND_SCHEMA = [
     (r"(^|\.)municipality_code$", r"^is not your municipality$"),  # the caller's municipality
     (r"^Idempotency-Key$", r"^was used with a different body$"),  # a key used before (state)
     (r"^password$", r"^must be at most 1024 bytes$"),  # bytes, where maxLength counts characters
+    (r"^unit_id$", r"^is required: only a supervisor's review may leave it out"),  # by role
 ]
 
 

@@ -24,6 +24,7 @@ text_enum! {
 /// `?from&to&period&group_by`: `from` the first day of a period, `to` the last day of one (so
 /// that no two answers can be subtracted to reveal a small cell; 422 otherwise).
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct StatsQuery {
     /// First day of the first period (`YYYY-MM-DD`).

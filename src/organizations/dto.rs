@@ -33,7 +33,7 @@ pub struct CreateOrganizationRequest {
     /// A municipality's research sample under its archive plan (retention): the days of the
     /// month whose persons are kept for the archive authority, comma-separated (default
     /// `5,15,25`); refused for other kinds.
-    #[schema(pattern = "^[0-9]{1,2}(,[0-9]{1,2})*$")]
+    #[schema(pattern = "^(0?[1-9]|[12][0-9]|3[01])(,(0?[1-9]|[12][0-9]|3[01]))*$")]
     pub research_sample_days: Option<String>,
 }
 
@@ -44,7 +44,7 @@ pub struct CreateOrganizationRequest {
 #[serde(deny_unknown_fields)]
 pub struct UpdateOrganizationRequest {
     #[schema(pattern = "^[0-9]{2}$")]
-    pub county_code: Option<String>,
+    pub county_code: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -218,9 +218,7 @@ pub async fn update(
     req: UpdateOrganizationRequest,
 ) -> Result<OrganizationResponse, ApiError> {
     let expected = if_match.version()?;
-    let Some(given) = req.county_code else {
-        return Err(ApiError::field("county_code", "is required"));
-    };
+    let given = req.county_code;
     db.write(move |tx| {
         let org = repo::find_scoped(tx, &id, scope::organization_filter(&who))?;
         if org.version != expected {

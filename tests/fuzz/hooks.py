@@ -153,6 +153,7 @@ BEYOND_SCHEMA = [
     (r"^Idempotency-Key$", r"^was used with a different body$"),  # a key used before (state)
     (r"^password$", r"^must be at most 1024 bytes$"),  # bytes, where maxLength counts characters
     (r"^unit_id$", r"^is required: only a supervisor's review may leave it out"),  # by role
+    (r"^county_code$", r"^(must be the first two digits of the municipality code|is required for a county board|is only for municipalities and county boards)$"),  # by kind
     (r"^from$", r"^must be the first day of a period$"),  # period boundaries (issue 15)
     (r"^to$", r"^must be the last day of a period, not before from"),  # and the span
 ]

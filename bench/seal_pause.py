@@ -16,13 +16,24 @@ without it (bench/README.md, "The access log's seal and the read figures").
 """
 from __future__ import annotations
 
+import os
+import re
 import subprocess
 import sys
 import time
 
 PG_SERVER = "postgres://postgres@127.0.0.1:5432"
-# Lock::AccessSealer.key() in src/db/advisory.rs.
-ACCESS_SEALER_KEY = 0x6B76_6172_0007
+ADVISORY_RS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src", "db",
+                           "advisory.rs")
+
+
+def access_sealer_key() -> int:
+    """`Lock::AccessSealer`'s key, read from the one lock table (src/db/advisory.rs)."""
+    with open(ADVISORY_RS, encoding="utf-8") as f:
+        m = re.search(r"Lock::AccessSealer => (0x[0-9a-fA-F_]+)", f.read())
+    if not m:
+        raise SystemExit("seal_pause: no Lock::AccessSealer key in src/db/advisory.rs")
+    return int(m[1].replace("_", ""), 16)
 
 
 def psql(db: str, sql: str) -> str:
@@ -37,6 +48,7 @@ def bench_databases() -> set[str]:
 
 def main() -> int:
     seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 600.0
+    key = access_sealer_key()
     before = bench_databases()
     print(f"seal_pause: waiting for a new kvar_bench_ database ({len(before)} there now); "
           "start kvar-bench now", flush=True)
@@ -51,7 +63,7 @@ def main() -> int:
             return 1
         time.sleep(0.2)
     # Migrations run first in the new database; the lock is per database, so take it there.
-    sql = (f"SELECT pg_advisory_lock({ACCESS_SEALER_KEY}); "
+    sql = (f"SELECT pg_advisory_lock({key}); "
            f"SELECT 'sealer paused'; SELECT pg_sleep({seconds});")
     print(f"seal_pause: holding the access sealer's lock in {db} for {seconds:.0f} s", flush=True)
     proc = subprocess.run(["psql", "-XAtq", f"{PG_SERVER}/{db}", "-c", sql],

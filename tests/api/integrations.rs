@@ -165,6 +165,57 @@ fn an_eviction_for_a_followed_household_lands_on_its_case_and_an_unknown_person_
 }
 
 #[test]
+fn a_kronofogden_case_number_finds_its_open_case_whoever_the_tenant_is() {
+    each_backend(|b| {
+        let app = TestApp::spawn(b);
+        let w = world(&app);
+        let c = clients(&app, &w);
+        let count = || {
+            app.get("/api/v1/cases?limit=100", &w.supervisor_a.1).json["items"]
+                .as_array()
+                .map(Vec::len)
+        };
+        let tolvan = event(
+            "19121212-1212",
+            "Tolvan Tolvansson",
+            "kfm_application_received",
+            "12-500-26",
+        );
+        assert_eq!(
+            submit(&app, &c.kfm, "/api/v1/enforcement/events", "n-1", tolvan).status,
+            202
+        );
+        assert_eq!(count(), Some(1));
+        // The same målnummer with another tenant (a spouse named in the order): matched by the
+        // number (SPEC §7 rule 1), so no new person and no new case.
+        let spouse = event(
+            "19750715-3455",
+            "Maka Tolvansson",
+            "kfm_order_issued",
+            "12-500-26",
+        );
+        assert_eq!(
+            submit(&app, &c.kfm, "/api/v1/enforcement/events", "n-2", spouse).status,
+            202
+        );
+        assert_eq!(count(), Some(1));
+        // The spouse under a number kvar has not seen: not known as a person, so a new case.
+        let alone = event(
+            "19750715-3455",
+            "Maka Tolvansson",
+            "kfm_application_received",
+            "12-501-26",
+        );
+        assert_eq!(
+            submit(&app, &c.kfm, "/api/v1/enforcement/events", "n-3", alone).status,
+            202
+        );
+        assert_eq!(count(), Some(2));
+        assert_eq!(app.verify()["ok"], true);
+    });
+}
+
+#[test]
 fn tokens_keep_to_their_api_and_scopes() {
     let app = TestApp::spawn(crate::support::Backend::Sqlite);
     let w = world(&app);

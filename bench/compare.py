@@ -14,20 +14,34 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ROW = re.compile(r"^\|\s*(?P<scenario>[^|]+?)\s*\|\s*(?P<clients>\d+)\s*\|\s*[\d,]+\s*\|\s*(?P<ops>[\d,.]+)\s*\|")
+# | scenario | clients | ops | ops/s | p50 ms | p99 ms | max ms | errors | …
+ROW = re.compile(
+    r"^\|\s*(?P<scenario>[^|]+?)\s*\|\s*(?P<clients>\d+)\s*\|\s*[\d,]+\s*\|"
+    r"\s*(?P<ops>[\d,.]+)\s*\|\s*[\d,.]+\s*\|\s*(?P<p99>[\d,.]+)\s*\|\s*[\d,.]+\s*\|"
+    r"\s*(?P<errors>\d+)\s*\|"
+)
 
 
-def rows(path):
-    """{(backend, scenario, clients): ops/s} of one report."""
+def measured(text):
+    """{(backend, scenario, clients): {"ops", "p99", "errors"}} of a kvar-bench report's text."""
     out, backend = {}, None
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
+    for line in text.splitlines():
         if line.startswith("### "):
             backend = line[4:].strip()
             continue
         m = ROW.match(line)
         if m and backend:
-            out[(backend, m["scenario"], int(m["clients"]))] = float(m["ops"].replace(",", ""))
+            out[(backend, m["scenario"], int(m["clients"]))] = {
+                "ops": float(m["ops"].replace(",", "")),
+                "p99": float(m["p99"].replace(",", "")),
+                "errors": int(m["errors"]),
+            }
     return out
+
+
+def rows(path):
+    """{(backend, scenario, clients): ops/s} of one report."""
+    return {k: v["ops"] for k, v in measured(Path(path).read_text(encoding="utf-8")).items()}
 
 
 def compare(new, old, drop_pct):

@@ -17,23 +17,22 @@ without it (bench/README.md, "The access log's seal and the read figures").
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 import time
 
 PG_SERVER = "postgres://postgres@127.0.0.1:5432"
-ADVISORY_RS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src", "db",
-                           "advisory.rs")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
+                                "failure"))
+import kvarlib  # noqa: E402  (the one reader of src/db/advisory.rs)
 
 
 def access_sealer_key() -> int:
     """`Lock::AccessSealer`'s key, read from the one lock table (src/db/advisory.rs)."""
-    with open(ADVISORY_RS, encoding="utf-8") as f:
-        m = re.search(r"Lock::AccessSealer => (0x[0-9a-fA-F_]+)", f.read())
-    if not m:
+    key = kvarlib.advisory_keys().get("AccessSealer")
+    if key is None:
         raise SystemExit("seal_pause: no Lock::AccessSealer key in src/db/advisory.rs")
-    return int(m[1].replace("_", ""), 16)
+    return key
 
 
 def psql(db: str, sql: str) -> str:

@@ -17,6 +17,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import compare  # the one reader of kvar-bench's report table
+
 HERE = Path(__file__).resolve().parent
 
 # Issue 16 as filed (2026-11-24's machine, 16 clients, 2,000 households, release build).
@@ -42,27 +44,16 @@ LABEL = {
     "case_update": "case update (If-Match + audit)",
     "ingest": "batch ingest (new person, case, notice, deadlines, receipt)",
 }
-ROW = re.compile(
-    r"^\|\s*(?P<scenario>[a-z_]+)\s*\|\s*16\s*\|\s*[\d,]+\s*\|\s*(?P<ops>[\d,.]+)\s*\|"
-    r"\s*[\d,.]+\s*\|\s*(?P<p99>[\d,.]+)\s*\|\s*[\d,.]+\s*\|\s*(?P<errors>\d+)\s*\|"
-)
 INGEST = re.compile(r"^(?P<backend>sqlite|postgres): .*= (?P<rate>\d+) events/s")
 
 
 def bench_rows(report: str) -> dict:
-    """{(scenario, backend): "ops/s p99 ms"} of a kvar-bench report (16-client rows)."""
-    out, backend = {}, None
-    for line in report.splitlines():
-        if line.startswith("### "):
-            backend = line[4:].strip()
-            continue
-        m = ROW.match(line)
-        if m and backend:
-            ops = float(m["ops"].replace(",", ""))
-            p99 = float(m["p99"].replace(",", ""))
-            errors = int(m["errors"])
-            cell = f"{ops:,.0f}/s p99 {p99:g} ms"
-            out[(m["scenario"], backend)] = cell + (f" ({errors} errors)" if errors else "")
+    """{(scenario, backend): "ops/s p99 ms"} of a kvar-bench report's 16-client rows."""
+    out = {}
+    for (backend, scenario, clients), m in compare.measured(report).items():
+        if clients == 16:
+            cell = f"{m['ops']:,.0f}/s p99 {m['p99']:g} ms"
+            out[(scenario, backend)] = cell + (f" ({m['errors']} errors)" if m["errors"] else "")
     return out
 
 

@@ -175,42 +175,48 @@ fn a_kronofogden_case_number_finds_its_open_case_whoever_the_tenant_is() {
                 .as_array()
                 .map(Vec::len)
         };
-        let tolvan = event(
-            "19121212-1212",
-            "Tolvan Tolvansson",
-            "kfm_application_received",
-            "12-500-26",
-        );
-        assert_eq!(
-            submit(&app, &c.kfm, "/api/v1/enforcement/events", "n-1", tolvan).status,
-            202
-        );
-        assert_eq!(count(), Some(1));
-        // The same målnummer with another tenant (a spouse named in the order): matched by the
-        // number (SPEC §7 rule 1), so no new person and no new case.
-        let spouse = event(
-            "19750715-3455",
-            "Maka Tolvansson",
-            "kfm_order_issued",
-            "12-500-26",
-        );
-        assert_eq!(
-            submit(&app, &c.kfm, "/api/v1/enforcement/events", "n-2", spouse).status,
-            202
-        );
-        assert_eq!(count(), Some(1));
-        // The spouse under a number kvar has not seen: not known as a person, so a new case.
-        let alone = event(
-            "19750715-3455",
-            "Maka Tolvansson",
-            "kfm_application_received",
-            "12-501-26",
-        );
-        assert_eq!(
-            submit(&app, &c.kfm, "/api/v1/enforcement/events", "n-3", alone).status,
-            202
-        );
-        assert_eq!(count(), Some(2));
+        // (key, tenant, name, event, målnummer, cases afterwards)
+        let steps = [
+            // A new person under a new number: a new case.
+            (
+                "n-1",
+                "19121212-1212",
+                "Tolvan Tolvansson",
+                "kfm_application_received",
+                "12-500-26",
+                1,
+            ),
+            // The same målnummer with another tenant (a spouse named in the order): matched by
+            // the number (SPEC §7 rule 1), so no new person and no new case.
+            (
+                "n-2",
+                "19750715-3455",
+                "Maka Tolvansson",
+                "kfm_order_issued",
+                "12-500-26",
+                1,
+            ),
+            // The spouse under a number kvar has not seen: not known as a person, a new case.
+            (
+                "n-3",
+                "19750715-3455",
+                "Maka Tolvansson",
+                "kfm_application_received",
+                "12-501-26",
+                2,
+            ),
+        ];
+        for (key, pnr, name, kind, number, cases) in steps {
+            let r = submit(
+                &app,
+                &c.kfm,
+                "/api/v1/enforcement/events",
+                key,
+                event(pnr, name, kind, number),
+            );
+            assert_eq!(r.status, 202, "{key}: {}", r.body);
+            assert_eq!(count(), Some(cases), "{key}");
+        }
         assert_eq!(app.verify()["ok"], true);
     });
 }

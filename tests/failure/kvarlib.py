@@ -13,6 +13,7 @@ import http.client
 import json
 import os
 import random
+import re
 import signal
 import socket
 import sqlite3
@@ -424,3 +425,17 @@ def rng(seed: int | None) -> random.Random:
     seed = seed if seed is not None else int.from_bytes(os.urandom(4), "big")
     log(f"random seed {seed}")
     return random.Random(seed)
+
+
+def advisory_keys() -> dict[str, int]:
+    """kvar's advisory lock keys by name (`AccessSealer` → key), read from the one lock table,
+    src/db/advisory.rs; empty when the file is not there."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "src", "db",
+                        "advisory.rs")
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except OSError:
+        return {}
+    return {n: int(v.replace("_", ""), 16)
+            for n, v in re.findall(r"Lock::(\w+) => (0x[0-9a-fA-F_]+)", text)}

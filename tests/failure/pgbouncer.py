@@ -446,16 +446,8 @@ def start_within(servers: list[k.Server], timeout: float) -> dict[int, str]:
 
 
 def lock_names() -> dict[int, str]:
-    """kvar's advisory lock keys by name, read from src/db/advisory.rs (for the report)."""
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "src", "db",
-                        "advisory.rs")
-    try:
-        with open(path) as f:
-            text = f.read()
-    except OSError:
-        return {}
-    return {int(v.replace("_", ""), 16): n
-            for n, v in re.findall(r"Lock::(\w+) => (0x[0-9a-fA-F_]+)", text)}
+    """kvar's advisory lock keys by name, the other way round (for the report)."""
+    return {key: name for name, key in k.advisory_keys().items()}
 
 
 def advisory_locks(db: k.Database, dbname: str) -> list[str]:

@@ -50,8 +50,9 @@ Target:
 Load:
   --households N          households (each with a tenancy and a case) to seed (default: 1000)
   --bulk N                with --spawn: also write N households with cases into the bench unit with
-                          `kvar seed` (through kvar's domain code, straight into the database;
-                          1,000,000 in a few minutes on SQLite) before the API seeding
+                          `kvar seed` (through kvar's domain code, straight into the database)
+                          before the API seeding, then seal and verify the audit chain; on SQLite
+                          the server is stopped meanwhile and started again (one writer)
   --seed-threads N        parallel seeding threads (default: 4)
   --caseworkers N         caseworkers to create; the seeding threads sign in as them (default: 4)
   --municipality-code C   kommunkod of the bench municipality, reused if it exists (default: 0999)

@@ -82,13 +82,13 @@ pub fn run(opts: &Options) -> Result<bool> {
                              KVAR_SEARCH_RATE_PER_MINUTE = {}",
                             bin.canonicalize().unwrap_or_else(|_| bin.clone()).display(),
                             modified(bin),
-                            server.pid,
+                            server.pid(),
                             server.ready_in.as_millis(),
                             SPAWN_RATE_PER_MINUTE
                         ));
                         println!(
                             "  server pid {} on {}, ready in {} ms (data: {})",
-                            server.pid,
+                            server.pid(),
                             server.base,
                             server.ready_in.as_millis(),
                             server.data_dir().display()
@@ -96,7 +96,7 @@ pub fn run(opts: &Options) -> Result<bool> {
                         let measured = Server {
                             seeder: Some(&server),
                             base: &server.base,
-                            pid: Some(server.pid),
+                            pid: None,
                             postgres_db: match &database {
                                 Database::Postgres(pg) => Some(pg.dbname.clone()),
                                 Database::Sqlite => None,
@@ -184,8 +184,13 @@ fn bench(
     run_id: &str,
     section: &mut Section,
 ) -> Result<()> {
-    let (base, pid) = (server.base, server.pid);
-    let rss = |when: &str| pid.and_then(rss_mb).map(|mb| format!("{when} {mb:.0} MB"));
+    let base = server.base;
+    let pid = || server.seeder.map(Spawned::pid).or(server.pid);
+    let rss = |when: &str| {
+        pid()
+            .and_then(rss_mb)
+            .map(|mb| format!("{when} {mb:.0} MB"))
+    };
     let idle_rss = rss("idle before seeding:");
 
     println!(
@@ -243,7 +248,7 @@ fn bench(
         base: base.to_owned(),
         warmup: opts.warmup,
         duration: opts.duration,
-        server_pid: pid,
+        server_pid: pid(),
         postgres_db: server.postgres_db.clone(),
         rate: opts.rate,
     };

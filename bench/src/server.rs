@@ -2,10 +2,12 @@
 //! directory, a fresh SQLite file or a fresh PostgreSQL database) or already running. Also reads
 //! its resident memory from /proc.
 
-use std::fs::{self, File};
+use std::fs;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -132,9 +134,12 @@ impl PgUrl {
 
 /// A `kvar serve` started by the bench; stopped (SIGTERM) and cleaned up on drop.
 pub struct Spawned {
-    child: Child,
+    /// The running process; replaced when the server is restarted around a SQLite bulk seed.
+    child: Mutex<Child>,
+    pid: AtomicU32,
     pub base: String,
-    pub pid: u32,
+    port: u16,
+    admin_password: String,
     pub ready_in: Duration,
     data_dir: PathBuf,
     database: Database,
@@ -170,26 +175,14 @@ impl Spawned {
             }
         };
         let port = free_port()?;
-        let log = File::create(data_dir.join("server.log"))?;
         let started = Instant::now();
-        let child = Command::new(bin)
-            .arg("serve")
-            .env("DATABASE_URL", &database_url)
-            .env("KVAR_DATA_DIR", &data_dir)
-            .env("KVAR_BIND", format!("127.0.0.1:{port}"))
-            .env("KVAR_BOOTSTRAP_ADMIN_PASSWORD", admin_password)
-            .env("KVAR_AUTH_RATE_PER_MINUTE", SPAWN_RATE_PER_MINUTE)
-            .env("KVAR_SEARCH_RATE_PER_MINUTE", SPAWN_RATE_PER_MINUTE)
-            .env_remove("KVAR_ENV")
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .spawn()
-            .map_err(|e| BenchError(format!("cannot start {}: {e}", bin.display())))?;
+        let child = launch(bin, &database_url, &data_dir, port, admin_password, false)?;
         let mut spawned = Spawned {
-            pid: child.id(),
-            child,
+            pid: AtomicU32::new(child.id()),
+            child: Mutex::new(child),
             base: format!("http://127.0.0.1:{port}"),
+            port,
+            admin_password: admin_password.to_owned(),
             ready_in: Duration::ZERO,
             data_dir,
             database: database.clone(),
@@ -201,11 +194,21 @@ impl Spawned {
         Ok(spawned)
     }
 
-    fn wait_ready(&mut self, started: Instant) -> Result<Duration> {
+    /// The server's process id now (it changes when the server is restarted).
+    pub fn pid(&self) -> u32 {
+        self.pid.load(Ordering::Relaxed)
+    }
+
+    fn wait_ready(&self, started: Instant) -> Result<Duration> {
         let client = Client::new(&self.base);
         let probe = Request::get("/health/ready");
         while started.elapsed() < READY_TIMEOUT {
-            if let Ok(Some(status)) = self.child.try_wait() {
+            let exited = self
+                .child
+                .lock()
+                .ok()
+                .and_then(|mut c| c.try_wait().ok().flatten());
+            if let Some(status) = exited {
                 bail!(
                     "the server exited ({status}) before it was ready; its log:\n{}",
                     self.log_tail()
@@ -222,6 +225,24 @@ impl Spawned {
         )
     }
 
+    /// Start the server again on the same port, data directory and database (its log appended).
+    fn restart(&self) -> Result<()> {
+        let started = Instant::now();
+        let child = launch(
+            &self.bin,
+            &self.database_url,
+            &self.data_dir,
+            self.port,
+            &self.admin_password,
+            true,
+        )?;
+        self.pid.store(child.id(), Ordering::Relaxed);
+        if let Ok(mut c) = self.child.lock() {
+            *c = child;
+        }
+        self.wait_ready(started).map(|_| ())
+    }
+
     fn log_tail(&self) -> String {
         let log = fs::read_to_string(self.data_dir.join("server.log")).unwrap_or_default();
         let lines: Vec<&str> = log.lines().collect();
@@ -229,8 +250,24 @@ impl Spawned {
     }
 
     /// `kvar seed --households N --unit UNIT` on the server's database and keys (its data
-    /// directory), while the server runs; returns what the seeder printed.
+    /// directory), then `kvar audit verify`; returns what they printed. On PostgreSQL the server
+    /// runs meanwhile. On SQLite it is stopped and started again afterwards: SQLite has one
+    /// writer, and the server's audit sealer, catching up on the seed's millions of events, took
+    /// it batch after batch until the seed's transactions gave up (a million-case seed failed
+    /// so at 960,000 households).
     pub fn bulk_seed(&self, unit: &str, households: usize) -> Result<String> {
+        let sqlite = matches!(self.database, Database::Sqlite);
+        if sqlite {
+            self.stop();
+        }
+        let seeded = self.seed_and_seal(unit, households);
+        if sqlite {
+            self.restart()?;
+        }
+        seeded
+    }
+
+    fn seed_and_seal(&self, unit: &str, households: usize) -> Result<String> {
         let threads = match self.database {
             Database::Sqlite => "1",
             Database::Postgres(_) => "4",
@@ -289,23 +326,26 @@ impl Spawned {
     }
 
     /// SIGTERM, wait for the drain, kill if it hangs.
-    fn stop(&mut self) {
+    fn stop(&self) {
+        let Ok(mut child) = self.child.lock() else {
+            return;
+        };
+        let pid = child.id();
         let _ = Command::new("kill")
-            .args(["-TERM", &self.pid.to_string()])
+            .args(["-TERM", &pid.to_string()])
             .status();
         let deadline = Instant::now() + STOP_TIMEOUT;
         while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
+            if let Ok(Some(_)) = child.try_wait() {
                 return;
             }
             thread::sleep(Duration::from_millis(20));
         }
         eprintln!(
-            "kvar-bench: the server (pid {}) did not stop within {STOP_TIMEOUT:?} of SIGTERM; killing it",
-            self.pid
+            "kvar-bench: the server (pid {pid}) did not stop within {STOP_TIMEOUT:?} of SIGTERM; killing it"
         );
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let _ = child.kill();
+        let _ = child.wait();
     }
 }
 
@@ -330,6 +370,37 @@ impl Drop for Spawned {
         }
         let _ = fs::remove_dir_all(&self.data_dir);
     }
+}
+
+/// `kvar serve` on a data directory and database, its output to `server.log` there.
+fn launch(
+    bin: &Path,
+    database_url: &str,
+    data_dir: &Path,
+    port: u16,
+    admin_password: &str,
+    append_log: bool,
+) -> Result<Child> {
+    let log = fs::OpenOptions::new()
+        .create(true)
+        .append(append_log)
+        .write(true)
+        .truncate(!append_log)
+        .open(data_dir.join("server.log"))?;
+    Command::new(bin)
+        .arg("serve")
+        .env("DATABASE_URL", database_url)
+        .env("KVAR_DATA_DIR", data_dir)
+        .env("KVAR_BIND", format!("127.0.0.1:{port}"))
+        .env("KVAR_BOOTSTRAP_ADMIN_PASSWORD", admin_password)
+        .env("KVAR_AUTH_RATE_PER_MINUTE", SPAWN_RATE_PER_MINUTE)
+        .env("KVAR_SEARCH_RATE_PER_MINUTE", SPAWN_RATE_PER_MINUTE)
+        .env_remove("KVAR_ENV")
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .spawn()
+        .map_err(|e| BenchError(format!("cannot start {}: {e}", bin.display())))
 }
 
 /// A loopback port nobody listens on right now.

@@ -4,7 +4,7 @@ use diesel::prelude::*;
 use serde_json::{Map, Value};
 
 use super::AuditAction;
-use crate::db::schema::{audit_events, audit_pending};
+use crate::db::schema::audit_events;
 use crate::db::{Tx, types};
 
 /// Who did it.
@@ -108,7 +108,8 @@ pub fn encode(changes: Changes) -> (String, Option<String>, Option<String>) {
     )
 }
 
-/// Append `event` in the caller's transaction; it is sealed into the chain after commit.
+/// Append `event` in the caller's transaction; the database queues it for the sealer, which
+/// seals it into the chain after commit.
 pub fn record(tx: &mut Tx<'_>, event: NewEvent<'_>) -> QueryResult<i64> {
     let (changed, before_json, after_json) = encode(event.changes);
     let id: i64 = diesel::insert_into(audit_events::table)
@@ -129,9 +130,7 @@ pub fn record(tx: &mut Tx<'_>, event: NewEvent<'_>) -> QueryResult<i64> {
         ))
         .returning(audit_events::id)
         .get_result(&mut **tx)?;
-    diesel::insert_into(audit_pending::table)
-        .values(audit_pending::event_id.eq(id))
-        .execute(&mut **tx)?;
+    // The trigger `audit_events_queue` (migration 000029) has queued it in `audit_pending`.
     Ok(id)
 }
 

@@ -6,11 +6,12 @@ use diesel::prelude::*;
 use crate::auth::policy::Grant;
 use crate::auth::scope::{self, CaseReach};
 use crate::db::AnyConnection;
-use crate::db::schema::{case_closures, cases, closure_requests};
+use crate::db::schema::{case_closures, cases, closure_requests, tenancies};
 use crate::domain::legal_stage::LegalStage;
 use crate::domain::outcome::Outcome;
 use crate::domain::states::{ClosureRequestStatus, RiskLevel};
 use crate::domain::workflow::CaseStatus;
+use crate::households::repo::TenancyRow;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = cases)]
@@ -82,7 +83,19 @@ impl CaseRow {
     }
 }
 
+/// A new case, its worklist columns computed.
 pub fn insert(conn: &mut AnyConnection, c: &CaseRow) -> QueryResult<()> {
+    insert_row(conn, c)?;
+    crate::worklist::repo::refresh(conn, &c.id)
+}
+
+/// A new case made by intake for a notice: the notice registered next, in the same transaction,
+/// computes its worklist columns (`notices::service::register`), so they are not computed twice.
+pub fn insert_for_notice(conn: &mut AnyConnection, c: &CaseRow) -> QueryResult<()> {
+    insert_row(conn, c)
+}
+
+fn insert_row(conn: &mut AnyConnection, c: &CaseRow) -> QueryResult<()> {
     diesel::insert_into(cases::table)
         .values((
             (
@@ -107,8 +120,8 @@ pub fn insert(conn: &mut AnyConnection, c: &CaseRow) -> QueryResult<()> {
                 cases::updated_at.eq(c.updated_at),
             ),
         ))
-        .execute(conn)?;
-    crate::worklist::repo::refresh(conn, &c.id)
+        .execute(conn)
+        .map(drop)
 }
 
 /// A case in the caller's scope (None: missing or out of scope, indistinguishably): the rule of
@@ -136,6 +149,87 @@ pub fn find_visible(
             .optional(),
         CaseReach::Nothing => Ok(None),
     }
+}
+
+/// The columns of [`CaseRow`], in its order.
+#[rustfmt::skip]
+type CaseRowColumns = (cases::id, cases::organization_id, cases::unit_id, cases::household_id, cases::tenancy_id, cases::status, cases::legal_stage, cases::risk_level, cases::children_involved, cases::assigned_to, cases::outcome, cases::homelessness_situation, cases::closed_at, cases::last_activity_at, cases::version, cases::created_at, cases::updated_at);
+#[rustfmt::skip]
+const CASE_ROW: CaseRowColumns = (cases::id, cases::organization_id, cases::unit_id, cases::household_id, cases::tenancy_id, cases::status, cases::legal_stage, cases::risk_level, cases::children_involved, cases::assigned_to, cases::outcome, cases::homelessness_situation, cases::closed_at, cases::last_activity_at, cases::version, cases::created_at, cases::updated_at);
+
+/// A case as `GET /cases/{id}` shows it: the case, its tenancy, whether a closure request is
+/// pending, and its closures (oldest first).
+pub struct CaseView {
+    pub case: CaseRow,
+    pub tenancy: Option<TenancyRow>,
+    pub closure_pending: bool,
+    pub closures: Vec<CaseClosureRow>,
+}
+
+/// One row of the view's query: the case joined to its tenancy, a pending closure request and
+/// one of its closures (a case with two closures comes as two rows).
+type ViewRow = (
+    CaseRow,
+    Option<TenancyRow>,
+    Option<String>,
+    Option<CaseClosureRow>,
+);
+
+/// [`find_visible`] with what a get shows, in one statement instead of four (the case, its
+/// tenancy, the pending closure request, the closures): on PostgreSQL each statement is a round
+/// trip, and they were most of a get's cost.
+pub fn find_visible_view(
+    conn: &mut AnyConnection,
+    who: &Grant,
+    id: &str,
+) -> QueryResult<Option<CaseView>> {
+    let by_id = cases::table
+        .left_join(tenancies::table.on(tenancies::id.nullable().eq(cases::tenancy_id)))
+        .left_join(
+            closure_requests::table.on(closure_requests::case_id
+                .eq(cases::id)
+                .and(closure_requests::status.eq(ClosureRequestStatus::Pending))),
+        )
+        .left_join(case_closures::table.on(case_closures::case_id.eq(cases::id)))
+        .filter(cases::id.eq(id))
+        .select((
+            CaseRow::as_select(),
+            Option::<TenancyRow>::as_select(),
+            closure_requests::id.nullable(),
+            Option::<CaseClosureRow>::as_select(),
+        ))
+        .order((case_closures::closed_at, case_closures::id));
+    let rows: Vec<ViewRow> = match scope::cases(who) {
+        CaseReach::Unit(unit) => by_id.filter(cases::unit_id.eq(unit)).load(conn)?,
+        CaseReach::AssignedOrUnassigned { unit, user } => by_id
+            .filter(cases::unit_id.eq(unit))
+            .filter(cases::assigned_to.eq(user).or(cases::assigned_to.is_null()))
+            .load(conn)?,
+        CaseReach::Organization(org) => by_id.filter(cases::organization_id.eq(org)).load(conn)?,
+        CaseReach::Nothing => Vec::new(),
+    };
+    Ok(fold_view(rows))
+}
+
+/// The view's rows folded into one case (the joins repeat the case per closure).
+fn fold_view(rows: Vec<ViewRow>) -> Option<CaseView> {
+    let mut rows = rows.into_iter();
+    let (case, tenancy, pending, first) = rows.next()?;
+    let mut view = CaseView {
+        case,
+        tenancy,
+        closure_pending: pending.is_some(),
+        closures: first.into_iter().collect(),
+    };
+    for (_, _, pending, closure) in rows {
+        view.closure_pending |= pending.is_some();
+        if let Some(c) = closure
+            && !view.closures.iter().any(|k| k.id == c.id)
+        {
+            view.closures.push(c);
+        }
+    }
+    Some(view)
 }
 
 pub fn find(conn: &mut AnyConnection, id: &str) -> QueryResult<CaseRow> {
@@ -196,15 +290,16 @@ pub struct CaseChanges<'a> {
     pub closed_at: Option<Option<NaiveDateTime>>,
 }
 
-/// Optimistic update: only when the version still matches; false when it moved.
+/// Optimistic update: only when the version still matches; the case as written, or None when
+/// the version had moved.
 pub fn update_versioned(
     conn: &mut AnyConnection,
     id: &str,
     expected: i32,
     changes: &CaseChanges<'_>,
     now: NaiveDateTime,
-) -> QueryResult<bool> {
-    let n = diesel::update(
+) -> QueryResult<Option<CaseRow>> {
+    let after: Option<CaseRow> = diesel::update(
         cases::table
             .filter(cases::id.eq(id))
             .filter(cases::version.eq(expected)),
@@ -215,15 +310,18 @@ pub fn update_versioned(
         cases::updated_at.eq(now),
         cases::last_activity_at.eq(now),
     ))
-    .execute(conn)?;
-    if n == 1 {
-        crate::worklist::repo::refresh(conn, id)?;
+    // `as_returning()` does not build through MultiBackend: the columns of `CaseRow`, in order.
+    .returning(CASE_ROW)
+    .get_result(conn)
+    .optional()?;
+    if let Some(c) = &after {
+        crate::worklist::repo::refresh_row(conn, c, crate::domain::sweden::today())?;
         // Closing, reopening and moving to another unit change what the case counts for.
         if changes.status.is_some() || changes.unit_id.is_some() || changes.closed_at.is_some() {
             crate::stats::facts::refresh(conn, id)?;
         }
     }
-    Ok(n == 1)
+    Ok(after)
 }
 
 /// Record activity without changing the case's version or refreshing its worklist columns
@@ -367,11 +465,81 @@ pub fn stamp_reopened(
     Ok(n > 0)
 }
 
-/// A case's closures, oldest first.
-pub fn closures_of(conn: &mut AnyConnection, case_id: &str) -> QueryResult<Vec<CaseClosureRow>> {
-    case_closures::table
-        .filter(case_closures::case_id.eq(case_id))
-        .select(CaseClosureRow::as_select())
-        .order((case_closures::closed_at, case_closures::id))
-        .load(conn)
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(day: u32) -> NaiveDateTime {
+        chrono::NaiveDate::from_ymd_opt(2026, 11, day)
+            .and_then(|d| d.and_hms_opt(9, 0, 0))
+            .expect("a date")
+    }
+
+    fn case() -> CaseRow {
+        CaseRow {
+            id: "c".into(),
+            organization_id: "o".into(),
+            unit_id: "u".into(),
+            household_id: "h".into(),
+            tenancy_id: None,
+            status: CaseStatus::Reopened,
+            legal_stage: LegalStage::None,
+            risk_level: RiskLevel::Medium,
+            children_involved: false,
+            assigned_to: None,
+            outcome: None,
+            homelessness_situation: None,
+            closed_at: None,
+            last_activity_at: at(1),
+            version: 1,
+            created_at: at(1),
+            updated_at: at(1),
+        }
+    }
+
+    fn closure(id: &str, day: u32) -> CaseClosureRow {
+        CaseClosureRow {
+            id: id.into(),
+            case_id: "c".into(),
+            outcome: Outcome::RetainedPaid,
+            homelessness_situation: None,
+            closed_at: at(day),
+            closed_by: None,
+            approved_by: None,
+            closure_request_id: None,
+            reopened_at: None,
+            reopened_by: None,
+            reopen_reason_enc: None,
+        }
+    }
+
+    fn ids(v: &CaseView) -> Vec<&str> {
+        v.closures.iter().map(|c| c.id.as_str()).collect()
+    }
+
+    #[test]
+    fn the_view_folds_the_joined_rows_into_one_case_with_each_closure_once() {
+        assert!(fold_view(Vec::new()).is_none());
+        let plain = fold_view(vec![(case(), None, None, None)]).expect("a view");
+        assert!(!plain.closure_pending && plain.closures.is_empty());
+        // Two closures: two rows, the pending request repeated on each.
+        let p = || Some("req".to_owned());
+        let v = fold_view(vec![
+            (case(), None, p(), Some(closure("k1", 2))),
+            (case(), None, p(), Some(closure("k2", 5))),
+        ])
+        .expect("a view");
+        assert!(v.closure_pending);
+        assert_eq!(ids(&v), ["k1", "k2"]);
+        // Two rows per closure (two pending requests): each closure once, in order.
+        let v = fold_view(vec![
+            (case(), None, None, Some(closure("k1", 2))),
+            (case(), None, p(), Some(closure("k1", 2))),
+            (case(), None, None, Some(closure("k2", 5))),
+            (case(), None, p(), Some(closure("k2", 5))),
+        ])
+        .expect("a view");
+        assert!(v.closure_pending);
+        assert_eq!(ids(&v), ["k1", "k2"]);
+    }
 }

@@ -135,7 +135,11 @@ pub async fn get(
     state
         .db
         .run(move |conn| {
-            let case = visible_or_404(conn, &who, &id)?;
+            let Some(view) = repo::find_visible_view(conn, &who, &id)? else {
+                access::denied(conn, &who, who.operation_id(), "case", &id)?;
+                return Err(ApiError::NotFound);
+            };
+            let case = view.case;
             let members = household_service::member_views(conn, &st, &case.household_id, false)?;
             access::granted_case_and_persons(
                 conn,
@@ -144,14 +148,13 @@ pub async fn get(
                 &case.id,
                 members.iter().map(|m| m.person_id.as_str()),
             )?;
-            let tenancy = match &case.tenancy_id {
-                Some(t) => households::find_tenancy(conn, t)?.map(|t| tenancy_link(&t)),
-                None => None,
-            };
-            let closures = repo::closures_of(conn, &case.id)?;
-            let closure_pending = repo::pending_closure(conn, &case.id)?.is_some();
-            let allowed =
-                super::transitions::allowed_transitions(who.role, case.status, closure_pending);
+            let tenancy = view.tenancy.as_ref().map(tenancy_link);
+            let closures = view.closures;
+            let allowed = super::transitions::allowed_transitions(
+                who.role,
+                case.status,
+                view.closure_pending,
+            );
             let mut out = CaseResponse::from(case.clone());
             out.members = Some(members);
             out.tenancy = tenancy;
@@ -324,15 +327,16 @@ pub async fn update(
         if changes.is_empty() {
             return Ok(before.into());
         }
+        // Only what changes is set: a unit set, even to the same unit, recounts the statistics.
         let set = CaseChanges {
-            risk_level: Some(risk),
-            assigned_to: Some(assignee.as_deref()),
-            unit_id: Some(&unit),
+            risk_level: (risk != before.risk_level).then_some(risk),
+            assigned_to: (assignee != before.assigned_to).then_some(assignee.as_deref()),
+            unit_id: (unit != before.unit_id).then_some(unit.as_str()),
             ..CaseChanges::default()
         };
-        if !repo::update_versioned(tx, &id, expected, &set, types::now())? {
+        let Some(after) = repo::update_versioned(tx, &id, expected, &set, types::now())? else {
             return Err(ApiError::PreconditionFailed);
-        }
+        };
         audit_case(
             tx,
             &who,
@@ -341,7 +345,7 @@ pub async fn update(
             ("case", &id),
             changes,
         )?;
-        Ok(repo::find(tx, &id)?.into())
+        Ok(after.into())
     })
     .await
 }

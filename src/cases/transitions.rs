@@ -183,7 +183,7 @@ fn apply(
         closed_at: Some(closing.then_some(now)),
         ..CaseChanges::default()
     };
-    if !repo::update_versioned(tx, &before.id, before.version, &set, now)? {
+    if repo::update_versioned(tx, &before.id, before.version, &set, now)?.is_none() {
         return Err(ApiError::PreconditionFailed);
     }
     let changes = Changes::new()

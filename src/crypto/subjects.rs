@@ -86,6 +86,34 @@ impl<'a> Subject<'a> {
     }
 }
 
+/// A subject's data key in hand, for sealing one or several of its fields within the
+/// transaction that read or made it.
+pub struct SubjectKey<'a> {
+    subject: Subject<'a>,
+    cipher: Aes256Gcm,
+}
+
+impl SubjectKey<'_> {
+    /// Seal a field (bound to table, column and row) as `2 ‖ len ‖ subject id ‖ sealed`.
+    pub fn seal(
+        &self,
+        table: &str,
+        column: &str,
+        row: &str,
+        plaintext: &str,
+    ) -> Result<Vec<u8>, SealError> {
+        let id = self.subject.id.as_bytes();
+        let len = u8::try_from(id.len()).map_err(|_| SealError::Field(FieldError::Malformed))?;
+        let sealed = field::seal_with(&self.cipher, table, column, row, plaintext.as_bytes())?;
+        let mut out = Vec::with_capacity(2 + id.len() + sealed.len());
+        out.push(ENVELOPE_VERSION);
+        out.push(len);
+        out.extend_from_slice(id);
+        out.extend_from_slice(&sealed);
+        Ok(out)
+    }
+}
+
 #[derive(Clone)]
 struct Cached {
     cipher: Aes256Gcm,
@@ -173,15 +201,26 @@ impl Keyring {
 
     /// The subject's key, made (and stored, in the caller's transaction) if it has none yet.
     /// Refused for a subject whose key was destroyed: nothing is written about an erased subject.
-    fn key_for_write(
+    pub fn key_for_write<'s>(
         &self,
         conn: &mut AnyConnection,
-        subject: Subject<'_>,
-    ) -> Result<Aes256Gcm, SealError> {
+        subject: Subject<'s>,
+    ) -> Result<SubjectKey<'s>, SealError> {
         if let Some((wrapped, _)) = load(conn, subject.id)? {
             let wrapped = wrapped.ok_or(SealError::Erased)?;
-            return Ok(self.unwrap_key(subject.id, &wrapped)?);
+            let cipher = self.unwrap_key(subject.id, &wrapped)?;
+            return Ok(SubjectKey { subject, cipher });
         }
+        self.key_for_new(conn, subject)
+    }
+
+    /// The key of a subject whose row is made in this transaction (a new id): made and stored
+    /// without first looking for one, which cannot exist (a duplicate id fails the insert).
+    pub fn key_for_new<'s>(
+        &self,
+        conn: &mut AnyConnection,
+        subject: Subject<'s>,
+    ) -> Result<SubjectKey<'s>, SealError> {
         let key = super::random::bytes(32);
         let wrapped = self.master.encrypt("data_keys", "key", subject.id, &key)?;
         diesel::insert_into(data_keys::table)
@@ -193,7 +232,9 @@ impl Keyring {
                 data_keys::created_at.eq(chrono::Utc::now().naive_utc()),
             ))
             .execute(conn)?;
-        Aes256Gcm::new_from_slice(&key).map_err(|_| SealError::Field(FieldError::Malformed))
+        let cipher =
+            Aes256Gcm::new_from_slice(&key).map_err(|_| SealError::Field(FieldError::Malformed))?;
+        Ok(SubjectKey { subject, cipher })
     }
 
     /// Seal a field of `subject`'s (bound to table, column and row).
@@ -206,16 +247,8 @@ impl Keyring {
         row: &str,
         plaintext: &str,
     ) -> Result<Vec<u8>, SealError> {
-        let id = subject.id.as_bytes();
-        let len = u8::try_from(id.len()).map_err(|_| SealError::Field(FieldError::Malformed))?;
-        let cipher = self.key_for_write(conn, subject)?;
-        let sealed = field::seal_with(&cipher, table, column, row, plaintext.as_bytes())?;
-        let mut out = Vec::with_capacity(2 + id.len() + sealed.len());
-        out.push(ENVELOPE_VERSION);
-        out.push(len);
-        out.extend_from_slice(id);
-        out.extend_from_slice(&sealed);
-        Ok(out)
+        self.key_for_write(conn, subject)?
+            .seal(table, column, row, plaintext)
     }
 
     fn cached(&self, subject: &str) -> Option<Aes256Gcm> {

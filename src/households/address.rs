@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::crypto::subjects::{Keyring, SealError, Subject};
+use crate::crypto::subjects::{Keyring, SealError, Subject, SubjectKey};
 use crate::db::AnyConnection;
 use crate::error::ApiError;
 
@@ -34,9 +34,18 @@ impl StoredAddress {
         subject: Subject<'_>,
         (table, column, row): (&str, &str, &str),
     ) -> Result<Vec<u8>, SealError> {
+        self.seal_with(&ring.key_for_write(conn, subject)?, (table, column, row))
+    }
+
+    /// Sealed with a subject's key in hand (a household made in this transaction).
+    pub fn seal_with(
+        &self,
+        key: &SubjectKey<'_>,
+        (table, column, row): (&str, &str, &str),
+    ) -> Result<Vec<u8>, SealError> {
         let json = serde_json::to_string(self)
             .map_err(|_| SealError::Field(crate::crypto::field::FieldError::Encryption))?;
-        ring.seal(conn, subject, table, column, row, &json)
+        key.seal(table, column, row, &json)
     }
 
     /// Open a stored address (a row without one is a broken database: 500).

@@ -35,12 +35,9 @@ impl HouseholdRow {
         now: NaiveDateTime,
     ) -> Result<HouseholdRow, SealError> {
         let id = crate::db::types::new_id();
-        let address_enc = StoredAddress::of(address).seal(
-            ring,
-            conn,
-            Subject::household(&id),
-            ("households", "address", &id),
-        )?;
+        let key = ring.key_for_new(conn, Subject::household(&id))?;
+        let address_enc =
+            StoredAddress::of(address).seal_with(&key, ("households", "address", &id))?;
         Ok(HouseholdRow {
             id,
             organization_id,

@@ -302,6 +302,6 @@ fn find_or_create(
         children,
         now,
     );
-    cases_repo::insert(tx, &case)?;
+    cases_repo::insert_for_notice(tx, &case)?;
     Ok((case, "new_case"))
 }

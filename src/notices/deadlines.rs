@@ -145,6 +145,7 @@ pub fn recompute(
     let now = types::now();
     let stored = repo::deadlines_for_case(conn, case_id)?;
     let mut live = Vec::new();
+    let mut new = Vec::new();
     for d in &computed {
         let state = rules::deadline_state(d, &facts, arrears, today);
         let existing = stored.iter().find(|s| {
@@ -185,11 +186,12 @@ pub fn recompute(
                 all.sort();
                 all.dedup();
                 row.flags = flags_json(&all);
-                repo::insert_deadline(conn, &row)?;
+                new.push(row.clone());
                 live.push(row);
             }
         }
     }
+    repo::insert_deadlines(conn, &new)?;
     for s in stored.iter().filter(|s| s.status != DeadlineStatus::Void) {
         if !live.iter().any(|l| l.id == s.id) {
             repo::set_deadline_status(conn, &s.id, DeadlineStatus::Void, now)?;

@@ -29,8 +29,10 @@ pub fn kfm_case_indexes(
     blind.all_of(&format!("kfm_case_number/{organization_id}"), number.trim())
 }
 
+// `None` is written as NULL, not DEFAULT (these columns have no default): the insert is then one
+// static statement, which PostgreSQL keeps prepared, and deadlines go in as one multi-row insert.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = notices)]
+#[diesel(table_name = notices, treat_none_as_default_value = false)]
 pub struct NoticeRow {
     pub id: String,
     pub case_id: String,
@@ -70,7 +72,7 @@ pub struct NoticeRow {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = deadlines)]
+#[diesel(table_name = deadlines, treat_none_as_default_value = false)]
 pub struct DeadlineRow {
     pub id: String,
     pub case_id: String,
@@ -128,11 +130,16 @@ pub fn live_deadlines(
         .load(conn)
 }
 
-pub fn insert_deadline(conn: &mut AnyConnection, d: &DeadlineRow) -> QueryResult<()> {
-    diesel::insert_into(deadlines::table)
-        .values(d)
-        .execute(conn)
-        .map(drop)
+/// New deadlines of a case, in one statement.
+pub fn insert_deadlines(conn: &mut AnyConnection, rows: &[DeadlineRow]) -> QueryResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    // MultiBackend has no batch insert: run it on the inner connection.
+    crate::on_inner!(conn, |c| diesel::insert_into(deadlines::table)
+        .values(rows)
+        .execute(c))
+    .map(drop)
 }
 
 pub fn set_deadline_status(

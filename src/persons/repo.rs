@@ -137,17 +137,11 @@ pub fn insert(
 ) -> QueryResult<PersonRow> {
     let id = types::new_id();
     let now = types::now();
+    let key = keyring.key_for_new(conn, Subject::person(&id))?;
     let row = PersonRow {
-        pnr_enc: keyring.seal(
-            conn,
-            Subject::person(&id),
-            "persons",
-            "pnr",
-            &id,
-            &p.pnr.canonical(),
-        )?,
+        pnr_enc: key.seal("persons", "pnr", &id, &p.pnr.canonical())?,
         pnr_index: pnr_index(blind, p.organization_id, p.pnr),
-        name_enc: keyring.seal(conn, Subject::person(&id), "persons", "name", &id, p.name)?,
+        name_enc: key.seal("persons", "name", &id, p.name)?,
         birth_year: p.pnr.birth_year(),
         protected_identity: p.protected_identity,
         version: 1,

@@ -174,17 +174,22 @@ pub fn refresh_case(conn: &mut AnyConnection, case_id: &str, today: NaiveDate) -
     else {
         return Ok(());
     };
+    refresh_row(conn, &c, today)
+}
+
+/// [`refresh_case`] for a case row in hand (as the caller's update has just returned it).
+pub fn refresh_row(conn: &mut AnyConnection, c: &CaseRow, today: NaiveDate) -> QueryResult<()> {
     let (next_due, escalation, key) = if c.status == CaseStatus::Closed {
         (None, None, None)
     } else {
-        let f = facts(conn, &c, today)?;
+        let f = facts(conn, c, today)?;
         (
             f.next_due,
             rules::escalation_due(&f),
             Some(rules::sort_key(&f, today, &c.id)),
         )
     };
-    diesel::update(cases::table.find(case_id))
+    diesel::update(cases::table.find(&c.id))
         .set((
             cases::next_due_on.eq(next_due),
             cases::escalation_due_on.eq(escalation),

@@ -19,6 +19,9 @@ from pathlib import Path
 
 import compare  # the one reader of kvar-bench's report table
 
+sys.path.insert(0, str(Path(__file__).resolve().parent / "baseline"))
+import kvar_sql  # noqa: E402  PostgreSQL alone on kvar's statements
+
 HERE = Path(__file__).resolve().parent
 
 # Issue 16 as filed (2026-11-24's machine, 16 clients, 2,000 households, release build).
@@ -68,24 +71,32 @@ def ingest_rows(text: str) -> dict:
     return out
 
 
-def table(now: dict) -> str:
+def table(now: dict, alone: dict) -> str:
     lines = [
-        "| operation | SQLite filed → now | PostgreSQL filed → now | §12 target |",
-        "|---|---|---|---|",
+        "| operation | SQLite filed → now | PostgreSQL filed → now | PostgreSQL alone on kvar's "
+        "statements (pgbench) | §12 target |",
+        "|---|---|---|---|---|",
     ]
     for op in ("case_get", "case_list", "case_update", "ingest"):
         cells = [
             f"{FILED[(op, b)]} → **{now.get((op, b), 'not measured')}**"
             for b in ("SQLite", "PostgreSQL")
         ]
-        lines.append(f"| {LABEL[op]} | {cells[0]} | {cells[1]} | {TARGET[op]} |")
+        floor = f"{alone[op]:,.0f}/s" if op in alone else "–"
+        lines.append(f"| {LABEL[op]} | {cells[0]} | {cells[1]} | {floor} | {TARGET[op]} |")
     return "\n".join(lines)
+
+
+KEPT_DB = re.compile(r"PostgreSQL database (?P<db>kvar_bench_\w+)")
+KEPT_DIR = re.compile(r"kvar-bench: kept (?P<dir>\S+)")
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--households", default="2000")
-    ap.add_argument("--duration", default="20s")
+    ap.add_argument("--duration", default="20s", help="per scenario, in whole seconds")
+    ap.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432",
+                    help="the PostgreSQL server kvar-bench spawns on")
     ap.add_argument("--out", default=str(HERE / "target" / "spec12.md"))
     a = ap.parse_args()
     bench = HERE / "target" / "release" / "kvar-bench"
@@ -96,19 +107,34 @@ def main() -> int:
             return 2
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     report = Path(a.out).with_suffix(".bench.md")
-    subprocess.run(
-        [str(bench), "--spawn", "--backends", "sqlite,postgres", "--households", a.households,
-         "--concurrency", "16", "--scenarios", "case_get,case_list,case_update",
+    # Kept, so that PostgreSQL alone can run kvar's statements on the database kvar wrote.
+    run = subprocess.run(
+        [str(bench), "--spawn", "--keep", "--backends", "sqlite,postgres", "--households",
+         a.households, "--concurrency", "16", "--scenarios", "case_get,case_list,case_update",
          "--warmup", "2s", "--duration", a.duration, "--out", str(report)],
-        check=True,
+        stderr=subprocess.PIPE, text=True,
     )
+    print(run.stderr, end="", file=sys.stderr)
+    kept_db = KEPT_DB.search(run.stderr)
+    alone = {}
+    try:
+        if run.returncode != 0:
+            return run.returncode
+        if kept_db:
+            alone = kvar_sql.measure(f"{a.pg}/{kept_db['db']}", 16, int(a.duration.rstrip("s")))
+    finally:
+        if kept_db:
+            subprocess.run(["dropdb", "--if-exists", f"--maintenance-db={a.pg}/postgres", kept_db["db"]],
+                           check=False)
+        for m in KEPT_DIR.finditer(run.stderr):
+            subprocess.run(["rm", "-rf", "--", m["dir"]], check=False)
     ingest = subprocess.run(
         [sys.executable, str(HERE / "wrk" / "ingest_batch.py")],
         check=True, capture_output=True, text=True,
     ).stdout
     print(ingest, end="")
     now = bench_rows(report.read_text(encoding="utf-8")) | ingest_rows(ingest)
-    out = table(now) + f"\n\nkvar-bench's full report: {report}\n"
+    out = table(now, alone) + f"\n\nkvar-bench's full report: {report}\n"
     Path(a.out).write_text(out, encoding="utf-8")
     print(out)
     return 0

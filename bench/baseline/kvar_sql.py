@@ -87,40 +87,49 @@ def psql(db, sql):
     return out.stdout.strip()
 
 
+def measure(db, clients=16, seconds=10):
+    """{scenario: requests/s} of PostgreSQL alone running kvar's statements on `db`."""
+    unit = psql(db, "SELECT unit_id FROM cases GROUP BY unit_id ORDER BY count(*) DESC LIMIT 1")
+    user = psql(db, f"SELECT id FROM users WHERE unit_id = '{unit}' AND role = 'supervisor' "
+                    "ORDER BY id LIMIT 1")
+    if not unit or not user:
+        raise SystemExit("no unit with cases and a supervisor in this database")
+    psql(db, "DROP TABLE IF EXISTS baseline_ids; CREATE TABLE baseline_ids AS SELECT "
+             "(row_number() OVER (ORDER BY id))::int AS k, id AS case_id, household_id "
+             f"FROM cases WHERE unit_id = '{unit}'; ALTER TABLE baseline_ids ADD PRIMARY KEY (k); "
+             "ANALYZE baseline_ids")
+    n = int(psql(db, "SELECT count(*) FROM baseline_ids"))
+    print(f"kvar's statements through pgbench -M prepared: {n} cases in the unit, {clients} "
+          f"clients, {seconds} s each")
+    out = {}
+    try:
+        with tempfile.TemporaryDirectory() as d:
+            for name, script in scripts(n).items():
+                f = os.path.join(d, f"{name}.sql")
+                open(f, "w").write(script)
+                r = subprocess.run(["pgbench", "-n", "-M", "prepared", "-c", str(clients),
+                                    "-j", "2", "-T", str(seconds), "-D", f"user={user}",
+                                    "-D", f"unit={unit}", "-f", f, db],
+                                   capture_output=True, text=True)
+                if r.returncode != 0:
+                    raise SystemExit(f"pgbench {name} failed:\n{r.stderr[-2000:]}")
+                tps = [l for l in r.stdout.splitlines() if l.startswith("tps")]
+                lat = [l for l in r.stdout.splitlines() if l.startswith("latency average")]
+                out[name] = float(tps[0].split("=")[1].split()[0])
+                print(f"  {name}: {out[name]:,.0f}/s"
+                      f" ({lat[0].split('=')[1].strip() if lat else '?'} average)", flush=True)
+    finally:
+        psql(db, "DROP TABLE IF EXISTS baseline_ids")
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--db", required=True, help="postgres:// URL of a database kvar wrote")
     ap.add_argument("--clients", type=int, default=16)
     ap.add_argument("--seconds", type=int, default=10)
     args = ap.parse_args()
-    unit = psql(args.db, "SELECT unit_id FROM cases GROUP BY unit_id ORDER BY count(*) DESC LIMIT 1")
-    user = psql(args.db, f"SELECT id FROM users WHERE unit_id = '{unit}' AND role = 'supervisor' "
-                         "ORDER BY id LIMIT 1")
-    if not unit or not user:
-        raise SystemExit("no unit with cases and a supervisor in this database")
-    psql(args.db, "DROP TABLE IF EXISTS baseline_ids; CREATE TABLE baseline_ids AS SELECT "
-                  "(row_number() OVER (ORDER BY id))::int AS k, id AS case_id, household_id "
-                  f"FROM cases WHERE unit_id = '{unit}'; ALTER TABLE baseline_ids ADD PRIMARY KEY (k); "
-                  "ANALYZE baseline_ids")
-    n = int(psql(args.db, "SELECT count(*) FROM baseline_ids"))
-    print(f"{n} cases in unit {unit}; {args.clients} clients, {args.seconds} s each, pgbench -M prepared")
-    try:
-        with tempfile.TemporaryDirectory() as d:
-            for name, script in scripts(n).items():
-                f = os.path.join(d, f"{name}.sql")
-                open(f, "w").write(script)
-                r = subprocess.run(["pgbench", "-n", "-M", "prepared", "-c", str(args.clients),
-                                    "-j", "2", "-T", str(args.seconds), "-D", f"user={user}",
-                                    "-D", f"unit={unit}", "-f", f, args.db],
-                                   capture_output=True, text=True)
-                if r.returncode != 0:
-                    raise SystemExit(f"pgbench {name} failed:\n{r.stderr[-2000:]}")
-                tps = [l for l in r.stdout.splitlines() if l.startswith("tps")]
-                lat = [l for l in r.stdout.splitlines() if l.startswith("latency average")]
-                print(f"  {name}: {float(tps[0].split('=')[1].split()[0]):,.0f}/s"
-                      f" ({lat[0].split('=')[1].strip() if lat else '?'} average)", flush=True)
-    finally:
-        psql(args.db, "DROP TABLE IF EXISTS baseline_ids")
+    measure(args.db, args.clients, args.seconds)
 
 
 if __name__ == "__main__":

@@ -89,7 +89,12 @@ fn seal_in(tx: &mut Tx<'_>, key: &[u8]) -> QueryResult<usize> {
             .first(&mut **tx)
             .optional()?;
         let (mut seq, mut prev) = head.unwrap_or((0, GENESIS.to_owned()));
+        // The range as well as the list: SQLite, on statistics taken when the table was small,
+        // planned `id IN (500 ids)` as a scan of every event (1.2 s a batch at 3.5 million
+        // events, ~1,000 sealed/s); a range on the key is searched whatever the statistics say.
+        let (first, last) = (pending[0], pending[pending.len() - 1]);
         let events: Vec<EventRow> = audit_events::table
+            .filter(audit_events::id.between(first, last))
             .filter(audit_events::id.eq_any(&pending))
             .order(audit_events::id)
             .load(&mut **tx)?;
@@ -108,8 +113,12 @@ fn seal_in(tx: &mut Tx<'_>, key: &[u8]) -> QueryResult<usize> {
                 .execute(&mut **tx)?;
             prev = hash;
         }
-        diesel::delete(audit_pending::table.filter(audit_pending::event_id.eq_any(&pending)))
-            .execute(&mut **tx)?;
+        diesel::delete(
+            audit_pending::table
+                .filter(audit_pending::event_id.between(first, last))
+                .filter(audit_pending::event_id.eq_any(&pending)),
+        )
+        .execute(&mut **tx)?;
         Ok(events.len())
     }
 }

@@ -8,7 +8,9 @@ Builds nothing: run `cargo build --release` at the root and in bench/ (CARGO_TAR
 first. It runs kvar-bench (--spawn, both backends, 16 clients, case_get, case_list and
 case_update) and `bench/wrk/ingest_batch.py` (10 batches of 500 Kronofogden events, each a new
 person, household, case, notice, deadlines and receipt), then prints the Markdown table with
-the issue's figures ("filed") and this run's ("now"). PostgreSQL on 127.0.0.1:5432 as for
+the issue's figures ("filed") and this run's ("now"), and beside them PostgreSQL alone running
+kvar's statements for each request on the database the run wrote (`baseline/kvar_sql.py`,
+pgbench -M prepared, 16 clients): the database's own limit. PostgreSQL on 127.0.0.1:5432 as for
 kvar-bench. A report, never a test: the figures depend on the machine and its load.
 """
 import argparse

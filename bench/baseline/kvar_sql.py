@@ -14,7 +14,8 @@ The database: one kept by `kvar-bench --spawn --backends postgres --keep` (it na
 end). The run adds access-log rows and audit events to it and bumps case versions, as kvar would;
 its helper table `baseline_ids` is dropped afterwards.
 
-Per request, as kvar 2026-11-30 sends them (the PostgreSQL log with log_min_duration_statement=0):
+Per request, as kvar sends them on 2026-11-30 (pg_stat_statements over kvar-bench; a simplification
+where noted: the access-log rows of a get are 3, the worklist refresh reads no assignee row):
 - get: the user row (every request re-reads its user), the case with its tenancy, pending closure
   request and closures (one statement), the household's members with their persons, and the
   access-log rows (the case and each member: 3 rows here, the bench's median household);

@@ -1,9 +1,9 @@
 //! The audit trail (SPEC §8).
 //!
 //! Every state change writes an [`record::NewEvent`] in the same transaction as the change
-//! ([`record::record`] takes a [`crate::db::Tx`], which only exists inside one). The event row
-//! also goes on a pending queue (by a trigger on its insert); a single sealer ([`sealer`]) places pending events in the
-//! chain in commit order within a bounded delay: `seq` (gap-free), `prev_hash` and
+//! ([`record::record`] takes a [`crate::db::Tx`], which only exists inside one). A trigger on
+//! its insert puts the event row on a pending queue; a single sealer ([`sealer`]) places pending
+//! events in the chain in commit order within a bounded delay: `seq` (gap-free), `prev_hash` and
 //! `hash = HMAC-SHA256(audit_key, prev_hash ‖ length-prefixed fields)`, with the key outside the
 //! database. Sealing after commit, instead of taking a chain-head lock in every business
 //! transaction, keeps commits from serializing on PostgreSQL (as Certificate Transparency logs

@@ -55,10 +55,15 @@ pub fn visible_or_404(
 ) -> Result<CaseRow, ApiError> {
     match repo::find_visible(conn, who, id)? {
         Some(c) => Ok(c),
-        None => {
-            access::denied(conn, who, who.operation_id(), "case", id)?;
-            Err(ApiError::NotFound)
-        }
+        None => Err(denied_404(conn, who, id)),
+    }
+}
+
+/// A case missing or out of scope, alike: the denial logged, answered 404.
+fn denied_404(conn: &mut AnyConnection, who: &Grant, id: &str) -> ApiError {
+    match access::denied(conn, who, who.operation_id(), "case", id) {
+        Ok(()) => ApiError::NotFound,
+        Err(e) => e,
     }
 }
 
@@ -136,8 +141,7 @@ pub async fn get(
         .db
         .run(move |conn| {
             let Some(view) = repo::find_visible_view(conn, &who, &id)? else {
-                access::denied(conn, &who, who.operation_id(), "case", &id)?;
-                return Err(ApiError::NotFound);
+                return Err(denied_404(conn, &who, &id));
             };
             let case = view.case;
             let members = household_service::member_views(conn, &st, &case.household_id, false)?;
